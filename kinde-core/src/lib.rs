@@ -1,0 +1,59 @@
+//! # kinde-core
+//!
+//! Framework-neutral [Kinde](https://kinde.com) authentication for Rust: configuration,
+//! OIDC discovery, login/register/create-org URLs with PKCE, the callback code exchange,
+//! JWT verification against a cached JWKS, typed claims (user, permissions, roles,
+//! organisations, feature flags), refresh with rotation, logout, and the Account API.
+//!
+//! Web frameworks plug in through thin adapters (`kinde-axum`, `kinde-actix`) that only
+//! translate requests, sessions and responses; all protocol logic lives here.
+//!
+//! ```no_run
+//! use kinde_core::{Kinde, LoginOptions};
+//! # async fn run() -> kinde_core::Result<()> {
+//! let kinde = Kinde::from_env()?; // KINDE_DOMAIN, KINDE_CLIENT_ID, …
+//!
+//! // A bearer API: verify the token, then read typed claims.
+//! let claims = kinde.verify_access_token("eyJ…").await?;
+//! let can_read = claims.permissions().is_granted("read:todos");
+//!
+//! // A browser login: redirect to `login.url`, keep `login.pending` until the callback.
+//! let login = kinde.login_url(LoginOptions::new().return_to("/dashboard")).await?;
+//! # let _ = (can_read, login); Ok(()) }
+//! ```
+//!
+//! ## Features
+//! - `testing`: [`testing::TestKinde`], a Kinde-compatible server on loopback for your
+//!   own tests and for local development without a Kinde account.
+//! - `blocking`: `blocking::Kinde`, the same API for synchronous code.
+
+mod account;
+mod claims;
+mod client;
+mod config;
+mod error;
+mod login;
+mod session;
+mod tokens;
+mod verify;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use account::{
+    AccountFeatureFlag, AccountItem, AccountList, AccountProperty, Entitlement, Entitlements, Plan,
+    PortalPage, UserProfile,
+};
+pub use claims::{
+    Claims, FeatureFlag, FeatureFlags, FlagError, FlagKind, KindeUser, Organization, Permissions,
+    Role, Roles,
+};
+pub use client::{Endpoints, Kinde};
+pub use config::{AudiencePolicy, DEFAULT_SCOPES, KindeConfig, KindeConfigBuilder};
+pub use error::{CallbackError, ErrorClass, KindeError, Result, TokenRejection};
+pub use login::{
+    CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogin, PendingLogins,
+    Prompt, safe_return_to,
+};
+pub use session::VerifiedSession;
+pub use tokens::{IdToken, M2mToken, TokenSet};

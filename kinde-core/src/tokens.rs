@@ -1,0 +1,211 @@
+//! Token sets as stored in a session, and defensive parsing of token responses.
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use oauth2::{AccessToken, RefreshToken};
+use serde::{Deserialize, Serialize};
+
+/// An OpenID Connect ID token (a JWT). `Debug` never prints it.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct IdToken(String);
+
+impl IdToken {
+    /// Wrap a raw ID token.
+    pub fn new(raw: String) -> Self {
+        IdToken(raw)
+    }
+
+    /// The raw JWT. Treat it as a secret: do not log it.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("IdToken([redacted])")
+    }
+}
+
+/// The tokens of one signed-in session: what an adapter stores server-side.
+///
+/// Serializable (that is the session format) and never printed: `Debug` shows only the
+/// expiry and which tokens are present.
+///
+/// ```
+/// use kinde_core::TokenSet;
+/// let t = TokenSet::new("header.payload.sig".into(), None, Some("rt".into()), 4_102_444_800);
+/// assert_eq!(t.access_token(), "header.payload.sig");
+/// assert!(!format!("{t:?}").contains("payload"));
+/// ```
+#[derive(Clone, Serialize, Deserialize)]
+pub struct TokenSet {
+    #[serde(rename = "at")]
+    access_token: AccessToken,
+    #[serde(rename = "it", default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<IdToken>,
+    #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    /// Unix seconds, from the verified `exp` of the access token.
+    #[serde(rename = "exp")]
+    expires_at: u64,
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"[redacted]")
+            .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl PartialEq for TokenSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.access_token.secret() == other.access_token.secret()
+            && self.id_token == other.id_token
+            && self.refresh_token.as_ref().map(|r| r.secret())
+                == other.refresh_token.as_ref().map(|r| r.secret())
+            && self.expires_at == other.expires_at
+    }
+}
+
+impl TokenSet {
+    /// Assemble a token set. `expires_at` is the access token's `exp` in Unix seconds.
+    pub fn new(
+        access_token: String,
+        id_token: Option<String>,
+        refresh_token: Option<String>,
+        expires_at: u64,
+    ) -> Self {
+        TokenSet {
+            access_token: AccessToken::new(access_token),
+            id_token: id_token.map(IdToken),
+            refresh_token: refresh_token.map(RefreshToken::new),
+            expires_at,
+        }
+    }
+
+    /// The raw access token, to call APIs with. Treat it as a secret.
+    pub fn access_token(&self) -> &str {
+        self.access_token.secret()
+    }
+
+    /// The raw ID token, if Kinde issued one.
+    pub fn id_token(&self) -> Option<&str> {
+        self.id_token.as_ref().map(IdToken::secret)
+    }
+
+    /// The refresh token, if any (requires the `offline` scope).
+    pub fn refresh_token(&self) -> Option<&str> {
+        self.refresh_token.as_ref().map(|r| r.secret().as_str())
+    }
+
+    /// When the access token expires (Unix seconds).
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
+    /// Whether the access token has expired.
+    pub fn is_expired(&self) -> bool {
+        now_secs() >= self.expires_at
+    }
+
+    /// Whether the access token expires within `margin`.
+    pub fn expires_within(&self, margin: std::time::Duration) -> bool {
+        now_secs().saturating_add(margin.as_secs()) >= self.expires_at
+    }
+}
+
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// A token endpoint success response, parsed without trusting any field to be present.
+#[derive(Deserialize, Default)]
+pub(crate) struct RawTokenResponse {
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub id_token: Option<String>,
+    #[serde(default)]
+    pub refresh_token: Option<String>,
+    #[serde(default)]
+    pub expires_in: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for RawTokenResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawTokenResponse").finish_non_exhaustive()
+    }
+}
+
+/// A token endpoint error response (RFC 6749 §5.2).
+#[derive(Deserialize, Default, Debug)]
+pub(crate) struct RawTokenError {
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// A machine-to-machine access token from the `client_credentials` grant.
+#[derive(Clone)]
+pub struct M2mToken {
+    token: AccessToken,
+    expires_at: u64,
+}
+
+impl fmt::Debug for M2mToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("M2mToken")
+            .field("token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+impl M2mToken {
+    pub(crate) fn new(token: String, expires_at: u64) -> Self {
+        M2mToken { token: AccessToken::new(token), expires_at }
+    }
+
+    /// The raw bearer token. Treat it as a secret.
+    pub fn secret(&self) -> &str {
+        self.token.secret()
+    }
+
+    /// When it expires (Unix seconds).
+    pub fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_set_roundtrips_and_redacts() {
+        let t = TokenSet::new("aaa.bbb.ccc".into(), Some("iii.jjj.kkk".into()), Some("rrr".into()), 42);
+        let json = serde_json::to_string(&t).unwrap();
+        let back: TokenSet = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+        let dbg = format!("{t:?}");
+        for secret in ["aaa", "iii", "rrr"] {
+            assert!(!dbg.contains(secret), "{dbg}");
+        }
+        assert!(t.is_expired());
+    }
+
+    #[test]
+    fn missing_fields_parse() {
+        let r: RawTokenResponse = serde_json::from_str("{}").unwrap();
+        assert!(r.access_token.is_none() && r.id_token.is_none() && r.expires_in.is_none());
+    }
+}
