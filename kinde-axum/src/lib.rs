@@ -1,1 +1,908 @@
-//! placeholder
+//! # kinde-axum
+//!
+//! [Kinde](https://kinde.com) authentication for [axum]: one call mounts the login,
+//! register, create-organisation, callback, logout and portal routes; extractors give
+//! handlers the signed-in user, their permissions, roles, feature flags and
+//! organisation; guards demand a permission or role. It serves server-rendered sites
+//! (browser sessions through [tower-sessions]) and JSON APIs (`Authorization: Bearer`)
+//! alike. All protocol logic lives in [`kinde_core`]; this crate only translates axum's
+//! requests, sessions and responses.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get, extract::FromRef};
+//! use kinde_axum::{KindeAuth, KindeUser, RequirePermission, permission};
+//!
+//! permission!(pub ReadTodos = "read:todos");
+//!
+//! #[derive(Clone, FromRef)]
+//! struct AppState { kinde: KindeAuth }
+//!
+//! async fn me(user: KindeUser) -> String { format!("hello {}", user.display_name()) }
+//! async fn todos(_: RequirePermission<ReadTodos>) -> &'static str { "[]" }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let kinde = KindeAuth::from_env()?; // KINDE_DOMAIN, KINDE_CLIENT_ID, KINDE_REDIRECT_URI, …
+//! let app = Router::new()
+//!     .route("/me", get(me))
+//!     .route("/todos", get(todos))
+//!     .merge(kinde.routes())              // /login /register /create-org /callback /logout /portal
+//!     .layer(kinde.session_layer())       // in-memory sessions with safe cookie defaults
+//!     .with_state(AppState { kinde });
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Sessions
+//! [`KindeAuth::session_layer`] is a tower-sessions layer over a [`MemoryStore`] with
+//! `HttpOnly`, `SameSite=Lax`, `Secure` (unless the app runs on http loopback) and a
+//! 14-day inactivity expiry. For several instances or restarts, use any other
+//! tower-sessions store with [`KindeAuth::session_layer_with`] (for example
+//! `tower-sessions-redis-store`). The session stores only kinde-core's serializable
+//! [`TokenSet`] and [`PendingLogins`], server-side.
+//!
+//! ## Rejections
+//! A browser page without a session is redirected to the login route with `returnTo`;
+//! an API request (a `Bearer` header, `Accept: application/json`, or a non-GET) gets 401
+//! with `WWW-Authenticate: Bearer` and a JSON body; a signed-in visitor lacking a
+//! permission or role gets 403 (never a login loop); Kinde being unreachable is 503.
+//! Replace the rendering with [`KindeAuth::render_rejections_with`].
+//!
+//! [tower-sessions]: https://docs.rs/tower-sessions
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration as CookieDuration;
+use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+
+pub use kinde_core;
+use kinde_core::web::{self, LoginKind, LoginQuery, PENDING_KEY, SessionState, TOKENS_KEY};
+use kinde_core::{
+    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage,
+    TokenSet, VerifiedSession,
+};
+
+/// Where the session token and the bearer token may come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenSource {
+    /// Browser sessions only; `Authorization` headers are ignored.
+    Session,
+    /// `Authorization: Bearer` only (APIs); no session layer needed.
+    Bearer,
+    /// A bearer token when the request has one, else the session (default).
+    #[default]
+    Both,
+}
+
+/// The paths of the built-in routes, as seen by the browser. `None` switches a route
+/// off (mount your own handler there instead).
+///
+/// ```
+/// use kinde_axum::RoutePaths;
+/// let paths = RoutePaths::default().with_prefix("/auth");
+/// assert_eq!(paths.login.as_deref(), Some("/auth/login"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutePaths {
+    /// `GET /login`.
+    pub login: Option<String>,
+    /// `GET /register`.
+    pub register: Option<String>,
+    /// `GET /create-org`.
+    pub create_org: Option<String>,
+    /// `GET /callback` (must match the path of `KINDE_REDIRECT_URI`).
+    pub callback: Option<String>,
+    /// `GET /logout`.
+    pub logout: Option<String>,
+    /// `GET /portal`: redirects a signed-in user to their Kinde self-serve portal.
+    pub portal: Option<String>,
+}
+
+impl Default for RoutePaths {
+    fn default() -> Self {
+        RoutePaths {
+            login: Some("/login".into()),
+            register: Some("/register".into()),
+            create_org: Some("/create-org".into()),
+            callback: Some("/callback".into()),
+            logout: Some("/logout".into()),
+            portal: Some("/portal".into()),
+        }
+    }
+}
+
+impl RoutePaths {
+    /// Put every route under `prefix` (e.g. `/auth`).
+    pub fn with_prefix(self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        let p = |o: Option<String>| o.map(|path| format!("{prefix}{path}"));
+        RoutePaths {
+            login: p(self.login),
+            register: p(self.register),
+            create_org: p(self.create_org),
+            callback: p(self.callback),
+            logout: p(self.logout),
+            portal: p(self.portal),
+        }
+    }
+}
+
+type Renderer = Arc<dyn Fn(&AuthRejection) -> Response + Send + Sync>;
+
+struct Inner {
+    kinde: Kinde,
+    paths: RoutePaths,
+    source: TokenSource,
+    renderer: Option<Renderer>,
+}
+
+/// The Kinde handle of an axum app: the core client plus route and rejection settings.
+///
+/// Cheap to clone. Put it in your state and derive `FromRef` so extractors find it;
+/// two routers with two `KindeAuth`s for two tenants can live in one process.
+#[derive(Clone)]
+pub struct KindeAuth {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for KindeAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KindeAuth")
+            .field("kinde", &self.inner.kinde)
+            .field("paths", &self.inner.paths)
+            .field("source", &self.inner.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KindeAuth {
+    /// Wrap a core client with the default paths and [`TokenSource::Both`].
+    pub fn new(kinde: Kinde) -> Self {
+        KindeAuth {
+            inner: Arc::new(Inner {
+                kinde,
+                paths: RoutePaths::default(),
+                source: TokenSource::default(),
+                renderer: None,
+            }),
+        }
+    }
+
+    /// Read `KINDE_*` variables and wrap the client.
+    pub fn from_env() -> Result<Self, KindeError> {
+        Ok(Self::new(Kinde::from_env()?))
+    }
+
+    fn map(self, f: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = Inner {
+            kinde: self.inner.kinde.clone(),
+            paths: self.inner.paths.clone(),
+            source: self.inner.source,
+            renderer: self.inner.renderer.clone(),
+        };
+        f(&mut inner);
+        KindeAuth {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Use other route paths (or switch routes off).
+    pub fn with_paths(self, paths: RoutePaths) -> Self {
+        self.map(|i| i.paths = paths)
+    }
+
+    /// Choose where credentials come from (default [`TokenSource::Both`]).
+    pub fn with_token_source(self, source: TokenSource) -> Self {
+        self.map(|i| i.source = source)
+    }
+
+    /// Render rejections yourself (401/403/503 pages, login redirects).
+    pub fn render_rejections_with(
+        self,
+        render: impl Fn(&AuthRejection) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.map(|i| i.renderer = Some(Arc::new(render)))
+    }
+
+    /// The core client (for the Account API, verification outside HTTP, …).
+    pub fn kinde(&self) -> &Kinde {
+        &self.inner.kinde
+    }
+
+    /// The configured route paths.
+    pub fn paths(&self) -> &RoutePaths {
+        &self.inner.paths
+    }
+
+    /// The built-in routes, ready to `merge` into your router.
+    pub fn routes<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        KindeAuth: FromRef<S>,
+    {
+        let paths = &self.inner.paths;
+        if let (Some(cb), Some(uri)) = (&paths.callback, self.inner.kinde.config().redirect_uri())
+            && uri.path() != cb
+        {
+            tracing::warn!(route = %cb, redirect_uri_path = uri.path(), "the callback route does not match KINDE_REDIRECT_URI");
+        }
+        let mut router = Router::new();
+        if let Some(p) = &paths.login {
+            router = router.route(p, get(|s, se, q| login_route(LoginKind::Login, s, se, q)));
+        }
+        if let Some(p) = &paths.register {
+            router = router.route(
+                p,
+                get(|s, se, q| login_route(LoginKind::Register, s, se, q)),
+            );
+        }
+        if let Some(p) = &paths.create_org {
+            router = router.route(
+                p,
+                get(|s, se, q| login_route(LoginKind::CreateOrg, s, se, q)),
+            );
+        }
+        if let Some(p) = &paths.callback {
+            router = router.route(p, get(callback_route));
+        }
+        if let Some(p) = &paths.logout {
+            router = router.route(p, get(logout_route));
+        }
+        if let Some(p) = &paths.portal {
+            router = router.route(p, get(portal_route));
+        }
+        router
+    }
+
+    /// A session layer over an in-memory store with safe defaults (see the crate docs).
+    pub fn session_layer(&self) -> SessionManagerLayer<MemoryStore> {
+        self.session_layer_with(MemoryStore::default())
+    }
+
+    /// The same session layer over any tower-sessions store.
+    pub fn session_layer_with<St: SessionStore + Clone>(
+        &self,
+        store: St,
+    ) -> SessionManagerLayer<St> {
+        SessionManagerLayer::new(store)
+            .with_name("kinde_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(!self.inner.kinde.config().is_local_http())
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(CookieDuration::days(14)))
+    }
+
+    fn home(&self) -> &str {
+        self.inner.kinde.config().post_login_redirect()
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Resolution: at most once per request, cached in the request's extensions.
+// ---------------------------------------------------------------------------------
+
+#[derive(Clone)]
+enum Identity {
+    Anonymous,
+    Session(Arc<VerifiedSession>),
+    Bearer { token: Arc<str>, claims: Claims },
+}
+
+#[derive(Clone)]
+struct Resolved(Result<Identity, KindeError>);
+
+fn is_api(parts: &Parts) -> bool {
+    let accept = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    web::is_api_request(
+        parts.method.as_str(),
+        accept,
+        parts.headers.contains_key(header::AUTHORIZATION),
+    )
+}
+
+fn rejection(parts: &Parts, auth: &KindeAuth, error: KindeError) -> AuthRejection {
+    let requested = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    AuthRejection {
+        is_api: is_api(parts),
+        login_redirect: auth
+            .inner
+            .paths
+            .login
+            .as_deref()
+            .map(|l| web::login_redirect(l, requested)),
+        home: auth.home().to_string(),
+        error,
+        renderer: auth.inner.renderer.clone(),
+    }
+}
+
+async fn identity(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeError> {
+    if let Some(Resolved(r)) = parts.extensions.get::<Resolved>() {
+        return r.clone();
+    }
+    let result = resolve(parts, auth).await;
+    parts.extensions.insert(Resolved(result.clone()));
+    result
+}
+
+async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeError> {
+    let kinde = &auth.inner.kinde;
+    let source = auth.inner.source;
+    if source != TokenSource::Session {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes);
+        if let Some(token) = web::bearer_token(header)? {
+            let claims = kinde.verify_access_token(token).await?;
+            return Ok(Identity::Bearer {
+                token: Arc::from(token),
+                claims,
+            });
+        }
+        if source == TokenSource::Bearer {
+            return Ok(Identity::Anonymous);
+        }
+    }
+    let session = Session::from_request_parts(parts, &()).await.map_err(|_| {
+        KindeError::Config(
+            "the kinde-axum session layer is missing: add `.layer(kinde.session_layer())`".into(),
+        )
+    })?;
+    let stored: Option<TokenSet> = session.get(TOKENS_KEY).await.map_err(store_error)?;
+    match kinde.resume_session(stored).await? {
+        SessionState::Anonymous => Ok(Identity::Anonymous),
+        SessionState::Ended => {
+            session
+                .remove_value(TOKENS_KEY)
+                .await
+                .map_err(store_error)?;
+            Ok(Identity::Anonymous)
+        }
+        SessionState::Active(s) => {
+            if s.refreshed {
+                session
+                    .insert(TOKENS_KEY, &s.tokens)
+                    .await
+                    .map_err(store_error)?;
+            }
+            Ok(Identity::Session(Arc::from(s)))
+        }
+    }
+}
+
+fn store_error(e: tower_sessions::session::Error) -> KindeError {
+    tracing::error!(error = %e, "session store error");
+    KindeError::Unavailable("session store".into())
+}
+
+async fn signed_in(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, AuthRejection> {
+    match identity(parts, auth).await {
+        Ok(Identity::Anonymous) => Err(rejection(parts, auth, KindeError::NotSignedIn)),
+        Ok(id) => Ok(id),
+        Err(e) => Err(rejection(parts, auth, e)),
+    }
+}
+
+fn access_claims(id: &Identity) -> Option<&Claims> {
+    match id {
+        Identity::Anonymous => None,
+        Identity::Session(s) => Some(&s.access),
+        Identity::Bearer { claims, .. } => Some(claims),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Rejections
+// ---------------------------------------------------------------------------------
+
+/// Why an extractor or guard refused a request. Renders as a login redirect (browser,
+/// not signed in), 401 + `WWW-Authenticate` (API), 403, 400 or 503.
+pub struct AuthRejection {
+    /// The underlying error (its [`class`](KindeError::class) decides the status).
+    pub error: KindeError,
+    /// Whether the request wants API-style answers (see [`web::is_api_request`]).
+    pub is_api: bool,
+    /// The login URL with `returnTo` for this request, when a login route is mounted.
+    pub login_redirect: Option<String>,
+    home: String,
+    renderer: Option<Renderer>,
+}
+
+impl fmt::Debug for AuthRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthRejection")
+            .field("error", &self.error)
+            .field("is_api", &self.is_api)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AuthRejection {
+    /// The default rendering (what you get without a custom renderer).
+    pub fn default_response(&self) -> Response {
+        error_response(
+            &self.error,
+            self.is_api,
+            self.login_redirect.as_deref(),
+            &self.home,
+        )
+    }
+}
+
+impl IntoResponse for AuthRejection {
+    fn into_response(self) -> Response {
+        match &self.renderer {
+            Some(render) => render(&self),
+            None => self.default_response(),
+        }
+    }
+}
+
+fn error_response(err: &KindeError, api: bool, login: Option<&str>, home: &str) -> Response {
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::error!(error = %err, "kinde-axum misconfiguration");
+    }
+    if status == StatusCode::UNAUTHORIZED
+        && !api
+        && let Some(login) = login
+    {
+        return no_store(Redirect::to(login).into_response());
+    }
+    let mut resp = if api {
+        (status, axum::Json(web::error_json(err))).into_response()
+    } else {
+        (status, axum::response::Html(web::error_html(err, home))).into_response()
+    };
+    if status == StatusCode::UNAUTHORIZED
+        && let Ok(v) = HeaderValue::from_str(&web::www_authenticate(err))
+    {
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    resp
+}
+
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+// ---------------------------------------------------------------------------------
+// Extractors
+// ---------------------------------------------------------------------------------
+
+macro_rules! extractor {
+    ($(#[$doc:meta])* $name:ident($inner:ty), |$id:ident| $body:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub $inner);
+
+        impl Deref for $name {
+            type Target = $inner;
+            fn deref(&self) -> &$inner {
+                &self.0
+            }
+        }
+
+        impl<S> FromRequestParts<S> for $name
+        where
+            S: Send + Sync,
+            KindeAuth: FromRef<S>,
+        {
+            type Rejection = AuthRejection;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+                let auth = KindeAuth::from_ref(state);
+                let $id = signed_in(parts, &auth).await?;
+                let value: Option<$inner> = $body;
+                value.map($name).ok_or_else(|| rejection(parts, &auth, KindeError::NotSignedIn))
+            }
+        }
+    };
+}
+
+extractor!(
+    /// The signed-in user. Rejects when nobody is signed in (use `Option<KindeUser>` for
+    /// pages that work either way). From a session, the profile comes from the ID token;
+    /// from a bearer token, only what the access token carries is filled.
+    KindeUser(kinde_core::KindeUser),
+    |id| match &id {
+        Identity::Session(s) => s.user(),
+        Identity::Bearer { claims, .. } => kinde_core::KindeUser::from_claims(claims, None),
+        Identity::Anonymous => None,
+    }
+);
+
+extractor!(
+    /// The permissions of the signed-in user.
+    Permissions(kinde_core::Permissions),
+    |id| access_claims(&id).map(Claims::permissions)
+);
+
+extractor!(
+    /// The roles of the signed-in user.
+    Roles(kinde_core::Roles),
+    |id| access_claims(&id).map(Claims::roles)
+);
+
+extractor!(
+    /// The feature flags of the signed-in user.
+    FeatureFlags(kinde_core::FeatureFlags),
+    |id| access_claims(&id).map(Claims::feature_flags)
+);
+
+extractor!(
+    /// The organisation the user signed in to (`None` if the token names none).
+    CurrentOrganization(Option<kinde_core::Organization>),
+    |id| access_claims(&id).map(Claims::organization)
+);
+
+/// The verified claims of the request: the access token's, and the ID token's for a
+/// browser session. For anything the typed extractors do not cover.
+#[derive(Debug, Clone)]
+pub struct KindeClaims {
+    /// Access-token claims.
+    pub access: Claims,
+    /// ID-token claims (browser sessions only).
+    pub id: Option<Claims>,
+}
+
+impl<S> FromRequestParts<S> for KindeClaims
+where
+    S: Send + Sync,
+    KindeAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = KindeAuth::from_ref(state);
+        match signed_in(parts, &auth).await? {
+            Identity::Session(s) => Ok(KindeClaims {
+                access: s.access.clone(),
+                id: s.id.clone(),
+            }),
+            Identity::Bearer { claims, .. } => Ok(KindeClaims {
+                access: claims,
+                id: None,
+            }),
+            Identity::Anonymous => Err(rejection(parts, &auth, KindeError::NotSignedIn)),
+        }
+    }
+}
+
+/// The raw access token of the request, to call other APIs on the user's behalf.
+/// `Debug` never prints it.
+#[derive(Clone)]
+pub struct AccessToken(Arc<str>);
+
+impl AccessToken {
+    /// The raw token. Treat it as a secret.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+impl<S> FromRequestParts<S> for AccessToken
+where
+    S: Send + Sync,
+    KindeAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = KindeAuth::from_ref(state);
+        match signed_in(parts, &auth).await? {
+            Identity::Session(s) => Ok(AccessToken(Arc::from(s.tokens.access_token()))),
+            Identity::Bearer { token, .. } => Ok(AccessToken(token)),
+            Identity::Anonymous => Err(rejection(parts, &auth, KindeError::NotSignedIn)),
+        }
+    }
+}
+
+impl<S> OptionalFromRequestParts<S> for KindeUser
+where
+    S: Send + Sync,
+    KindeAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    /// `None` only when nobody is signed in; an invalid bearer token or an outage of
+    /// Kinde is still an error.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        match <KindeUser as FromRequestParts<S>>::from_request_parts(parts, state).await {
+            Ok(u) => Ok(Some(u)),
+            Err(r) if matches!(r.error, KindeError::NotSignedIn) => Ok(None),
+            Err(r) => Err(r),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Guards
+// ---------------------------------------------------------------------------------
+
+/// A permission key known at compile time. Declare one with [`permission!`].
+pub trait PermissionKey: Send + Sync + 'static {
+    /// The permission's key in Kinde, e.g. `read:todos`.
+    const KEY: &'static str;
+}
+
+/// A role key known at compile time. Declare one with [`role!`].
+pub trait RoleKey: Send + Sync + 'static {
+    /// The role's key in Kinde, e.g. `admin`.
+    const KEY: &'static str;
+}
+
+/// Declare a permission type, so a typo is a compile error rather than a silent 403.
+///
+/// ```
+/// kinde_axum::permission!(pub ReadTodos = "read:todos");
+/// use kinde_axum::PermissionKey;
+/// assert_eq!(ReadTodos::KEY, "read:todos");
+/// ```
+#[macro_export]
+macro_rules! permission {
+    ($vis:vis $name:ident = $key:literal) => {
+        #[doc = concat!("The `", $key, "` permission.")]
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+        impl $crate::PermissionKey for $name {
+            const KEY: &'static str = $key;
+        }
+    };
+}
+
+/// Declare a role type (see [`permission!`]).
+///
+/// ```
+/// kinde_axum::role!(pub Admin = "admin");
+/// use kinde_axum::RoleKey;
+/// assert_eq!(Admin::KEY, "admin");
+/// ```
+#[macro_export]
+macro_rules! role {
+    ($vis:vis $name:ident = $key:literal) => {
+        #[doc = concat!("The `", $key, "` role.")]
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+        impl $crate::RoleKey for $name {
+            const KEY: &'static str = $key;
+        }
+    };
+}
+
+/// Guard: the signed-in user must hold permission `P`. Use it as an extractor
+/// (`_: RequirePermission<ReadTodos>`) or as a layer on a sub-router with
+/// `axum::middleware::from_extractor_with_state::<RequirePermission<ReadTodos>, _>(state)`.
+/// Not signed in → the usual 401/redirect; signed in without `P` → 403.
+pub struct RequirePermission<P>(PhantomData<P>);
+
+/// Guard: the signed-in user must have role `R` (see [`RequirePermission`]).
+pub struct RequireRole<R>(PhantomData<R>);
+
+impl<P> fmt::Debug for RequirePermission<P>
+where
+    P: PermissionKey,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequirePermission({})", P::KEY)
+    }
+}
+
+impl<R> fmt::Debug for RequireRole<R>
+where
+    R: RoleKey,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequireRole({})", R::KEY)
+    }
+}
+
+impl<S, P> FromRequestParts<S> for RequirePermission<P>
+where
+    S: Send + Sync,
+    P: PermissionKey,
+    KindeAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = KindeAuth::from_ref(state);
+        let id = signed_in(parts, &auth).await?;
+        if access_claims(&id).is_some_and(|c| c.permissions().is_granted(P::KEY)) {
+            Ok(RequirePermission(PhantomData))
+        } else {
+            Err(rejection(
+                parts,
+                &auth,
+                KindeError::Forbidden(format!("missing permission {}", P::KEY)),
+            ))
+        }
+    }
+}
+
+impl<S, R> FromRequestParts<S> for RequireRole<R>
+where
+    S: Send + Sync,
+    R: RoleKey,
+    KindeAuth: FromRef<S>,
+{
+    type Rejection = AuthRejection;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = KindeAuth::from_ref(state);
+        let id = signed_in(parts, &auth).await?;
+        if access_claims(&id).is_some_and(|c| c.roles().has(R::KEY)) {
+            Ok(RequireRole(PhantomData))
+        } else {
+            Err(rejection(
+                parts,
+                &auth,
+                KindeError::Forbidden(format!("missing role {}", R::KEY)),
+            ))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Routes
+// ---------------------------------------------------------------------------------
+
+fn page_error(auth: &KindeAuth, err: &KindeError) -> Response {
+    // Route failures are shown as pages (never a login redirect, so no loop).
+    if err.status() >= 500 {
+        tracing::warn!(error = %err, "Kinde route failed");
+    } else {
+        tracing::debug!(error = %err, "Kinde route refused");
+    }
+    no_store(error_response(err, false, None, auth.home()))
+}
+
+async fn load_pending(session: &Session) -> Result<PendingLogins, KindeError> {
+    // A pending-login record that no longer parses (e.g. after an upgrade) is dropped.
+    Ok(session
+        .get::<PendingLogins>(PENDING_KEY)
+        .await
+        .unwrap_or(None)
+        .unwrap_or_default())
+}
+
+async fn login_route(
+    kind: LoginKind,
+    State(auth): State<KindeAuth>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result: Result<Response, KindeError> = async {
+        let query: LoginQuery = web::parse_query(query.as_deref())?;
+        let kinde = auth.kinde();
+        let login = kinde.login_url(query.into_options(kind)).await?;
+        let mut pending = load_pending(&session).await?;
+        pending.insert(login.pending, kinde.config().login_ttl());
+        session
+            .insert(PENDING_KEY, &pending)
+            .await
+            .map_err(store_error)?;
+        Ok(no_store(Redirect::to(login.url.as_str()).into_response()))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(&auth, &e))
+}
+
+async fn callback_route(
+    State(auth): State<KindeAuth>,
+    session: Session,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result: Result<Response, KindeError> = async {
+        let params: CallbackParams = web::parse_query(query.as_deref())?;
+        let kinde = auth.kinde();
+        let mut pending = load_pending(&session).await?;
+        let outcome = kinde.complete_login(&params, &mut pending).await;
+        // The used (or expired) state is gone whatever happened next.
+        session
+            .insert(PENDING_KEY, &pending)
+            .await
+            .map_err(store_error)?;
+        match outcome? {
+            CallbackOutcome::SignedIn {
+                session: signed_in,
+                return_to,
+            } => {
+                // A new session id on every login (session fixation).
+                session.cycle_id().await.map_err(store_error)?;
+                session
+                    .insert(TOKENS_KEY, &signed_in.tokens)
+                    .await
+                    .map_err(store_error)?;
+                Ok(no_store(Redirect::to(&return_to).into_response()))
+            }
+            CallbackOutcome::Restart(login) => {
+                pending.insert(login.pending, kinde.config().login_ttl());
+                session
+                    .insert(PENDING_KEY, &pending)
+                    .await
+                    .map_err(store_error)?;
+                Ok(no_store(Redirect::to(login.url.as_str()).into_response()))
+            }
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(&auth, &e))
+}
+
+async fn logout_route(State(auth): State<KindeAuth>, session: Session) -> Response {
+    let tokens: Option<TokenSet> = session.get(TOKENS_KEY).await.unwrap_or(None);
+    if let Err(e) = session.flush().await {
+        return page_error(&auth, &store_error(e));
+    }
+    let url = auth.kinde().logout_url(tokens.as_ref()).await;
+    no_store(Redirect::to(url.as_str()).into_response())
+}
+
+#[derive(serde::Deserialize)]
+struct PortalQuery {
+    subnav: Option<String>,
+    #[serde(rename = "returnTo", alias = "return_to")]
+    return_to: Option<String>,
+}
+
+async fn portal_route(
+    State(auth): State<KindeAuth>,
+    token: Result<AccessToken, AuthRejection>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let token = match token {
+        Ok(t) => t,
+        Err(r) => return r.into_response(),
+    };
+    let result: Result<Response, KindeError> = async {
+        let q: PortalQuery = web::parse_query(query.as_deref())?;
+        let page = q
+            .subnav
+            .as_deref()
+            .map(str::parse::<PortalPage>)
+            .transpose()?;
+        let kinde = auth.kinde();
+        let return_url = kinde
+            .app_url(q.return_to.as_deref().unwrap_or("/"))
+            .ok_or_else(|| {
+                KindeError::Config("KINDE_REDIRECT_URI: needed for the portal route".into())
+            })?;
+        let link = kinde
+            .portal_link(token.secret(), return_url.as_str(), page)
+            .await?;
+        Ok(no_store(Redirect::to(link.as_str()).into_response()))
+    }
+    .await;
+    result.unwrap_or_else(|e| page_error(&auth, &e))
+}

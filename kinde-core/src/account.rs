@@ -104,7 +104,9 @@ pub struct Entitlements {
 impl Entitlements {
     /// The entitlement for `feature_key`, if any.
     pub fn get(&self, feature_key: &str) -> Option<&Entitlement> {
-        self.entitlements.iter().find(|e| e.feature_key == feature_key)
+        self.entitlements
+            .iter()
+            .find(|e| e.feature_key == feature_key)
     }
 }
 
@@ -231,7 +233,12 @@ impl std::str::FromStr for PortalPage {
         PortalPage::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| KindeError::BadRequest(format!("unknown portal page `{}`", s.chars().take(40).collect::<String>())))
+            .ok_or_else(|| {
+                KindeError::BadRequest(format!(
+                    "unknown portal page `{}`",
+                    s.chars().take(40).collect::<String>()
+                ))
+            })
     }
 }
 
@@ -256,7 +263,10 @@ struct PageMeta {
 fn parse_list<T: DeserializeOwned>(items: Vec<Value>, what: &str) -> Result<Vec<T>> {
     items
         .into_iter()
-        .map(|v| serde_json::from_value(v).map_err(|_| KindeError::Provider(format!("{what}: unexpected item shape"))))
+        .map(|v| {
+            serde_json::from_value(v)
+                .map_err(|_| KindeError::Provider(format!("{what}: unexpected item shape")))
+        })
         .collect()
 }
 
@@ -286,19 +296,31 @@ impl Kinde {
                 first = Some(page.data);
             }
             match page.metadata {
-                Some(PageMeta { has_more: true, next_page_starting_after: Some(next) }) => {
+                Some(PageMeta {
+                    has_more: true,
+                    next_page_starting_after: Some(next),
+                }) => {
                     if !seen.insert(next.clone()) {
-                        return Err(KindeError::Provider(format!("{path}: pagination cursor did not advance")));
+                        return Err(KindeError::Provider(format!(
+                            "{path}: pagination cursor did not advance"
+                        )));
                     }
                     cursor = Some(next);
                 }
-                Some(PageMeta { has_more: true, next_page_starting_after: None }) => {
-                    return Err(KindeError::Provider(format!("{path}: more pages but no cursor")));
+                Some(PageMeta {
+                    has_more: true,
+                    next_page_starting_after: None,
+                }) => {
+                    return Err(KindeError::Provider(format!(
+                        "{path}: more pages but no cursor"
+                    )));
                 }
                 _ => return Ok((first.unwrap_or_default(), items)),
             }
         }
-        Err(KindeError::Provider(format!("{path}: more than {MAX_PAGES} pages")))
+        Err(KindeError::Provider(format!(
+            "{path}: more than {MAX_PAGES} pages"
+        )))
     }
 
     /// The signed-in user's profile (`/oauth2/v2/user_profile`).
@@ -314,7 +336,10 @@ impl Kinde {
             .await?;
         let data = Value::Object(data);
         Ok(Entitlements {
-            org_code: data.get("org_code").and_then(Value::as_str).map(str::to_string),
+            org_code: data
+                .get("org_code")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             plans: data
                 .get("plans")
                 .cloned()
@@ -325,13 +350,20 @@ impl Kinde {
     }
 
     /// One entitlement by feature key; `Ok(None)` when the organisation has none.
-    pub async fn entitlement(&self, access_token: &str, feature_key: &str) -> Result<Option<Entitlement>> {
+    pub async fn entitlement(
+        &self,
+        access_token: &str,
+        feature_key: &str,
+    ) -> Result<Option<Entitlement>> {
         let mut url = self.inner.config.url("/account_api/v1/entitlement/");
         url.path_segments_mut()
             .map_err(|_| KindeError::Config("KINDE_DOMAIN: cannot hold a path".into()))?
             .pop_if_empty()
             .push(feature_key);
-        match self.get_json::<Page>("entitlement", url, Some(access_token)).await {
+        match self
+            .get_json::<Page>("entitlement", url, Some(access_token))
+            .await
+        {
             Ok(page) => match page.data.get("entitlement") {
                 Some(Value::Null) | None => Ok(None),
                 Some(v) => serde_json::from_value(v.clone())
@@ -346,26 +378,38 @@ impl Kinde {
     /// The user's permissions from the Account API (useful when they are too many to
     /// fit in the token).
     pub async fn account_permissions(&self, access_token: &str) -> Result<AccountList> {
-        self.account_list(access_token, "/account_api/v1/permissions", "permissions").await
+        self.account_list(access_token, "/account_api/v1/permissions", "permissions")
+            .await
     }
 
     /// The user's roles from the Account API.
     pub async fn account_roles(&self, access_token: &str) -> Result<AccountList> {
-        self.account_list(access_token, "/account_api/v1/roles", "roles").await
+        self.account_list(access_token, "/account_api/v1/roles", "roles")
+            .await
     }
 
     async fn account_list(&self, access_token: &str, path: &str, key: &str) -> Result<AccountList> {
         let (data, items) = self.account_pages(access_token, path, key).await?;
         Ok(AccountList {
-            org_code: data.get("org_code").and_then(Value::as_str).map(str::to_string),
+            org_code: data
+                .get("org_code")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             items: parse_list(items, key)?,
         })
     }
 
     /// The user's feature flags from the Account API.
-    pub async fn account_feature_flags(&self, access_token: &str) -> Result<Vec<AccountFeatureFlag>> {
+    pub async fn account_feature_flags(
+        &self,
+        access_token: &str,
+    ) -> Result<Vec<AccountFeatureFlag>> {
         let (_, items) = self
-            .account_pages(access_token, "/account_api/v1/feature_flags", "feature_flags")
+            .account_pages(
+                access_token,
+                "/account_api/v1/feature_flags",
+                "feature_flags",
+            )
             .await?;
         parse_list(items, "feature_flags")
     }
@@ -389,7 +433,9 @@ impl Kinde {
         let ret = Url::parse(return_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| KindeError::BadRequest("return_url must be an absolute http(s) URL".into()))?;
+            .ok_or_else(|| {
+                KindeError::BadRequest("return_url must be an absolute http(s) URL".into())
+            })?;
         let mut url = self.inner.config.url("/account_api/v1/portal_link");
         {
             let mut q = url.query_pairs_mut();
@@ -402,7 +448,9 @@ impl Kinde {
         struct Link {
             url: String,
         }
-        let link: Link = self.get_json("portal link", url, Some(access_token)).await?;
+        let link: Link = self
+            .get_json("portal link", url, Some(access_token))
+            .await?;
         Url::parse(&link.url)
             .ok()
             .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && is_loopback_host(u)))

@@ -52,7 +52,9 @@ impl Claims {
     }
 
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
-        Claims { inner: Arc::new(map) }
+        Claims {
+            inner: Arc::new(map),
+        }
     }
 
     /// One claim, as raw JSON.
@@ -118,17 +120,28 @@ impl Claims {
             .or_else(|| self.inner.get("x-hasura-permissions"))
             .map(string_list)
             .unwrap_or_default();
-        Permissions { org_code: self.organization().map(|o| o.code), keys }
+        Permissions {
+            org_code: self.organization().map(|o| o.code),
+            keys,
+        }
     }
 
     /// Roles (`roles`, else `x-hasura-roles`). Kinde sends `{id, key, name}` objects;
     /// plain strings are accepted as keys.
     pub fn roles(&self) -> Roles {
-        let roles = match self.inner.get("roles").or_else(|| self.inner.get("x-hasura-roles")) {
+        let roles = match self
+            .inner
+            .get("roles")
+            .or_else(|| self.inner.get("x-hasura-roles"))
+        {
             Some(Value::Array(items)) => items
                 .iter()
                 .filter_map(|item| match item {
-                    Value::String(key) => Some(Role { id: None, key: key.clone(), name: None }),
+                    Value::String(key) => Some(Role {
+                        id: None,
+                        key: key.clone(),
+                        name: None,
+                    }),
                     Value::Object(_) => Role::deserialize(item).ok(),
                     _ => None,
                 })
@@ -141,9 +154,16 @@ impl Claims {
     /// The organisation the user signed in to (`org_code`/`org_name`, else the
     /// `x-hasura-org-code`/`x-hasura-org-name` fall-backs).
     pub fn organization(&self) -> Option<Organization> {
-        let code = self.str_claim("org_code").or_else(|| self.str_claim("x-hasura-org-code"))?;
-        let name = self.str_claim("org_name").or_else(|| self.str_claim("x-hasura-org-name"));
-        Some(Organization { code: code.to_string(), name: name.map(str::to_string) })
+        let code = self
+            .str_claim("org_code")
+            .or_else(|| self.str_claim("x-hasura-org-code"))?;
+        let name = self
+            .str_claim("org_name")
+            .or_else(|| self.str_claim("x-hasura-org-name"));
+        Some(Organization {
+            code: code.to_string(),
+            name: name.map(str::to_string),
+        })
     }
 
     /// Organisations the user belongs to (ID token: `organizations`, `org_codes`,
@@ -159,7 +179,10 @@ impl Claims {
                 .filter_map(|o| {
                     let code = o.get("id").or_else(|| o.get("code"))?.as_str()?;
                     let name = o.get("name").and_then(Value::as_str);
-                    Some(Organization { code: code.to_string(), name: name.map(str::to_string) })
+                    Some(Organization {
+                        code: code.to_string(),
+                        name: name.map(str::to_string),
+                    })
                 })
                 .collect();
             if !orgs.is_empty() {
@@ -194,7 +217,10 @@ impl Claims {
 
 fn string_list(v: &Value) -> Vec<String> {
     match v {
-        Value::Array(a) => a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_string))
+            .collect(),
         Value::String(s) => s.split_whitespace().map(str::to_string).collect(),
         _ => Vec::new(),
     }
@@ -407,7 +433,10 @@ impl FeatureFlag {
                     Value::Number(n) if n.is_i64() => FlagKind::Integer,
                     _ => FlagKind::Json,
                 };
-                FeatureFlag { kind, value: other.clone() }
+                FeatureFlag {
+                    kind,
+                    value: other.clone(),
+                }
             }
         }
     }
@@ -468,20 +497,33 @@ impl FeatureFlags {
 
     /// The flags as a `{name: value}` JSON object (typed values, no type codes).
     pub fn to_json(&self) -> Value {
-        Value::Object(self.flags.iter().map(|(k, f)| (k.clone(), f.value.clone())).collect())
+        Value::Object(
+            self.flags
+                .iter()
+                .map(|(k, f)| (k.clone(), f.value.clone()))
+                .collect(),
+        )
     }
 
     fn typed(&self, name: &str, expected: FlagKind) -> Result<&Value, FlagError> {
-        let flag = self.flags.get(name).ok_or_else(|| FlagError::Absent(name.to_string()))?;
+        let flag = self
+            .flags
+            .get(name)
+            .ok_or_else(|| FlagError::Absent(name.to_string()))?;
         if flag.kind != expected && expected != FlagKind::Json {
-            return Err(FlagError::TypeMismatch { name: name.to_string(), expected, found: flag.kind });
+            return Err(FlagError::TypeMismatch {
+                name: name.to_string(),
+                expected,
+                found: flag.kind,
+            });
         }
         Ok(&flag.value)
     }
 
     /// A boolean flag.
     pub fn bool(&self, name: &str) -> Result<bool, FlagError> {
-        self.typed(name, FlagKind::Boolean).map(|v| v.as_bool().unwrap_or_default())
+        self.typed(name, FlagKind::Boolean)
+            .map(|v| v.as_bool().unwrap_or_default())
     }
 
     /// A string flag.
@@ -492,7 +534,8 @@ impl FeatureFlags {
 
     /// An integer flag.
     pub fn integer(&self, name: &str) -> Result<i64, FlagError> {
-        self.typed(name, FlagKind::Integer).map(|v| v.as_i64().unwrap_or_default())
+        self.typed(name, FlagKind::Integer)
+            .map(|v| v.as_i64().unwrap_or_default())
     }
 
     /// Any flag's raw JSON value.
@@ -565,9 +608,16 @@ mod tests {
         assert_eq!(f.json("blob").unwrap(), json!({"a": 1}));
         assert_eq!(
             f.integer("on"),
-            Err(FlagError::TypeMismatch { name: "on".into(), expected: FlagKind::Integer, found: FlagKind::Boolean })
+            Err(FlagError::TypeMismatch {
+                name: "on".into(),
+                expected: FlagKind::Integer,
+                found: FlagKind::Boolean
+            })
         );
-        assert!(matches!(f.string_or("on", "d"), Err(FlagError::TypeMismatch { .. })));
+        assert!(matches!(
+            f.string_or("on", "d"),
+            Err(FlagError::TypeMismatch { .. })
+        ));
         assert_eq!(f.to_json()["on"], json!(true));
     }
 

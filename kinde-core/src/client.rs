@@ -13,8 +13,8 @@ use url::Url;
 
 use crate::config::{KindeConfig, is_loopback_host};
 use crate::error::{KindeError, Result};
-use crate::tokens::{M2mToken, RawTokenError, RawTokenResponse, TokenSet, now_secs};
 use crate::session::{RefreshCoordinator, VerifiedSession};
+use crate::tokens::{M2mToken, RawTokenError, RawTokenResponse, TokenSet, now_secs};
 use crate::verify::{KeyCache, TokenKind};
 
 /// The Kinde endpoints used by the SDK: from discovery, or Kinde's fixed paths.
@@ -100,7 +100,9 @@ pub struct Kinde {
 
 impl fmt::Debug for Kinde {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Kinde").field("config", &self.inner.config).finish()
+        f.debug_struct("Kinde")
+            .field("config", &self.inner.config)
+            .finish()
     }
 }
 
@@ -180,7 +182,12 @@ impl Kinde {
     }
 
     fn discovery_backing_off(&self) -> bool {
-        let retry = self.inner.discovery.retry_after.lock().unwrap_or_else(|p| p.into_inner());
+        let retry = self
+            .inner
+            .discovery
+            .retry_after
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         retry.is_some_and(|t| Instant::now() < t)
     }
 
@@ -189,7 +196,9 @@ impl Kinde {
         let url = config.url("/.well-known/openid-configuration");
         let doc: DiscoveryDoc = self.get_json("discovery", url, None).await?;
         if doc.issuer.trim_end_matches('/') != config.issuer {
-            return Err(KindeError::Provider("discovery names another issuer".into()));
+            return Err(KindeError::Provider(
+                "discovery names another issuer".into(),
+            ));
         }
         let fixed = Endpoints::fixed(config);
         // Only accept endpoints on https (or loopback http); fall back per endpoint.
@@ -216,20 +225,38 @@ impl Kinde {
         url: Url,
         bearer: Option<&str>,
     ) -> Result<T> {
-        let mut req = self.inner.http.get(url).header("accept", "application/json");
+        let mut req = self
+            .inner
+            .http
+            .get(url)
+            .header("accept", "application/json");
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
-        let resp = req.send().await.map_err(|e| KindeError::transport(what, &e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| KindeError::transport(what, &e))?;
         let status = resp.status();
         match status.as_u16() {
-            200..=299 => resp.json().await.map_err(|e| KindeError::transport(what, &e)),
+            200..=299 => resp
+                .json()
+                .await
+                .map_err(|e| KindeError::transport(what, &e)),
             401 => Err(KindeError::NotSignedIn),
-            403 => Err(KindeError::Forbidden(format!("{what}: Kinde refused access"))),
+            403 => Err(KindeError::Forbidden(format!(
+                "{what}: Kinde refused access"
+            ))),
             404 => Err(KindeError::BadRequest(format!("{what}: not found"))),
-            400 => Err(KindeError::BadRequest(format!("{what}: Kinde rejected the request"))),
-            429 | 500..=599 => Err(KindeError::Unavailable(format!("{what}: Kinde answered {status}"))),
-            _ => Err(KindeError::Provider(format!("{what}: Kinde answered {status}"))),
+            400 => Err(KindeError::BadRequest(format!(
+                "{what}: Kinde rejected the request"
+            ))),
+            429 | 500..=599 => Err(KindeError::Unavailable(format!(
+                "{what}: Kinde answered {status}"
+            ))),
+            _ => Err(KindeError::Provider(format!(
+                "{what}: Kinde answered {status}"
+            ))),
         }
     }
 
@@ -259,7 +286,9 @@ impl Kinde {
                 .map_err(|e| KindeError::transport("token endpoint", &e));
         }
         if status.is_server_error() || status.as_u16() == 429 {
-            return Err(KindeError::Unavailable(format!("token endpoint answered {status}")));
+            return Err(KindeError::Unavailable(format!(
+                "token endpoint answered {status}"
+            )));
         }
         let err: RawTokenError = resp.json().await.unwrap_or_default();
         match err.error.as_deref() {
@@ -300,9 +329,27 @@ impl Kinde {
         // own expiry is not the session's, so it is checked only when fresh).
         let fresh_id = raw.id_token.filter(|t| !t.is_empty());
         let id_claims = match &fresh_id {
-            Some(t) => Some(self.verify_jwt(t, TokenKind::Id { nonce, check_exp: true }).await?),
+            Some(t) => Some(
+                self.verify_jwt(
+                    t,
+                    TokenKind::Id {
+                        nonce,
+                        check_exp: true,
+                    },
+                )
+                .await?,
+            ),
             None => match previous.and_then(TokenSet::id_token) {
-                Some(t) => Some(self.verify_jwt(t, TokenKind::Id { nonce: None, check_exp: false }).await?),
+                Some(t) => Some(
+                    self.verify_jwt(
+                        t,
+                        TokenKind::Id {
+                            nonce: None,
+                            check_exp: false,
+                        },
+                    )
+                    .await?,
+                ),
                 None => None,
             },
         };
@@ -375,7 +422,10 @@ impl Kinde {
         if resp.status().is_success() {
             Ok(())
         } else {
-            Err(KindeError::Provider(format!("revocation answered {}", resp.status())))
+            Err(KindeError::Provider(format!(
+                "revocation answered {}",
+                resp.status()
+            )))
         }
     }
 
@@ -400,7 +450,9 @@ impl Kinde {
             form.push(("audience", a));
         }
         let raw = self.token_request(&form).await.map_err(|e| match e {
-            KindeError::SessionEnded => KindeError::Provider("client_credentials grant refused".into()),
+            KindeError::SessionEnded => {
+                KindeError::Provider("client_credentials grant refused".into())
+            }
             other => other,
         })?;
         let token = raw

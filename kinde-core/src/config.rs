@@ -75,10 +75,16 @@ impl fmt::Debug for KindeConfig {
         f.debug_struct("KindeConfig")
             .field("issuer", &self.issuer)
             .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .field("redirect_uri", &self.redirect_uri.as_ref().map(Url::as_str))
             .field("post_login_redirect", &self.post_login_redirect)
-            .field("post_logout_redirect", &self.post_logout_redirect.as_ref().map(Url::as_str))
+            .field(
+                "post_logout_redirect",
+                &self.post_logout_redirect.as_ref().map(Url::as_str),
+            )
             .field("audiences", &self.audiences)
             .field("scopes", &self.scopes)
             .field("audience_policy", &self.audience_policy)
@@ -145,9 +151,7 @@ impl KindeConfig {
         if let Some((name, v)) = first(&["KINDE_POST_LOGIN_REDIRECT_URL"]) {
             b.post_login_redirect = Some((name, v));
         }
-        if let Some((name, v)) =
-            first(&["KINDE_POST_LOGOUT_REDIRECT_URL", "LOGOUT_REDIRECT_URL"])
-        {
+        if let Some((name, v)) = first(&["KINDE_POST_LOGOUT_REDIRECT_URL", "LOGOUT_REDIRECT_URL"]) {
             b.post_logout_redirect = Some((name, v));
         }
         if let Some((_, v)) = first(&["KINDE_AUDIENCE"]) {
@@ -264,7 +268,10 @@ impl fmt::Debug for KindeConfigBuilder {
         f.debug_struct("KindeConfigBuilder")
             .field("domain", &self.domain.as_ref().map(|d| &d.1))
             .field("client_id", &self.client_id.as_ref().map(|d| &d.1))
-            .field("client_secret", &self.client_secret.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -387,10 +394,16 @@ impl KindeConfigBuilder {
         let issuer = issuer_url.as_str().trim_end_matches('/').to_string();
 
         let (_, client_id) = self.client_id.ok_or_else(|| {
-            KindeError::config("KINDE_CLIENT_ID", "missing: set it to your application's client id")
+            KindeError::config(
+                "KINDE_CLIENT_ID",
+                "missing: set it to your application's client id",
+            )
         })?;
         if client_id.trim().is_empty() || client_id.chars().any(char::is_whitespace) {
-            return Err(KindeError::config("KINDE_CLIENT_ID", "must be a non-empty value without spaces"));
+            return Err(KindeError::config(
+                "KINDE_CLIENT_ID",
+                "must be a non-empty value without spaces",
+            ));
         }
         let client_secret = self
             .client_secret
@@ -417,7 +430,10 @@ impl KindeConfigBuilder {
         };
         for aud in &self.audiences {
             if aud.is_empty() || aud.chars().any(char::is_whitespace) {
-                return Err(KindeError::config("KINDE_AUDIENCE", "audiences are separated by spaces and cannot be empty"));
+                return Err(KindeError::config(
+                    "KINDE_AUDIENCE",
+                    "audiences are separated by spaces and cannot be empty",
+                ));
             }
         }
         let scopes = self
@@ -490,7 +506,10 @@ fn parse_domain(src: &str, raw: &str) -> Result<Url> {
         .map_err(|e| KindeError::config(var, format!("`{raw}` is not a valid domain ({e})")))?;
     check_scheme(var, &url)?;
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(KindeError::config(var, format!("`{raw}` must be a bare domain, without a path or query")));
+        return Err(KindeError::config(
+            var,
+            format!("`{raw}` must be a bare domain, without a path or query"),
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(KindeError::config(var, "must not contain credentials"));
@@ -510,8 +529,14 @@ fn check_scheme(var: &str, url: &Url) -> Result<()> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if is_loopback_host(url) => Ok(()),
-        "http" => Err(KindeError::config(var, "plain http is only allowed for localhost/127.0.0.1; use https")),
-        other => Err(KindeError::config(var, format!("unsupported scheme `{other}`"))),
+        "http" => Err(KindeError::config(
+            var,
+            "plain http is only allowed for localhost/127.0.0.1; use https",
+        )),
+        other => Err(KindeError::config(
+            var,
+            format!("unsupported scheme `{other}`"),
+        )),
     }
 }
 
@@ -520,26 +545,61 @@ mod tests {
     use super::*;
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let vars: Vec<(String, String)> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     }
 
     #[test]
     fn domain_with_or_without_scheme() {
-        for d in ["myapp.kinde.com", "https://myapp.kinde.com", "https://myapp.kinde.com/"] {
-            let c = KindeConfig::builder().domain(d).client_id("c").build().unwrap();
+        for d in [
+            "myapp.kinde.com",
+            "https://myapp.kinde.com",
+            "https://myapp.kinde.com/",
+        ] {
+            let c = KindeConfig::builder()
+                .domain(d)
+                .client_id("c")
+                .build()
+                .unwrap();
             assert_eq!(c.issuer(), "https://myapp.kinde.com");
-            assert_eq!(c.url("/oauth2/token").as_str(), "https://myapp.kinde.com/oauth2/token");
+            assert_eq!(
+                c.url("/oauth2/token").as_str(),
+                "https://myapp.kinde.com/oauth2/token"
+            );
         }
     }
 
     #[test]
     fn http_only_on_loopback() {
-        assert!(KindeConfig::builder().domain("http://127.0.0.1:8080").client_id("c").build().is_ok());
-        assert!(KindeConfig::builder().domain("http://localhost:8080").client_id("c").build().is_ok());
-        assert!(KindeConfig::builder().domain("http://[::1]:8080").client_id("c").build().is_ok());
-        let err = KindeConfig::builder().domain("http://myapp.kinde.com").client_id("c").build().unwrap_err();
+        assert!(
+            KindeConfig::builder()
+                .domain("http://127.0.0.1:8080")
+                .client_id("c")
+                .build()
+                .is_ok()
+        );
+        assert!(
+            KindeConfig::builder()
+                .domain("http://localhost:8080")
+                .client_id("c")
+                .build()
+                .is_ok()
+        );
+        assert!(
+            KindeConfig::builder()
+                .domain("http://[::1]:8080")
+                .client_id("c")
+                .build()
+                .is_ok()
+        );
+        let err = KindeConfig::builder()
+            .domain("http://myapp.kinde.com")
+            .client_id("c")
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("KINDE_DOMAIN"), "{err}");
         let err = KindeConfig::builder()
             .domain("myapp.kinde.com")
@@ -562,7 +622,11 @@ mod tests {
             ("KINDE_CALLBACK_URL", "not a url"),
         ]))
         .unwrap_err();
-        assert!(err.to_string().contains("KINDE_CALLBACK_URL") || err.to_string().contains("KINDE_REDIRECT_URI"), "{err}");
+        assert!(
+            err.to_string().contains("KINDE_CALLBACK_URL")
+                || err.to_string().contains("KINDE_REDIRECT_URI"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -577,8 +641,14 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(c.issuer(), "https://x.kinde.com");
-        assert_eq!(c.redirect_uri().unwrap().as_str(), "https://app.example.com/callback");
-        assert_eq!(c.post_logout_redirect().unwrap().as_str(), "https://app.example.com/");
+        assert_eq!(
+            c.redirect_uri().unwrap().as_str(),
+            "https://app.example.com/callback"
+        );
+        assert_eq!(
+            c.post_logout_redirect().unwrap().as_str(),
+            "https://app.example.com/"
+        );
         assert_eq!(c.audiences(), ["api-one", "api-two"]);
         assert_eq!(c.scopes(), ["openid", "profile", "email", "offline"]);
         assert_eq!(
@@ -604,7 +674,11 @@ mod tests {
 
     #[test]
     fn rejects_domain_with_path() {
-        let err = KindeConfig::builder().domain("https://x.kinde.com/oauth2").client_id("c").build().unwrap_err();
+        let err = KindeConfig::builder()
+            .domain("https://x.kinde.com/oauth2")
+            .client_id("c")
+            .build()
+            .unwrap_err();
         assert!(err.to_string().contains("bare domain"), "{err}");
     }
 }

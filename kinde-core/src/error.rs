@@ -90,7 +90,9 @@ pub enum CallbackError {
     #[error("the sign-in response has no state")]
     MissingState,
     /// The `state` matches no pending login of this browser: forged, replayed or expired.
-    #[error("the sign-in response does not match a sign-in in progress (it may have expired or been used already)")]
+    #[error(
+        "the sign-in response does not match a sign-in in progress (it may have expired or been used already)"
+    )]
     UnknownState,
     /// The callback carried neither `code` nor `error`.
     #[error("the sign-in response has no authorization code")]
@@ -197,7 +199,10 @@ mod tests {
         assert_eq!(KindeError::Forbidden("x".into()).status(), 403);
         assert_eq!(KindeError::Unavailable("x".into()).status(), 503);
         assert_eq!(KindeError::Provider("x".into()).status(), 502);
-        assert_eq!(KindeError::Callback(CallbackError::UnknownState).status(), 400);
+        assert_eq!(
+            KindeError::Callback(CallbackError::UnknownState).status(),
+            400
+        );
         assert_eq!(KindeError::Config("x".into()).status(), 500);
     }
 }

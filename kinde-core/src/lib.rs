@@ -36,6 +36,7 @@ mod login;
 mod session;
 mod tokens;
 mod verify;
+pub mod web;
 
 #[cfg(feature = "testing")]
 pub mod testing;

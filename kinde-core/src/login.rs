@@ -12,10 +12,10 @@ use subtle::ConstantTimeEq;
 use url::Url;
 
 use crate::Kinde;
+use crate::VerifiedSession;
 use crate::client::safe_code;
 use crate::error::{CallbackError, KindeError, Result};
 use crate::tokens::now_secs;
-use crate::VerifiedSession;
 
 /// Kinde's `prompt` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,11 +219,21 @@ impl LoginOptions {
         push("connection_id", self.connection_id.as_deref());
         push("lang", self.lang.as_deref());
         push("invitation_code", self.invitation_code.as_deref());
-        push("is_invitation", self.invitation_code.as_ref().map(|_| "true"));
+        push(
+            "is_invitation",
+            self.invitation_code.as_ref().map(|_| "true"),
+        );
         push("plan_interest", self.plan_interest.as_deref());
         push("pricing_table_key", self.pricing_table_key.as_deref());
-        push("has_success_page", self.has_success_page.map(|b| if b { "true" } else { "false" }));
-        push("workflow_deployment_id", self.workflow_deployment_id.as_deref());
+        push(
+            "has_success_page",
+            self.has_success_page
+                .map(|b| if b { "true" } else { "false" }),
+        );
+        push(
+            "workflow_deployment_id",
+            self.workflow_deployment_id.as_deref(),
+        );
         for (k, v) in &self.extra {
             if !RESERVED.contains(&k.as_str()) && !KNOWN.contains(&k.as_str()) {
                 push(k, Some(v));
@@ -249,7 +259,9 @@ impl LoginOptions {
                 "pricing_table_key" => self.pricing_table_key = Some(v),
                 "has_success_page" => self.has_success_page = Some(v == "true"),
                 "workflow_deployment_id" => self.workflow_deployment_id = Some(v),
-                "audience" => self.audience = Some(v.split_whitespace().map(str::to_string).collect()),
+                "audience" => {
+                    self.audience = Some(v.split_whitespace().map(str::to_string).collect())
+                }
                 "scope" => self.scope = Some(v.split_whitespace().map(str::to_string).collect()),
                 k if RESERVED.contains(&k) || k == "is_invitation" => {}
                 k => {
@@ -376,7 +388,8 @@ impl PendingLogins {
 
     fn prune(&mut self, ttl: std::time::Duration) {
         let now = now_secs();
-        self.0.retain(|p| now.saturating_sub(p.created_at) < ttl.as_secs());
+        self.0
+            .retain(|p| now.saturating_sub(p.created_at) < ttl.as_secs());
     }
 }
 
@@ -431,7 +444,7 @@ pub enum CallbackOutcome {
     },
     /// Kinde asked to start over (`login_link_expired`): store the new pending login and
     /// redirect to its URL.
-    Restart(LoginRequest),
+    Restart(Box<LoginRequest>),
 }
 
 /// Accept `return_to` only if it is a local path that cannot leave the site: it must
@@ -516,8 +529,14 @@ impl Kinde {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = CsrfToken::new_random_len(24).into_secret();
         let nonce = CsrfToken::new_random_len(24).into_secret();
-        let scopes = options.scope.clone().unwrap_or_else(|| config.scopes.clone());
-        let audiences = options.audience.clone().unwrap_or_else(|| config.audiences.clone());
+        let scopes = options
+            .scope
+            .clone()
+            .unwrap_or_else(|| config.scopes.clone());
+        let audiences = options
+            .audience
+            .clone()
+            .unwrap_or_else(|| config.audiences.clone());
         let params = options.params();
 
         let mut url = endpoints.authorization.clone();
@@ -585,8 +604,13 @@ impl Kinde {
 
     /// Switch the signed-in user to another organisation without a sign-in screen
     /// (`prompt=none` + `org_code`).
-    pub async fn switch_org_url(&self, org_code: &str, options: LoginOptions) -> Result<LoginRequest> {
-        self.login_url(options.prompt(Prompt::None).org_code(org_code)).await
+    pub async fn switch_org_url(
+        &self,
+        org_code: &str,
+        options: LoginOptions,
+    ) -> Result<LoginRequest> {
+        self.login_url(options.prompt(Prompt::None).org_code(org_code))
+            .await
     }
 
     /// Complete a login callback.
@@ -614,20 +638,28 @@ impl Kinde {
                 };
                 let mut options = base.merge_params(&reauth_params);
                 options.return_to = original.and_then(|p| p.return_to);
-                return Ok(CallbackOutcome::Restart(self.login_url(options).await?));
+                return Ok(CallbackOutcome::Restart(Box::new(
+                    self.login_url(options).await?,
+                )));
             }
             let description = params
                 .error_description
                 .as_deref()
                 .map(|d| d.chars().filter(|c| !c.is_control()).take(200).collect());
-            return Err(CallbackError::Denied { error: safe_code(error), description }.into());
+            return Err(CallbackError::Denied {
+                error: safe_code(error),
+                description,
+            }
+            .into());
         }
         let state = params
             .state
             .as_deref()
             .filter(|s| !s.is_empty())
             .ok_or(CallbackError::MissingState)?;
-        let login = pending.take(state, ttl).ok_or(CallbackError::UnknownState)?;
+        let login = pending
+            .take(state, ttl)
+            .ok_or(CallbackError::UnknownState)?;
         let code = params
             .code
             .as_deref()
@@ -646,22 +678,31 @@ impl Kinde {
                 KindeError::SessionEnded => CallbackError::CodeRejected.into(),
                 other => other,
             })?;
-        let session = self.verified_token_set(raw, Some(&login.nonce), None).await?;
+        let session = self
+            .verified_token_set(raw, Some(&login.nonce), None)
+            .await?;
         if session.id.is_none() {
-            return Err(KindeError::Provider("the token response has no ID token".into()));
+            return Err(KindeError::Provider(
+                "the token response has no ID token".into(),
+            ));
         }
         let return_to = login
             .return_to
             .unwrap_or_else(|| self.inner.config.post_login_redirect.clone());
-        Ok(CallbackOutcome::SignedIn { session: Box::new(session), return_to })
+        Ok(CallbackOutcome::SignedIn {
+            session: Box::new(session),
+            return_to,
+        })
     }
 }
 
 fn decode_reauth_state(raw: &str) -> Result<BTreeMap<String, String>> {
-    let bad = || KindeError::from(CallbackError::Denied {
-        error: "login_link_expired".into(),
-        description: Some("the sign-in link expired and could not be restarted".into()),
-    });
+    let bad = || {
+        KindeError::from(CallbackError::Denied {
+            error: "login_link_expired".into(),
+            description: Some("the sign-in link expired and could not be restarted".into()),
+        })
+    };
     let bytes = URL_SAFE_NO_PAD
         .decode(raw.trim_end_matches('='))
         .or_else(|_| URL_SAFE.decode(raw))
@@ -763,8 +804,20 @@ mod tests {
         assert_eq!(safe_return_to("/"), Some("/"));
         assert_eq!(safe_return_to("/a/b?c=d#e"), Some("/a/b?c=d#e"));
         for bad in [
-            "", "//evil", "/\\evil", "\\\\evil", "https://evil", "http:/evil", "javascript:x",
-            "/%0aX", "/%0D%0AX", "/a\r\nb", "/%5Cevil", "/%2f%2fevil", "/%252F%252Fevil", "/\tx",
+            "",
+            "//evil",
+            "/\\evil",
+            "\\\\evil",
+            "https://evil",
+            "http:/evil",
+            "javascript:x",
+            "/%0aX",
+            "/%0D%0AX",
+            "/a\r\nb",
+            "/%5Cevil",
+            "/%2f%2fevil",
+            "/%252F%252Fevil",
+            "/\tx",
         ] {
             assert_eq!(safe_return_to(bad), None, "{bad:?}");
         }

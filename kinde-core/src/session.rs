@@ -117,7 +117,9 @@ impl Kinde {
             }
         }
         let access = match self.verify_access_token(tokens.access_token()).await {
-            Err(KindeError::InvalidToken(TokenRejection::Expired)) if tokens.refresh_token().is_some() => {
+            Err(KindeError::InvalidToken(TokenRejection::Expired))
+                if tokens.refresh_token().is_some() =>
+            {
                 return self.refresh(tokens).await;
             }
             other => other?,
@@ -125,10 +127,24 @@ impl Kinde {
         // The ID token was verified at login (nonce included); here it only has to be
         // ours and intact. Its own (short) expiry is not the session's.
         let id = match tokens.id_token() {
-            Some(t) => Some(self.verify_jwt(t, TokenKind::Id { nonce: None, check_exp: false }).await?),
+            Some(t) => Some(
+                self.verify_jwt(
+                    t,
+                    TokenKind::Id {
+                        nonce: None,
+                        check_exp: false,
+                    },
+                )
+                .await?,
+            ),
             None => None,
         };
-        Ok(VerifiedSession { tokens: tokens.clone(), access, id, refreshed: false })
+        Ok(VerifiedSession {
+            tokens: tokens.clone(),
+            access,
+            id,
+            refreshed: false,
+        })
     }
 
     /// Refresh `tokens` now. Concurrent calls for the same refresh token share one
@@ -160,7 +176,8 @@ impl Kinde {
                         }
                         result
                     });
-                    task.await.unwrap_or_else(|_| Err(KindeError::Provider("refresh task failed".into())))
+                    task.await
+                        .unwrap_or_else(|_| Err(KindeError::Provider("refresh task failed".into())))
                 }
             })
             .await

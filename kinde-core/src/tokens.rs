@@ -58,7 +58,10 @@ impl fmt::Debug for TokenSet {
         f.debug_struct("TokenSet")
             .field("access_token", &"[redacted]")
             .field("id_token", &self.id_token.as_ref().map(|_| "[redacted]"))
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("expires_at", &self.expires_at)
             .finish()
     }
@@ -172,7 +175,10 @@ impl fmt::Debug for M2mToken {
 
 impl M2mToken {
     pub(crate) fn new(token: String, expires_at: u64) -> Self {
-        M2mToken { token: AccessToken::new(token), expires_at }
+        M2mToken {
+            token: AccessToken::new(token),
+            expires_at,
+        }
     }
 
     /// The raw bearer token. Treat it as a secret.
@@ -192,7 +198,12 @@ mod tests {
 
     #[test]
     fn token_set_roundtrips_and_redacts() {
-        let t = TokenSet::new("aaa.bbb.ccc".into(), Some("iii.jjj.kkk".into()), Some("rrr".into()), 42);
+        let t = TokenSet::new(
+            "aaa.bbb.ccc".into(),
+            Some("iii.jjj.kkk".into()),
+            Some("rrr".into()),
+            42,
+        );
         let json = serde_json::to_string(&t).unwrap();
         let back: TokenSet = serde_json::from_str(&json).unwrap();
         assert_eq!(back, t);

@@ -54,7 +54,10 @@ pub(crate) enum TokenKind<'a> {
     /// An access token: audience by the configured policy.
     Access,
     /// An ID token: `aud` must contain our client id; `nonce` checked when given.
-    Id { nonce: Option<&'a str>, check_exp: bool },
+    Id {
+        nonce: Option<&'a str>,
+        check_exp: bool,
+    },
     /// A token whose audience is not ours to check (webhooks).
     Unscoped,
 }
@@ -71,7 +74,9 @@ pub(crate) fn parse_jwks(doc: &Value) -> HashMap<String, DecodingKey> {
         if field("kty") != Some("RSA") {
             continue;
         }
-        if !matches!(field("use"), None | Some("sig")) || !matches!(field("alg"), None | Some("RS256")) {
+        if !matches!(field("use"), None | Some("sig"))
+            || !matches!(field("alg"), None | Some("RS256"))
+        {
             continue;
         }
         let (Some(kid), Some(n), Some(e)) = (field("kid"), field("n"), field("e")) else {
@@ -141,7 +146,14 @@ impl Kinde {
     /// Verify an ID token: like an access token, but `aud` must contain this client id
     /// and, when `nonce` is given, the `nonce` claim must equal it.
     pub async fn verify_id_token(&self, token: &str, nonce: Option<&str>) -> Result<Claims> {
-        self.verify_jwt(token, TokenKind::Id { nonce, check_exp: true }).await
+        self.verify_jwt(
+            token,
+            TokenKind::Id {
+                nonce,
+                check_exp: true,
+            },
+        )
+        .await
     }
 
     /// Verify a token signed by this issuer without any audience check (for example a
@@ -162,7 +174,10 @@ impl Kinde {
         validation.validate_aud = false; // checked below, by policy
         validation.set_issuer(&[config.issuer.as_str()]);
         validation.set_required_spec_claims(&["exp", "iss"]);
-        if let TokenKind::Id { check_exp: false, .. } = kind {
+        if let TokenKind::Id {
+            check_exp: false, ..
+        } = kind
+        {
             validation.validate_exp = false;
         }
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
@@ -225,7 +240,9 @@ impl Kinde {
                 return if known_but_stale {
                     Ok(snapshot)
                 } else if snapshot.fetched_at.is_none() {
-                    Err(KindeError::Unavailable("signing keys could not be fetched".into()))
+                    Err(KindeError::Unavailable(
+                        "signing keys could not be fetched".into(),
+                    ))
                 } else {
                     Err(TokenRejection::UnknownKey.into())
                 };
@@ -236,7 +253,10 @@ impl Kinde {
         match self.fetch_jwks().await {
             Ok(keys) => {
                 tracing::debug!(keys = keys.len(), "fetched Kinde signing keys");
-                let set = Arc::new(KeySet { keys, fetched_at: Some(Instant::now()) });
+                let set = Arc::new(KeySet {
+                    keys,
+                    fetched_at: Some(Instant::now()),
+                });
                 cache.snapshot.store(set.clone());
                 Ok(set)
             }
@@ -249,7 +269,9 @@ impl Kinde {
                 if snapshot.fetched_at.is_some() && !matches!(err, KindeError::Unavailable(_)) {
                     Err(err)
                 } else {
-                    Err(KindeError::Unavailable("signing keys could not be fetched".into()))
+                    Err(KindeError::Unavailable(
+                        "signing keys could not be fetched".into(),
+                    ))
                 }
             }
         }
@@ -271,7 +293,10 @@ impl Kinde {
         if !status.is_success() {
             return Err(KindeError::Provider(format!("JWKS answered {status}")));
         }
-        let doc: Value = resp.json().await.map_err(|e| KindeError::transport("JWKS", &e))?;
+        let doc: Value = resp
+            .json()
+            .await
+            .map_err(|e| KindeError::transport("JWKS", &e))?;
         Ok(parse_jwks(&doc))
     }
 }
@@ -283,7 +308,11 @@ fn check_audience(claims: &Claims, policy: &AudiencePolicy) -> Result<()> {
         AudiencePolicy::NoneRequested => aud.is_empty(),
         AudiencePolicy::OneOf(allowed) => aud.iter().any(|a| allowed.iter().any(|x| x == a)),
     };
-    if ok { Ok(()) } else { Err(TokenRejection::WrongAudience.into()) }
+    if ok {
+        Ok(())
+    } else {
+        Err(TokenRejection::WrongAudience.into())
+    }
 }
 
 #[cfg(test)]
@@ -296,9 +325,17 @@ mod tests {
         let enc = |v: Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap());
         let none = format!("{}.{}.", enc(json!({"alg": "none"})), enc(json!({})));
         assert_eq!(header_kid(&none), Err(TokenRejection::UnsupportedAlgorithm));
-        let hs = format!("{}.{}.sig", enc(json!({"alg": "HS256", "kid": "k"})), enc(json!({})));
+        let hs = format!(
+            "{}.{}.sig",
+            enc(json!({"alg": "HS256", "kid": "k"})),
+            enc(json!({}))
+        );
         assert_eq!(header_kid(&hs), Err(TokenRejection::UnsupportedAlgorithm));
-        let rs = format!("{}.{}.sig", enc(json!({"alg": "RS256", "kid": "k"})), enc(json!({})));
+        let rs = format!(
+            "{}.{}.sig",
+            enc(json!({"alg": "RS256", "kid": "k"})),
+            enc(json!({}))
+        );
         assert_eq!(header_kid(&rs), Ok("k".to_string()));
         let nokid = format!("{}.{}.sig", enc(json!({"alg": "RS256"})), enc(json!({})));
         assert_eq!(header_kid(&nokid), Err(TokenRejection::UnknownKey));

@@ -12,7 +12,8 @@ use kinde_core::{
 const REDIRECT: &str = "http://127.0.0.1:3999/callback";
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run this through scripts/interop.sh"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run this through scripts/interop.sh"))
 }
 
 fn kinde() -> Kinde {
@@ -33,7 +34,11 @@ fn kinde() -> Kinde {
 async fn authorize(browser: &reqwest::Client, start: url::Url) -> CallbackParams {
     let mut next = start;
     for _ in 0..10 {
-        let resp = browser.get(next.clone()).send().await.expect("provider reachable");
+        let resp = browser
+            .get(next.clone())
+            .send()
+            .await
+            .expect("provider reachable");
         let location = resp
             .headers()
             .get("location")
@@ -74,7 +79,11 @@ async fn sign_in(kinde: &Kinde, browser: &reqwest::Client) -> VerifiedSession {
         .expect("login url");
     pending.insert(login.pending, Duration::from_secs(600));
     let params = authorize(browser, login.url).await;
-    match kinde.complete_login(&params, &mut pending).await.expect("callback completes") {
+    match kinde
+        .complete_login(&params, &mut pending)
+        .await
+        .expect("callback completes")
+    {
         CallbackOutcome::SignedIn { session, return_to } => {
             assert_eq!(return_to, "/dashboard");
             *session
@@ -93,20 +102,32 @@ async fn login_exchange_and_verification() {
     assert_eq!(user.id, "user-1");
     assert_eq!(user.email.as_deref(), Some("interop@example.com"));
     assert_eq!(user.given_name.as_deref(), Some("Inter"));
-    assert!(session.tokens.refresh_token().is_some(), "offline scope yields a refresh token");
+    assert!(
+        session.tokens.refresh_token().is_some(),
+        "offline scope yields a refresh token"
+    );
     // The provider's `aud` is a string, Kinde's an array: both are accepted.
     assert_eq!(session.access.audience(), [env("KINDE_INTEROP_AUDIENCE")]);
 
     // Stored tokens verify on later requests without a refresh.
-    let again = kinde.authenticate_session(&session.tokens).await.expect("session verifies");
+    let again = kinde
+        .authenticate_session(&session.tokens)
+        .await
+        .expect("session verifies");
     assert!(!again.refreshed);
 
     // The same state cannot be completed twice.
     let mut none = PendingLogins::default();
-    let replay = CallbackParams { code: Some("x".into()), state: Some("y".into()), ..Default::default() };
+    let replay = CallbackParams {
+        code: Some("x".into()),
+        state: Some("y".into()),
+        ..Default::default()
+    };
     assert!(matches!(
         kinde.complete_login(&replay, &mut none).await,
-        Err(KindeError::Callback(kinde_core::CallbackError::UnknownState))
+        Err(KindeError::Callback(
+            kinde_core::CallbackError::UnknownState
+        ))
     ));
 
     // A token for another audience is refused by an API configured for its own.
@@ -120,16 +141,25 @@ async fn login_exchange_and_verification() {
     )
     .unwrap();
     assert!(matches!(
-        strict.verify_access_token(session.tokens.access_token()).await,
+        strict
+            .verify_access_token(session.tokens.access_token())
+            .await,
         Err(KindeError::InvalidToken(TokenRejection::WrongAudience))
     ));
 
     // The user profile endpoint answers with the access token.
-    let profile = kinde.user_profile(session.tokens.access_token()).await.expect("profile");
+    let profile = kinde
+        .user_profile(session.tokens.access_token())
+        .await
+        .expect("profile");
     assert_eq!(profile.email.as_deref(), Some("interop@example.com"));
 
     let logout = kinde.logout_url(Some(&session.tokens)).await;
-    assert!(logout.as_str().contains("redirect=http%3A%2F%2F127.0.0.1%3A3999%2F"));
+    assert!(
+        logout
+            .as_str()
+            .contains("redirect=http%3A%2F%2F127.0.0.1%3A3999%2F")
+    );
 }
 
 #[tokio::test]
@@ -142,11 +172,19 @@ async fn concurrent_refreshes_collapse_into_one_rotation() {
     // this only passes if the 8 refreshes reach it as exactly one request.
     let refreshes = (0..8).map(|_| kinde.refresh(&session.tokens));
     let results = futures::future::join_all(refreshes).await;
-    let first = results[0].as_ref().expect("refresh succeeds").tokens.clone();
+    let first = results[0]
+        .as_ref()
+        .expect("refresh succeeds")
+        .tokens
+        .clone();
     for r in &results {
         assert_eq!(r.as_ref().expect("every waiter succeeds").tokens, first);
     }
-    assert_ne!(first.refresh_token(), session.tokens.refresh_token(), "rotated");
+    assert_ne!(
+        first.refresh_token(),
+        session.tokens.refresh_token(),
+        "rotated"
+    );
     // A late request with the old refresh token gets the new set (grace window).
     let late = kinde.refresh(&session.tokens).await.expect("grace");
     assert_eq!(late.tokens, first);

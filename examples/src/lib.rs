@@ -1,0 +1,13 @@
+//! The example apps of kinde-rs, as a library so the end-to-end suites in `tests/`
+//! can start exactly the routers the binaries serve.
+//!
+//! - `axum-app`: a server-rendered site with browser sessions ([`axum_app`]).
+//! - `axum-api`: a JSON API protected by bearer tokens ([`axum_api`]).
+//!
+//! With no `KINDE_DOMAIN` set, each binary starts the embedded local Kinde server
+//! ([`demo::setup`]) so it works end to end with no account and no configuration.
+
+pub mod axum_api;
+pub mod axum_app;
+pub mod demo;
+pub mod todos;

@@ -1,0 +1,346 @@
+//! Framework-neutral pieces of the web adapters, so that `kinde-axum` and
+//! `kinde-actix` only translate their framework's types: the session keys, the query of
+//! the built-in routes, bearer-header parsing, content negotiation of rejections and the
+//! small error pages.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value, json};
+
+use crate::Kinde;
+use crate::error::{CallbackError, ErrorClass, KindeError};
+use crate::login::{LoginOptions, safe_return_to};
+use crate::session::VerifiedSession;
+use crate::tokens::TokenSet;
+
+/// Session key under which the [`TokenSet`] of a signed-in visitor is stored.
+pub const TOKENS_KEY: &str = "kinde.tokens";
+/// Session key under which the [`PendingLogins`](crate::PendingLogins) are stored.
+pub const PENDING_KEY: &str = "kinde.pending";
+
+/// Which kind of sign-in a built-in route starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginKind {
+    /// `/login`: sign in (or register, with an `invitation_code`).
+    Login,
+    /// `/register`: sign up (`prompt=create`).
+    Register,
+    /// `/create-org`: sign up and create an organisation.
+    CreateOrg,
+}
+
+/// The query parameters the built-in `/login`, `/register` and `/create-org` routes
+/// accept from a visitor. Unknown parameters are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LoginQuery {
+    /// `org_code`.
+    pub org_code: Option<String>,
+    /// `org_name` (used by `/create-org`).
+    pub org_name: Option<String>,
+    /// `login_hint`.
+    pub login_hint: Option<String>,
+    /// `lang`.
+    pub lang: Option<String>,
+    /// `connection_id`.
+    pub connection_id: Option<String>,
+    /// `invitation_code` (also turns `/login` into a registration).
+    pub invitation_code: Option<String>,
+    /// `plan_interest`.
+    pub plan_interest: Option<String>,
+    /// `pricing_table_key`.
+    pub pricing_table_key: Option<String>,
+    /// `returnTo` (or `return_to`): a local path to land on after the callback.
+    #[serde(rename = "returnTo", alias = "return_to")]
+    pub return_to: Option<String>,
+}
+
+impl LoginQuery {
+    /// The login options for this query. `returnTo` is validated ([`safe_return_to`]):
+    /// anything that could leave the site is dropped.
+    pub fn into_options(self, kind: LoginKind) -> LoginOptions {
+        let mut o = LoginOptions::new();
+        o.org_code = self.org_code;
+        o.login_hint = self.login_hint;
+        o.lang = self.lang;
+        o.connection_id = self.connection_id;
+        o.plan_interest = self.plan_interest;
+        o.pricing_table_key = self.pricing_table_key;
+        o.return_to = self
+            .return_to
+            .as_deref()
+            .and_then(safe_return_to)
+            .map(str::to_string);
+        let invited = self.invitation_code.is_some();
+        o.invitation_code = self.invitation_code;
+        match kind {
+            LoginKind::Login if invited => o.prompt(crate::Prompt::Create),
+            LoginKind::Login => o,
+            LoginKind::Register => o.prompt(crate::Prompt::Create),
+            LoginKind::CreateOrg => {
+                o.org_name = self.org_name;
+                o.prompt(crate::Prompt::Create).create_org(true)
+            }
+        }
+    }
+}
+
+/// Parse a raw query string into `T` (a struct of optional string fields). Repeated
+/// keys keep the first value; a malformed query is a 400.
+pub fn parse_query<T: DeserializeOwned>(raw: Option<&str>) -> Result<T, KindeError> {
+    let mut map = Map::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        map.entry(k.into_owned())
+            .or_insert(Value::String(v.into_owned()));
+    }
+    serde_json::from_value(Value::Object(map))
+        .map_err(|_| KindeError::BadRequest("malformed query".into()))
+}
+
+/// Read a bearer token from an `Authorization` header value.
+///
+/// `Ok(None)` when there is no header; an error for a header that is present but not
+/// `Bearer <token>` (that is a 401, not "nobody signed in").
+///
+/// ```
+/// use kinde_core::web::bearer_token;
+/// assert_eq!(bearer_token(Some(b"Bearer abc.def.ghi")).unwrap(), Some("abc.def.ghi"));
+/// assert_eq!(bearer_token(Some(b"bearer abc")).unwrap(), Some("abc"));
+/// assert_eq!(bearer_token(None).unwrap(), None);
+/// assert!(bearer_token(Some(b"Basic dXNlcjpwYXNz")).is_err());
+/// assert!(bearer_token(Some(b"Bearer ")).is_err());
+/// ```
+pub fn bearer_token(header: Option<&[u8]>) -> Result<Option<&str>, KindeError> {
+    let Some(raw) = header else { return Ok(None) };
+    let bad = || KindeError::InvalidToken(crate::TokenRejection::Malformed);
+    let text = std::str::from_utf8(raw).map_err(|_| bad())?.trim();
+    let (scheme, token) = text.split_once(' ').ok_or_else(bad)?;
+    let token = token.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.contains(' ') {
+        return Err(bad());
+    }
+    Ok(Some(token))
+}
+
+/// Whether a request should get API-style rejections (401 + JSON) rather than a login
+/// redirect: it carried an `Authorization` header, prefers JSON, or is not a GET/HEAD.
+///
+/// ```
+/// use kinde_core::web::is_api_request;
+/// assert!(!is_api_request("GET", Some("text/html,application/xhtml+xml"), false));
+/// assert!(is_api_request("GET", Some("application/json"), false));
+/// assert!(is_api_request("POST", Some("text/html"), false));
+/// assert!(is_api_request("GET", None, true));
+/// ```
+pub fn is_api_request(method: &str, accept: Option<&str>, has_authorization: bool) -> bool {
+    if has_authorization
+        || !(method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD"))
+    {
+        return true;
+    }
+    let accept = accept.unwrap_or("").to_ascii_lowercase();
+    let json = accept.contains("application/json") || accept.contains("+json");
+    let html = accept.contains("text/html");
+    json && !html
+}
+
+/// Where to send a browser that must sign in first: the login route with `returnTo`
+/// set to the page it asked for (only if that is a safe local path).
+///
+/// ```
+/// use kinde_core::web::login_redirect;
+/// assert_eq!(login_redirect("/login", "/dashboard?x=1"), "/login?returnTo=%2Fdashboard%3Fx%3D1");
+/// assert_eq!(login_redirect("/login", "//evil"), "/login");
+/// ```
+pub fn login_redirect(login_path: &str, requested: &str) -> String {
+    match safe_return_to(requested) {
+        Some(path) => {
+            let q: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("returnTo", path)
+                .finish();
+            format!("{login_path}?{q}")
+        }
+        None => login_path.to_string(),
+    }
+}
+
+/// A short, safe description of an error for the visitor: the status and a message
+/// without internals.
+pub fn public_message(err: &KindeError) -> (u16, &'static str) {
+    let status = err.status();
+    let msg = match err {
+        KindeError::NotSignedIn => "You need to sign in.",
+        KindeError::SessionEnded => "Your session has ended. Please sign in again.",
+        KindeError::InvalidToken(_) => "The access token is not valid.",
+        KindeError::Forbidden(_) => "You do not have access to this page.",
+        KindeError::Callback(CallbackError::MissingState | CallbackError::UnknownState) => {
+            "This sign-in link is invalid or has already been used. Please sign in again."
+        }
+        KindeError::Callback(CallbackError::Denied { .. }) => "Sign-in was cancelled or refused.",
+        KindeError::Callback(_) => "Sign-in could not be completed. Please try again.",
+        KindeError::BadRequest(_) => "The request is not valid.",
+        KindeError::Unavailable(_) => {
+            "The sign-in service is unavailable. Please try again shortly."
+        }
+        KindeError::Provider(_) => "The sign-in service answered unexpectedly. Please try again.",
+        KindeError::Config(_) | KindeError::BlockingInAsync(_) => {
+            "Sign-in is not configured correctly."
+        }
+    };
+    (status, msg)
+}
+
+/// The JSON body of an API rejection: `{"error": code, "message": text}`.
+pub fn error_json(err: &KindeError) -> Value {
+    let (_, message) = public_message(err);
+    let code = match err.class() {
+        ErrorClass::Unauthenticated => match err {
+            KindeError::InvalidToken(_) => "invalid_token",
+            _ => "unauthenticated",
+        },
+        ErrorClass::Forbidden => "forbidden",
+        ErrorClass::BadRequest => "bad_request",
+        ErrorClass::Unavailable => "unavailable",
+        ErrorClass::BadGateway => "bad_gateway",
+        ErrorClass::Configuration => "server_error",
+    };
+    json!({ "error": code, "message": message })
+}
+
+/// The `WWW-Authenticate` value for a 401 API rejection (RFC 6750).
+pub fn www_authenticate(err: &KindeError) -> String {
+    match err {
+        KindeError::InvalidToken(_) => r#"Bearer error="invalid_token""#.to_string(),
+        _ => "Bearer".to_string(),
+    }
+}
+
+/// A minimal, self-contained HTML error page (the message is HTML-escaped).
+pub fn error_html(err: &KindeError, home: &str) -> String {
+    let (status, message) = public_message(err);
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{status}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;color:#222}}</style>\
+         </head><body><h1>{status}</h1><p>{}</p><p><a href=\"{}\">Continue</a></p></body></html>",
+        escape_html(message),
+        escape_html(home)
+    )
+}
+
+/// Escape text for HTML element content and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What an adapter should do with a stored session after [`Kinde::resume_session`].
+#[derive(Debug)]
+pub enum SessionState {
+    /// Nobody is signed in (no tokens were stored).
+    Anonymous,
+    /// Signed in. If `session.refreshed`, write `session.tokens` back to the store.
+    Active(Box<VerifiedSession>),
+    /// The stored tokens can no longer be used (refresh refused, tokens invalid):
+    /// remove them from the store and treat the visitor as signed out.
+    Ended,
+}
+
+impl Kinde {
+    /// Resume a browser session from the tokens an adapter stored: verify them,
+    /// refreshing when needed. An outage of Kinde is an error (503), never "signed out".
+    pub async fn resume_session(
+        &self,
+        stored: Option<TokenSet>,
+    ) -> Result<SessionState, KindeError> {
+        let Some(tokens) = stored else {
+            return Ok(SessionState::Anonymous);
+        };
+        match self.authenticate_session(&tokens).await {
+            Ok(s) => Ok(SessionState::Active(Box::new(s))),
+            Err(
+                KindeError::SessionEnded | KindeError::InvalidToken(_) | KindeError::NotSignedIn,
+            ) => {
+                tracing::debug!("stored Kinde session ended");
+                Ok(SessionState::Ended)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The absolute URL of a local path on this app, derived from the redirect URI's
+    /// origin (used as the portal's `return_url`).
+    pub fn app_url(&self, path: &str) -> Option<url::Url> {
+        let base = self.inner.config.redirect_uri.as_ref()?;
+        let path = safe_return_to(path).unwrap_or("/");
+        base.join(path).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_query_maps_to_options() {
+        let q: LoginQuery = parse_query(Some(
+            "org_code=org_1&login_hint=a%40b.c&lang=fr&returnTo=%2Fdash&connection_id=c&plan_interest=p&pricing_table_key=t",
+        ))
+        .unwrap();
+        let o = q.into_options(LoginKind::Login);
+        assert_eq!(o.org_code.as_deref(), Some("org_1"));
+        assert_eq!(o.login_hint.as_deref(), Some("a@b.c"));
+        assert_eq!(o.return_to.as_deref(), Some("/dash"));
+        assert_eq!(o.prompt, None);
+
+        let q: LoginQuery = parse_query(Some("invitation_code=inv&returnTo=https://evil")).unwrap();
+        let o = q.into_options(LoginKind::Login);
+        assert_eq!(o.prompt, Some(crate::Prompt::Create));
+        assert_eq!(o.return_to, None);
+
+        let q: LoginQuery = parse_query(Some("org_name=Acme")).unwrap();
+        let o = q.into_options(LoginKind::CreateOrg);
+        assert!(o.is_create_org);
+        assert_eq!(o.org_name.as_deref(), Some("Acme"));
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            escape_html("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+        let page = error_html(&KindeError::NotSignedIn, "/\"><script>");
+        assert!(!page.contains("<script>"));
+    }
+
+    #[test]
+    fn json_errors_have_codes() {
+        assert_eq!(
+            error_json(&KindeError::NotSignedIn)["error"],
+            "unauthenticated"
+        );
+        assert_eq!(
+            error_json(&KindeError::InvalidToken(crate::TokenRejection::Expired))["error"],
+            "invalid_token"
+        );
+        assert_eq!(
+            error_json(&KindeError::Unavailable("x".into()))["error"],
+            "unavailable"
+        );
+        // Internals stay out of the body.
+        assert!(
+            !error_json(&KindeError::Unavailable("secret detail".into()))
+                .to_string()
+                .contains("secret")
+        );
+    }
+}
