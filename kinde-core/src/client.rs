@@ -125,6 +125,7 @@ impl Kinde {
         Kinde {
             inner: Arc::new(Inner {
                 refresh: RefreshCoordinator::new(config.refresh_grace),
+                keys: KeyCache::new(&config),
                 config,
                 http,
                 discovery: Discovery {
@@ -132,7 +133,6 @@ impl Kinde {
                     lock: tokio::sync::Mutex::new(()),
                     retry_after: Mutex::new(None),
                 },
-                keys: KeyCache::new(),
                 m2m: tokio::sync::Mutex::new(HashMap::new()),
             }),
         }

@@ -20,7 +20,7 @@ use subtle::ConstantTimeEq;
 
 use crate::Kinde;
 use crate::claims::Claims;
-use crate::config::AudiencePolicy;
+use crate::config::{AudiencePolicy, KindeConfig};
 use crate::error::{KindeError, Result, TokenRejection};
 
 /// The published signing keys, by `kid`.
@@ -36,11 +36,26 @@ pub(crate) struct KeyCache {
     fetch_lock: tokio::sync::Mutex<()>,
     /// When the last fetch was attempted (success or not), for the rate limit.
     last_attempt: Mutex<Option<Instant>>,
+    /// Built once: RS256 only, exact `iss`, `exp`/`nbf` with leeway; `aud` is checked
+    /// separately by policy.
+    validation: Validation,
+    /// The same without `exp`, for the stored ID token of a live session.
+    validation_no_exp: Validation,
 }
 
 impl KeyCache {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(config: &KindeConfig) -> Self {
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.leeway = config.leeway.as_secs();
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.set_issuer(&[config.issuer.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        let mut validation_no_exp = validation.clone();
+        validation_no_exp.validate_exp = false;
         KeyCache {
+            validation,
+            validation_no_exp,
             snapshot: ArcSwap::from_pointee(KeySet::default()),
             fetch_lock: tokio::sync::Mutex::new(()),
             last_attempt: Mutex::new(None),
@@ -168,19 +183,11 @@ impl Kinde {
         let key = keys.keys.get(&kid).ok_or(TokenRejection::UnknownKey)?;
         let config = &self.inner.config;
 
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.leeway = config.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.validate_aud = false; // checked below, by policy
-        validation.set_issuer(&[config.issuer.as_str()]);
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        if let TokenKind::Id {
-            check_exp: false, ..
-        } = kind
-        {
-            validation.validate_exp = false;
-        }
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &validation)
+        let validation = match kind {
+            TokenKind::Id { check_exp: false, .. } => &self.inner.keys.validation_no_exp,
+            _ => &self.inner.keys.validation,
+        };
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
             .map_err(|e| map_jwt_error(&e))?;
         let claims = Claims::from_map(data.claims);
 
