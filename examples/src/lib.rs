@@ -3,11 +3,14 @@
 //!
 //! - `axum-app`: a server-rendered site with browser sessions ([`axum_app`]).
 //! - `axum-api`: a JSON API protected by bearer tokens ([`axum_api`]).
+//! - `actix-app`: the same site as `axum-app` on actix-web ([`actix_app`]).
 //!
 //! With no `KINDE_DOMAIN` set, each binary starts the embedded local Kinde server
 //! ([`demo::setup`]) so it works end to end with no account and no configuration.
 
+pub mod actix_app;
 pub mod axum_api;
 pub mod axum_app;
 pub mod demo;
+pub mod pages;
 pub mod todos;

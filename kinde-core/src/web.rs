@@ -242,6 +242,137 @@ pub fn escape_html(s: &str) -> String {
     out
 }
 
+/// Where an adapter takes credentials from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenSource {
+    /// Browser sessions only; `Authorization` headers are ignored.
+    Session,
+    /// `Authorization: Bearer` only (APIs); no session needed.
+    Bearer,
+    /// A bearer token when the request has one, else the session (default).
+    #[default]
+    Both,
+}
+
+/// Who made a request, as an adapter resolved it (once per request). `Debug` never
+/// prints the bearer token.
+#[derive(Clone)]
+pub enum Identity {
+    /// Nobody is signed in.
+    Anonymous,
+    /// A browser session with verified (possibly refreshed) tokens.
+    Session(std::sync::Arc<VerifiedSession>),
+    /// A verified bearer token.
+    Bearer {
+        /// The raw token. Treat it as a secret.
+        token: std::sync::Arc<str>,
+        /// Its verified claims.
+        claims: crate::Claims,
+    },
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Identity::Anonymous => f.write_str("Anonymous"),
+            Identity::Session(s) => f.debug_tuple("Session").field(s).finish(),
+            Identity::Bearer { claims, .. } => {
+                f.debug_struct("Bearer").field("token", &"[redacted]").field("claims", claims).finish()
+            }
+        }
+    }
+}
+
+impl Identity {
+    /// The verified access-token claims, unless anonymous.
+    pub fn access_claims(&self) -> Option<&crate::Claims> {
+        match self {
+            Identity::Anonymous => None,
+            Identity::Session(s) => Some(&s.access),
+            Identity::Bearer { claims, .. } => Some(claims),
+        }
+    }
+
+    /// The verified ID-token claims (browser sessions only).
+    pub fn id_claims(&self) -> Option<&crate::Claims> {
+        match self {
+            Identity::Session(s) => s.id.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The signed-in user (profile from the ID token for sessions; from the access
+    /// token for bearer requests).
+    pub fn user(&self) -> Option<crate::KindeUser> {
+        crate::KindeUser::from_claims(self.access_claims()?, self.id_claims())
+    }
+
+    /// The raw access token, unless anonymous.
+    pub fn access_token(&self) -> Option<&str> {
+        match self {
+            Identity::Anonymous => None,
+            Identity::Session(s) => Some(s.tokens.access_token()),
+            Identity::Bearer { token, .. } => Some(token),
+        }
+    }
+
+    /// Whether the signed-in user holds `permission`.
+    pub fn has_permission(&self, permission: &str) -> bool {
+        self.access_claims().is_some_and(|c| c.permissions().is_granted(permission))
+    }
+
+    /// Whether the signed-in user has `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.access_claims().is_some_and(|c| c.roles().has(role))
+    }
+}
+
+/// How to answer a rejected request, independent of the framework: the adapter copies
+/// these fields into its response type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `Location`, for a redirect to the login route.
+    pub location: Option<String>,
+    /// `WWW-Authenticate`, for 401 API answers.
+    pub www_authenticate: Option<String>,
+    /// `Content-Type` of `body`.
+    pub content_type: &'static str,
+    /// The body (JSON or a small HTML page).
+    pub body: String,
+}
+
+impl ErrorResponse {
+    /// Decide the answer: a browser that must sign in is redirected (303) to `login`;
+    /// an API request gets JSON (401 with `WWW-Authenticate: Bearer`); a browser gets a
+    /// short HTML page. 403 and 503 are never redirects, so no login loop.
+    pub fn for_error(err: &KindeError, api: bool, login: Option<&str>, home: &str) -> Self {
+        let status = err.status();
+        if status == 500 {
+            tracing::error!(error = %err, "Kinde adapter misconfiguration");
+        }
+        if status == 401 && !api
+            && let Some(login) = login
+        {
+            return ErrorResponse {
+                status: 303,
+                location: Some(login.to_string()),
+                www_authenticate: None,
+                content_type: "text/plain; charset=utf-8",
+                body: String::new(),
+            };
+        }
+        ErrorResponse {
+            status,
+            location: None,
+            www_authenticate: (status == 401).then(|| www_authenticate(err)),
+            content_type: if api { "application/json" } else { "text/html; charset=utf-8" },
+            body: if api { error_json(err).to_string() } else { error_html(err, home) },
+        }
+    }
+}
+
 /// What an adapter should do with a stored session after [`Kinde::resume_session`].
 #[derive(Debug)]
 pub enum SessionState {

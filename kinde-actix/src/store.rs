@@ -1,0 +1,111 @@
+//! An in-memory actix-session store.
+//!
+//! actix-session ships no in-memory store, and its cookie store cannot hold Kinde's
+//! tokens (a browser keeps at most about 4 KB per cookie), so this is the out-of-the-box
+//! default: session state on the server, only a random key in the (signed) cookie.
+//! It lives in one process: use actix-session's Redis store for several instances.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use actix_session::storage::{
+    LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
+};
+use actix_web::cookie::time::Duration;
+
+type State = HashMap<String, String>;
+
+/// Server-side session state in this process's memory, with per-session expiry.
+///
+/// ```
+/// use kinde_actix::MemorySessionStore;
+/// let store = MemorySessionStore::default();
+/// assert_eq!(store.len(), 0);
+/// ```
+#[derive(Clone, Default)]
+pub struct MemorySessionStore {
+    sessions: Arc<Mutex<HashMap<String, (State, Instant)>>>,
+}
+
+impl std::fmt::Debug for MemorySessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySessionStore").field("sessions", &self.len()).finish()
+    }
+}
+
+impl MemorySessionStore {
+    /// How many live sessions are stored.
+    pub fn len(&self) -> usize {
+        let now = Instant::now();
+        self.lock().values().filter(|(_, deadline)| *deadline > now).count()
+    }
+
+    /// Whether no live session is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (State, Instant)>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn deadline(ttl: &Duration) -> Instant {
+    let secs = ttl.whole_seconds().max(0) as u64;
+    Instant::now() + std::time::Duration::from_secs(secs)
+}
+
+impl SessionStore for MemorySessionStore {
+    async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
+        let now = Instant::now();
+        let sessions = self.lock();
+        Ok(sessions
+            .get(session_key.as_ref())
+            .filter(|(_, d)| *d > now)
+            .map(|(state, _)| state.clone()))
+    }
+
+    async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
+        let key = generate_session_key();
+        let mut sessions = self.lock();
+        let now = Instant::now();
+        sessions.retain(|_, (_, d)| *d > now);
+        sessions.insert(key.as_ref().to_string(), (session_state, deadline(ttl)));
+        Ok(key)
+    }
+
+    async fn update(
+        &self,
+        session_key: SessionKey,
+        session_state: State,
+        ttl: &Duration,
+    ) -> Result<SessionKey, UpdateError> {
+        let mut sessions = self.lock();
+        match sessions.get_mut(session_key.as_ref()) {
+            Some(entry) => {
+                *entry = (session_state, deadline(ttl));
+                Ok(session_key)
+            }
+            None => {
+                drop(sessions);
+                self.save(session_state, ttl).await.map_err(|e| match e {
+                    SaveError::Serialization(e) => UpdateError::Serialization(e),
+                    SaveError::Other(e) => UpdateError::Other(e),
+                })
+            }
+        }
+    }
+
+    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+        if let Some(entry) = self.lock().get_mut(session_key.as_ref()) {
+            entry.1 = deadline(ttl);
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
+        self.lock().remove(session_key.as_ref());
+        Ok(())
+    }
+}
