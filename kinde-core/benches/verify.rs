@@ -1,22 +1,29 @@
-//! Access-token verification with a warm key cache, next to a raw
-//! `jsonwebtoken::decode` of the same token with the same key, in the same run.
+//! Token verification, claim extraction and session (de)serialization.
 //!
 //! `cargo bench -p kinde-core --bench verify`
+//!
+//! The verification rows verify the same RS256 access token with the same key in the
+//! same run: raw `jsonwebtoken::decode` alone, kinde-core with its verified-token cache
+//! off (every call checks the signature: the cost of a token seen for the first time),
+//! and with the cache on (the same token repeated).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use kinde_core::Kinde;
 use kinde_core::testing::{MintOptions, TestKinde};
+use kinde_core::{Kinde, KindeUser, TokenSet};
 use serde_json::{Map, Value};
+use std::hint::black_box;
 
 fn bench_verify(c: &mut Criterion) {
     let server = TestKinde::start();
-    let kinde = Kinde::new(server.config_builder().build().unwrap()).unwrap();
+    let uncached = Kinde::new(server.config_builder().verified_token_cache(0).build().unwrap()).unwrap();
+    let cached = Kinde::new(server.config_builder().build().unwrap()).unwrap();
     let user = server.users()[0].clone();
     let token = server.mint_access_token(&user, MintOptions::default());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    // Warm the JWKS cache (and discovery) once.
-    rt.block_on(kinde.verify_access_token(&token)).expect("valid token");
+    // Warm the key caches (and discovery) once.
+    rt.block_on(uncached.verify_access_token(&token)).expect("valid token");
+    rt.block_on(cached.verify_access_token(&token)).expect("valid token");
 
     // The raw baseline: the same key, the same checks jsonwebtoken can do itself.
     let jwks = server.jwks();
@@ -28,10 +35,36 @@ fn bench_verify(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("access_token");
     group.bench_function("raw_jsonwebtoken_decode", |b| {
-        b.iter(|| jsonwebtoken::decode::<Map<String, Value>>(std::hint::black_box(&token), &key, &validation).unwrap())
+        b.iter(|| jsonwebtoken::decode::<Map<String, Value>>(black_box(&token), &key, &validation).unwrap())
     });
-    group.bench_function("kinde_verify_access_token_warm", |b| {
-        b.iter(|| rt.block_on(kinde.verify_access_token(std::hint::black_box(&token))).unwrap())
+    group.bench_function("kinde_verify_signature_checked", |b| {
+        b.iter(|| rt.block_on(uncached.verify_access_token(black_box(&token))).unwrap())
+    });
+    group.bench_function("kinde_verify_cached", |b| {
+        b.iter(|| rt.block_on(cached.verify_access_token(black_box(&token))).unwrap())
+    });
+    group.finish();
+
+    let claims = rt.block_on(cached.verify_access_token(&token)).unwrap();
+    let id_token = server.mint_id_token(&user, MintOptions::default());
+    let id_claims = rt.block_on(cached.verify_id_token(&id_token, None)).unwrap();
+    let mut group = c.benchmark_group("claims");
+    group.bench_function("permissions_is_granted", |b| {
+        b.iter(|| black_box(&claims).permissions().is_granted("write:todos"))
+    });
+    group.bench_function("feature_flags_bool", |b| b.iter(|| black_box(&claims).feature_flags().bool("dark_mode")));
+    group.bench_function("kinde_user_from_claims", |b| {
+        b.iter(|| KindeUser::from_claims(black_box(&claims), Some(&id_claims)))
+    });
+    group.finish();
+
+    let tokens = TokenSet::new(token.clone(), Some(id_token.clone()), Some("r".repeat(43)), 4_102_444_800);
+    let stored = serde_json::to_vec(&tokens).unwrap();
+    println!("stored session bytes (TokenSet as JSON, demo admin user): {}", stored.len());
+    let mut group = c.benchmark_group("session");
+    group.bench_function("token_set_serialize", |b| b.iter(|| serde_json::to_vec(black_box(&tokens)).unwrap()));
+    group.bench_function("token_set_deserialize", |b| {
+        b.iter(|| serde_json::from_slice::<TokenSet>(black_box(&stored)).unwrap())
     });
     group.finish();
 }

@@ -360,18 +360,17 @@ impl Kinde {
             .map_err(|_| KindeError::Config("KINDE_DOMAIN: cannot hold a path".into()))?
             .pop_if_empty()
             .push(feature_key);
-        match self
-            .get_json::<Page>("entitlement", url, Some(access_token))
-            .await
-        {
-            Ok(page) => match page.data.get("entitlement") {
-                Some(Value::Null) | None => Ok(None),
-                Some(v) => serde_json::from_value(v.clone())
-                    .map(Some)
-                    .map_err(|_| KindeError::Provider("entitlement: unexpected shape".into())),
-            },
-            Err(KindeError::BadRequest(m)) if m.ends_with("not found") => Ok(None),
-            Err(e) => Err(e),
+        let Some(page) = self
+            .get_json_opt::<Page>("entitlement", url, Some(access_token))
+            .await?
+        else {
+            return Ok(None);
+        };
+        match page.data.get("entitlement") {
+            Some(Value::Null) | None => Ok(None),
+            Some(v) => serde_json::from_value(v.clone())
+                .map(Some)
+                .map_err(|_| KindeError::Provider("entitlement: unexpected shape".into())),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::config::{KindeConfig, is_loopback_host};
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshCoordinator, VerifiedSession};
 use crate::tokens::{M2mToken, RawTokenError, RawTokenResponse, TokenSet, now_secs};
+use crate::token_cache::VerifiedCache;
 use crate::verify::{KeyCache, TokenKind};
 
 /// The Kinde endpoints used by the SDK: from discovery, or Kinde's fixed paths.
@@ -75,8 +76,9 @@ pub(crate) struct Inner {
     pub(crate) config: KindeConfig,
     pub(crate) http: reqwest::Client,
     discovery: Discovery,
-    pub(crate) keys: KeyCache,
-    pub(crate) refresh: RefreshCoordinator,
+    pub(crate) keys: Arc<KeyCache>,
+    pub(crate) refresh: Arc<RefreshCoordinator>,
+    pub(crate) verified: Arc<VerifiedCache>,
     m2m: tokio::sync::Mutex<HashMap<String, M2mToken>>,
 }
 
@@ -124,8 +126,9 @@ impl Kinde {
     pub fn with_http_client(config: KindeConfig, http: reqwest::Client) -> Self {
         Kinde {
             inner: Arc::new(Inner {
-                refresh: RefreshCoordinator::new(config.refresh_grace),
-                keys: KeyCache::new(&config),
+                refresh: Arc::new(RefreshCoordinator::new(config.refresh_grace)),
+                keys: Arc::new(KeyCache::new(&config)),
+                verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
                 config,
                 http,
                 discovery: Discovery {
@@ -225,38 +228,32 @@ impl Kinde {
         url: Url,
         bearer: Option<&str>,
     ) -> Result<T> {
-        let mut req = self
-            .inner
-            .http
-            .get(url)
-            .header("accept", "application/json");
+        self.get_json_opt(what, url, bearer)
+            .await?
+            .ok_or_else(|| KindeError::BadRequest(format!("{what}: not found")))
+    }
+
+    /// Like [`get_json`](Self::get_json), with 404 as `Ok(None)`.
+    pub(crate) async fn get_json_opt<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        url: Url,
+        bearer: Option<&str>,
+    ) -> Result<Option<T>> {
+        let mut req = self.inner.http.get(url).header("accept", "application/json");
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| KindeError::transport(what, &e))?;
+        let resp = req.send().await.map_err(|e| KindeError::transport(what, &e))?;
         let status = resp.status();
         match status.as_u16() {
-            200..=299 => resp
-                .json()
-                .await
-                .map_err(|e| KindeError::transport(what, &e)),
+            200..=299 => resp.json().await.map(Some).map_err(|e| KindeError::transport(what, &e)),
+            404 => Ok(None),
             401 => Err(KindeError::NotSignedIn),
-            403 => Err(KindeError::Forbidden(format!(
-                "{what}: Kinde refused access"
-            ))),
-            404 => Err(KindeError::BadRequest(format!("{what}: not found"))),
-            400 => Err(KindeError::BadRequest(format!(
-                "{what}: Kinde rejected the request"
-            ))),
-            429 | 500..=599 => Err(KindeError::Unavailable(format!(
-                "{what}: Kinde answered {status}"
-            ))),
-            _ => Err(KindeError::Provider(format!(
-                "{what}: Kinde answered {status}"
-            ))),
+            403 => Err(KindeError::Forbidden(format!("{what}: Kinde refused access"))),
+            400 => Err(KindeError::BadRequest(format!("{what}: Kinde rejected the request"))),
+            429 | 500..=599 => Err(KindeError::Unavailable(format!("{what}: Kinde answered {status}"))),
+            _ => Err(KindeError::Provider(format!("{what}: Kinde answered {status}"))),
         }
     }
 

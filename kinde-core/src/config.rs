@@ -68,6 +68,7 @@ pub struct KindeConfig {
     pub(crate) login_ttl: Duration,
     pub(crate) jwks_min_refetch_interval: Duration,
     pub(crate) jwks_max_age: Duration,
+    pub(crate) verified_token_cache: usize,
 }
 
 impl fmt::Debug for KindeConfig {
@@ -261,6 +262,7 @@ pub struct KindeConfigBuilder {
     login_ttl: Option<Duration>,
     jwks_min_refetch_interval: Option<Duration>,
     jwks_max_age: Option<Duration>,
+    verified_token_cache: Option<usize>,
 }
 
 impl fmt::Debug for KindeConfigBuilder {
@@ -382,6 +384,17 @@ impl KindeConfigBuilder {
         jwks_max_age
     );
 
+    /// How many verified tokens to remember (default 10 000; 0 turns the cache off).
+    ///
+    /// A repeated token is then checked with a SHA-256 and a map lookup instead of an
+    /// RSA signature check; an entry is never used past the token's `exp`. The trade:
+    /// a token whose signing key is withdrawn from the JWKS stays accepted until it
+    /// expires or is evicted. Memory: roughly the size of the claims per entry.
+    pub fn verified_token_cache(mut self, entries: usize) -> Self {
+        self.verified_token_cache = Some(entries);
+        self
+    }
+
     /// Validate and build the configuration.
     pub fn build(self) -> Result<KindeConfig> {
         let (domain_src, domain) = self.domain.ok_or_else(|| {
@@ -471,6 +484,7 @@ impl KindeConfigBuilder {
                 .jwks_min_refetch_interval
                 .unwrap_or(Duration::from_secs(10)),
             jwks_max_age: self.jwks_max_age.unwrap_or(Duration::from_secs(3600)),
+            verified_token_cache: self.verified_token_cache.unwrap_or(10_000),
         })
     }
 }

@@ -34,6 +34,7 @@ mod config;
 mod error;
 mod login;
 mod session;
+mod token_cache;
 mod tokens;
 mod verify;
 pub mod web;

@@ -7,7 +7,7 @@
 //! the old refresh token to its replacement answers such late requests instead.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -62,7 +62,8 @@ impl VerifiedSession {
 }
 
 type Key = [u8; 32];
-type Flight = Arc<tokio::sync::OnceCell<Result<VerifiedSession>>>;
+/// One refresh in progress; its result is published once, when the refresh task ends.
+type Flight = tokio::sync::watch::Receiver<Option<Result<VerifiedSession>>>;
 
 pub(crate) struct RefreshCoordinator {
     grace: Duration,
@@ -158,37 +159,53 @@ impl Kinde {
         if let Some(s) = coord.recent(&key) {
             return Ok(s);
         }
-        let flight: Flight = {
+        let mut flight: Flight = {
             let mut inflight = coord.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            inflight.entry(key).or_default().clone()
-        };
-        let result = flight
-            .get_or_init(|| {
-                // Run the refresh on its own task: if the request that started it is
-                // dropped, the rotation at Kinde still completes and is recorded.
-                let kinde = self.clone();
-                let tokens = tokens.clone();
-                async move {
-                    let task = tokio::spawn(async move {
+            // Check again under the lock: a flight is remembered before it leaves
+            // `inflight`, so one that finished since the check above is found here
+            // instead of starting a second refresh with the rotated-out token.
+            if let Some(s) = coord.recent(&key) {
+                return Ok(s);
+            }
+            match inflight.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    // The refresh runs on its own task, owned by no caller: if the
+                    // request that started it is dropped, the rotation at Kinde still
+                    // completes, is recorded and reaches every waiter, and no waiter
+                    // starts a second refresh with the same token.
+                    let (tx, rx) = tokio::sync::watch::channel(None);
+                    inflight.insert(key, rx.clone());
+                    let kinde = self.clone();
+                    let tokens = tokens.clone();
+                    tokio::spawn(async move {
                         let result = kinde.refresh_once(&tokens).await;
+                        let coord = &kinde.inner.refresh;
                         if let Ok(s) = &result {
-                            kinde.inner.refresh.remember(key, s);
+                            coord.remember(key, s);
                         }
-                        result
+                        coord
+                            .inflight
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&key);
+                        tx.send_replace(Some(result));
                     });
-                    task.await
-                        .unwrap_or_else(|_| Err(KindeError::Provider("refresh task failed".into())))
+                    rx
                 }
-            })
-            .await
-            .clone();
-        {
-            let mut inflight = coord.inflight.lock().unwrap_or_else(|p| p.into_inner());
-            if inflight.get(&key).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
-                inflight.remove(&key);
+            }
+        };
+        match flight.wait_for(Option::is_some).await.map(|r| r.clone()) {
+            Ok(Some(result)) => result,
+            _ => {
+                // The task ended without a result (it panicked): forget the flight.
+                let mut inflight = coord.inflight.lock().unwrap_or_else(|p| p.into_inner());
+                if inflight.get(&key).is_some_and(|f| f.same_channel(&flight)) {
+                    inflight.remove(&key);
+                }
+                Err(KindeError::Provider("refresh task failed".into()))
             }
         }
-        result
     }
 
     async fn refresh_once(&self, tokens: &TokenSet) -> Result<VerifiedSession> {

@@ -22,6 +22,7 @@ use crate::Kinde;
 use crate::claims::Claims;
 use crate::config::{AudiencePolicy, KindeConfig};
 use crate::error::{KindeError, Result, TokenRejection};
+use crate::token_cache::{Entry as CacheEntry, VerifiedCache};
 
 /// The published signing keys, by `kid`.
 #[derive(Default)]
@@ -178,6 +179,35 @@ impl Kinde {
     }
 
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
+        // Only checks that are the same every time are cached: access tokens, and the
+        // stored ID token of a session (no nonce, no expiry check).
+        let cache = &self.inner.verified;
+        let cached_kind = match kind {
+            TokenKind::Access => Some(0u8),
+            TokenKind::Id { nonce: None, check_exp: false } => Some(1u8),
+            _ => None,
+        }
+        .filter(|_| cache.enabled());
+        let cache_key = cached_kind.map(|k| VerifiedCache::key(k, token));
+        if let Some(key) = &cache_key
+            && let Some(hit) = cache.get(key)
+            && self.inner.keys.snapshot.load().keys.contains_key(&*hit.kid)
+        {
+            return Ok(hit.claims);
+        }
+        let (claims, kid) = self.verify_jwt_uncached(token, kind).await?;
+        if let Some(key) = cache_key {
+            let until = match kind {
+                TokenKind::Access => claims.expires_at().unwrap_or(0),
+                // An ID token checked without expiry: re-verify it every 5 minutes.
+                _ => crate::tokens::now_secs() + 300,
+            };
+            cache.insert(key, CacheEntry { claims: claims.clone(), until, kid: kid.into() });
+        }
+        Ok(claims)
+    }
+
+    async fn verify_jwt_uncached(&self, token: &str, kind: TokenKind<'_>) -> Result<(Claims, String)> {
         let kid = header_kid(token)?;
         let keys = self.key_set_with(&kid).await?;
         let key = keys.keys.get(&kid).ok_or(TokenRejection::UnknownKey)?;
@@ -212,7 +242,7 @@ impl Kinde {
             }
             TokenKind::Unscoped => {}
         }
-        Ok(claims)
+        Ok((claims, kid))
     }
 
     /// The key set, refreshed when it lacks `kid` (rate limited) or is older than
