@@ -20,7 +20,10 @@ permission!(pub WriteTodos = "write:todos");
 role!(pub Admin = "admin");
 
 /// Register the app's routes, its to-do store and Kinde's routes.
-pub fn configure(kinde: &KindeAuth, todos: Todos) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
+pub fn configure(
+    kinde: &KindeAuth,
+    todos: Todos,
+) -> impl Fn(&mut web::ServiceConfig) + Clone + 'static {
     let kinde_routes = kinde.configure();
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(todos.clone()))
@@ -37,29 +40,49 @@ pub fn configure(kinde: &KindeAuth, todos: Todos) -> impl Fn(&mut web::ServiceCo
 /// Serve the app on `listener` (with in-memory sessions shared by all workers).
 pub fn serve(kinde: KindeAuth, listener: std::net::TcpListener) -> std::io::Result<Server> {
     let app = configure(&kinde, Todos::default());
-    Ok(HttpServer::new(move || App::new().configure(app.clone()).wrap(kinde.session_middleware()))
-        .workers(2)
-        .listen(listener)?
-        .run())
+    Ok(HttpServer::new(move || {
+        App::new()
+            .configure(app.clone())
+            .wrap(kinde.session_middleware())
+    })
+    .workers(2)
+    .listen(listener)?
+    .run())
 }
 
 fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
 }
 
 async fn home(user: MaybeKindeUser) -> HttpResponse {
     html(pages::home(user.0.as_ref()))
 }
 
-async fn dashboard(user: KindeUser, perms: Permissions, roles: Roles, org: CurrentOrganization) -> HttpResponse {
+async fn dashboard(
+    user: KindeUser,
+    perms: Permissions,
+    roles: Roles,
+    org: CurrentOrganization,
+) -> HttpResponse {
     html(pages::dashboard(&user, &perms, &roles, org.0.as_ref()))
 }
 
-async fn me(user: KindeUser, perms: Permissions, roles: Roles, flags: FeatureFlags) -> HttpResponse {
+async fn me(
+    user: KindeUser,
+    perms: Permissions,
+    roles: Roles,
+    flags: FeatureFlags,
+) -> HttpResponse {
     HttpResponse::Ok().json(me_json(&user, &perms, &roles, &flags))
 }
 
-async fn list_todos(_: RequirePermission<ReadTodos>, user: KindeUser, todos: web::Data<Todos>) -> HttpResponse {
+async fn list_todos(
+    _: RequirePermission<ReadTodos>,
+    user: KindeUser,
+    todos: web::Data<Todos>,
+) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "todos": todos.list(&user.id) }))
 }
 
@@ -69,7 +92,11 @@ async fn add_todo(
     todos: web::Data<Todos>,
     body: web::Bytes,
 ) -> HttpResponse {
-    match serde_json::from_slice::<Value>(&body).ok().as_ref().and_then(title_of) {
+    match serde_json::from_slice::<Value>(&body)
+        .ok()
+        .as_ref()
+        .and_then(title_of)
+    {
         Some(title) => HttpResponse::Created().json(json!({ "todos": todos.add(&user.id, title) })),
         None => HttpResponse::BadRequest()
             .json(json!({ "error": "bad_request", "message": "expected {\"title\": \"…\"}" })),

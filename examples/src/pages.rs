@@ -34,7 +34,12 @@ pub fn home(user: Option<&KindeUser>) -> String {
 }
 
 /// `GET /dashboard`.
-pub fn dashboard(user: &KindeUser, perms: &Permissions, roles: &Roles, org: Option<&Organization>) -> String {
+pub fn dashboard(
+    user: &KindeUser,
+    perms: &Permissions,
+    roles: &Roles,
+    org: Option<&Organization>,
+) -> String {
     let org = org
         .map(|o| o.name.clone().unwrap_or_else(|| o.code.clone()))
         .unwrap_or_else(|| "none".into());
@@ -54,5 +59,8 @@ pub fn dashboard(user: &KindeUser, perms: &Permissions, roles: &Roles, org: Opti
 
 /// `GET /admin`.
 pub fn admin(user: &KindeUser) -> String {
-    page("Admin", &format!("<p>Hello admin {}.</p>", escape_html(&user.display_name())))
+    page(
+        "Admin",
+        &format!("<p>Hello admin {}.</p>", escape_html(&user.display_name())),
+    )
 }

@@ -63,14 +63,13 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseErr
 use futures_util::future::LocalBoxFuture;
 
 pub use kinde_core;
+pub use kinde_core::web::TokenSource;
 use kinde_core::web::{
     self as kweb, ErrorResponse, Identity, LoginKind, LoginQuery, PENDING_KEY, SessionState,
     TOKENS_KEY,
 };
-pub use kinde_core::web::TokenSource;
 use kinde_core::{
-    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage,
-    TokenSet,
+    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
 pub use store::MemorySessionStore;
 
@@ -179,7 +178,9 @@ impl KindeAuth {
             memory_store: self.inner.memory_store.clone(),
         };
         f(&mut inner);
-        KindeAuth { inner: Arc::new(inner) }
+        KindeAuth {
+            inner: Arc::new(inner),
+        }
     }
 
     /// Use other route paths (or switch routes off).
@@ -223,19 +224,31 @@ impl KindeAuth {
         move |cfg: &mut web::ServiceConfig| {
             cfg.app_data(web::Data::new(auth.clone()));
             let paths = &auth.inner.paths;
-            if let (Some(cb), Some(uri)) = (&paths.callback, auth.inner.kinde.config().redirect_uri())
+            if let (Some(cb), Some(uri)) =
+                (&paths.callback, auth.inner.kinde.config().redirect_uri())
                 && uri.path() != cb
             {
                 tracing::warn!(route = %cb, redirect_uri_path = uri.path(), "the callback route does not match KINDE_REDIRECT_URI");
             }
             if let Some(p) = &paths.login {
-                cfg.route(p, web::get().to(|r: HttpRequest, s: Session| login_route(LoginKind::Login, r, s)));
+                cfg.route(
+                    p,
+                    web::get().to(|r: HttpRequest, s: Session| login_route(LoginKind::Login, r, s)),
+                );
             }
             if let Some(p) = &paths.register {
-                cfg.route(p, web::get().to(|r: HttpRequest, s: Session| login_route(LoginKind::Register, r, s)));
+                cfg.route(
+                    p,
+                    web::get()
+                        .to(|r: HttpRequest, s: Session| login_route(LoginKind::Register, r, s)),
+                );
             }
             if let Some(p) = &paths.create_org {
-                cfg.route(p, web::get().to(|r: HttpRequest, s: Session| login_route(LoginKind::CreateOrg, r, s)));
+                cfg.route(
+                    p,
+                    web::get()
+                        .to(|r: HttpRequest, s: Session| login_route(LoginKind::CreateOrg, r, s)),
+                );
             }
             if let Some(p) = &paths.callback {
                 cfg.route(p, web::get().to(callback_route));
@@ -283,7 +296,11 @@ impl KindeAuth {
     fn from_request(req: &HttpRequest) -> Result<KindeAuth, KindeError> {
         req.app_data::<web::Data<KindeAuth>>()
             .map(|d| d.get_ref().clone())
-            .ok_or_else(|| KindeError::Config("KindeAuth is not registered: use `App::configure(kinde.configure())`".into()))
+            .ok_or_else(|| {
+                KindeError::Config(
+                    "KindeAuth is not registered: use `App::configure(kinde.configure())`".into(),
+                )
+            })
     }
 }
 
@@ -295,18 +312,35 @@ impl KindeAuth {
 struct Resolved(Result<Identity, KindeError>);
 
 fn is_api(req: &HttpRequest) -> bool {
-    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
-    kweb::is_api_request(req.method().as_str(), accept, req.headers().contains_key(header::AUTHORIZATION))
+    let accept = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok());
+    kweb::is_api_request(
+        req.method().as_str(),
+        accept,
+        req.headers().contains_key(header::AUTHORIZATION),
+    )
 }
 
 fn auth_error(req: &HttpRequest, auth: Option<&KindeAuth>, error: KindeError) -> AuthError {
-    let requested = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let requested = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    // A bearer-only handle has no sessions: a login could never satisfy it (it would
+    // only loop), so its rejections are always API-style.
+    let bearer_only = auth.is_some_and(|a| a.inner.source == TokenSource::Bearer);
     AuthError {
-        is_api: is_api(req),
+        is_api: bearer_only || is_api(req),
         login_redirect: auth
+            .filter(|_| !bearer_only)
             .and_then(|a| a.inner.paths.login.as_deref())
             .map(|l| kweb::login_redirect(l, requested)),
-        home: auth.map(|a| a.home().to_string()).unwrap_or_else(|| "/".into()),
+        home: auth
+            .map(|a| a.home().to_string())
+            .unwrap_or_else(|| "/".into()),
         renderer: auth.and_then(|a| a.inner.renderer.clone()),
         error,
     }
@@ -327,10 +361,16 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
     let kinde = &auth.inner.kinde;
     let source = auth.inner.source;
     if source != TokenSource::Session {
-        let header = req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes());
+        let header = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.as_bytes());
         if let Some(token) = kweb::bearer_token(header)? {
             let claims = kinde.verify_access_token(token).await?;
-            return Ok(Identity::Bearer { token: Arc::from(token), claims });
+            return Ok(Identity::Bearer {
+                token: Arc::from(token),
+                claims,
+            });
         }
         if source == TokenSource::Bearer {
             return Ok(Identity::Anonymous);
@@ -347,7 +387,9 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
         }
         SessionState::Active(s) => {
             if s.refreshed {
-                session.insert(TOKENS_KEY, &s.tokens).map_err(|_| store_error())?;
+                session
+                    .insert(TOKENS_KEY, &s.tokens)
+                    .map_err(|_| store_error())?;
             }
             Ok(Identity::Session(Arc::from(s)))
         }
@@ -399,7 +441,10 @@ pub struct AuthError {
 
 impl fmt::Debug for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthError").field("error", &self.error).field("is_api", &self.is_api).finish_non_exhaustive()
+        f.debug_struct("AuthError")
+            .field("error", &self.error)
+            .field("is_api", &self.is_api)
+            .finish_non_exhaustive()
     }
 }
 
@@ -412,7 +457,12 @@ impl fmt::Display for AuthError {
 impl AuthError {
     /// The default rendering.
     pub fn default_response(&self) -> HttpResponse {
-        respond(ErrorResponse::for_error(&self.error, self.is_api, self.login_redirect.as_deref(), &self.home))
+        respond(ErrorResponse::for_error(
+            &self.error,
+            self.is_api,
+            self.login_redirect.as_deref(),
+            &self.home,
+        ))
     }
 }
 
@@ -642,13 +692,21 @@ macro_rules! role {
     };
 }
 
-async fn check(req: &HttpRequest, ok: impl Fn(&Identity) -> bool, missing: String) -> Result<(), AuthError> {
+async fn check(
+    req: &HttpRequest,
+    ok: impl Fn(&Identity) -> bool,
+    missing: String,
+) -> Result<(), AuthError> {
     let id = signed_in(req).await?;
     if ok(&id) {
         Ok(())
     } else {
         let auth = KindeAuth::from_request(req).ok();
-        Err(auth_error(req, auth.as_ref(), KindeError::Forbidden(missing)))
+        Err(auth_error(
+            req,
+            auth.as_ref(),
+            KindeError::Forbidden(missing),
+        ))
     }
 }
 
@@ -677,7 +735,12 @@ impl<P: PermissionKey> FromRequest for RequirePermission<P> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            check(&req, |id| id.has_permission(P::KEY), format!("missing permission {}", P::KEY)).await?;
+            check(
+                &req,
+                |id| id.has_permission(P::KEY),
+                format!("missing permission {}", P::KEY),
+            )
+            .await?;
             Ok(RequirePermission(PhantomData))
         })
     }
@@ -690,7 +753,12 @@ impl<R: RoleKey> FromRequest for RequireRole<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            check(&req, |id| id.has_role(R::KEY), format!("missing role {}", R::KEY)).await?;
+            check(
+                &req,
+                |id| id.has_role(R::KEY),
+                format!("missing role {}", R::KEY),
+            )
+            .await?;
             Ok(RequireRole(PhantomData))
         })
     }
@@ -702,7 +770,12 @@ pub async fn require_permission<P: PermissionKey>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    check(req.request(), |id| id.has_permission(P::KEY), format!("missing permission {}", P::KEY)).await?;
+    check(
+        req.request(),
+        |id| id.has_permission(P::KEY),
+        format!("missing permission {}", P::KEY),
+    )
+    .await?;
     next.call(req).await
 }
 
@@ -711,7 +784,12 @@ pub async fn require_role<R: RoleKey>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    check(req.request(), |id| id.has_role(R::KEY), format!("missing role {}", R::KEY)).await?;
+    check(
+        req.request(),
+        |id| id.has_role(R::KEY),
+        format!("missing role {}", R::KEY),
+    )
+    .await?;
     next.call(req).await
 }
 
@@ -740,7 +818,8 @@ pub trait KindeRequestExt {
 
     /// Whether the signed-in user holds `permission`.
     fn kinde_has_permission(&self, permission: &str) -> bool {
-        self.kinde_identity().is_some_and(|id| id.has_permission(permission))
+        self.kinde_identity()
+            .is_some_and(|id| id.has_permission(permission))
     }
 
     /// Whether the signed-in user has `role`.
@@ -786,13 +865,19 @@ fn page_error(auth: Option<&KindeAuth>, err: &KindeError) -> HttpResponse {
     }
     let home = auth.map(KindeAuth::home).unwrap_or("/");
     let mut resp = respond(ErrorResponse::for_error(err, false, None, home));
-    resp.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     resp
 }
 
 fn load_pending(session: &Session) -> PendingLogins {
     // A pending-login record that no longer parses is dropped.
-    session.get::<PendingLogins>(PENDING_KEY).unwrap_or(None).unwrap_or_default()
+    session
+        .get::<PendingLogins>(PENDING_KEY)
+        .unwrap_or(None)
+        .unwrap_or_default()
 }
 
 async fn login_route(kind: LoginKind, req: HttpRequest, session: Session) -> HttpResponse {
@@ -804,7 +889,9 @@ async fn login_route(kind: LoginKind, req: HttpRequest, session: Session) -> Htt
         let login = kinde.login_url(query.into_options(kind)).await?;
         let mut pending = load_pending(&session);
         pending.insert(login.pending, kinde.config().login_ttl());
-        session.insert(PENDING_KEY, &pending).map_err(|_| store_error())?;
+        session
+            .insert(PENDING_KEY, &pending)
+            .map_err(|_| store_error())?;
         Ok(redirect(login.url.as_str()))
     }
     .await;
@@ -820,17 +907,26 @@ async fn callback_route(req: HttpRequest, session: Session) -> HttpResponse {
         let mut pending = load_pending(&session);
         let outcome = kinde.complete_login(&params, &mut pending).await;
         // The used (or expired) state is gone whatever happened next.
-        session.insert(PENDING_KEY, &pending).map_err(|_| store_error())?;
+        session
+            .insert(PENDING_KEY, &pending)
+            .map_err(|_| store_error())?;
         match outcome? {
-            CallbackOutcome::SignedIn { session: signed_in, return_to } => {
+            CallbackOutcome::SignedIn {
+                session: signed_in,
+                return_to,
+            } => {
                 // A new session id on every login (session fixation).
                 session.renew();
-                session.insert(TOKENS_KEY, &signed_in.tokens).map_err(|_| store_error())?;
+                session
+                    .insert(TOKENS_KEY, &signed_in.tokens)
+                    .map_err(|_| store_error())?;
                 Ok(redirect(&return_to))
             }
             CallbackOutcome::Restart(login) => {
                 pending.insert(login.pending, kinde.config().login_ttl());
-                session.insert(PENDING_KEY, &pending).map_err(|_| store_error())?;
+                session
+                    .insert(PENDING_KEY, &pending)
+                    .map_err(|_| store_error())?;
                 Ok(redirect(login.url.as_str()))
             }
         }
@@ -846,7 +942,10 @@ async fn logout_route(req: HttpRequest, session: Session) -> HttpResponse {
     };
     let tokens: Option<TokenSet> = session.get(TOKENS_KEY).unwrap_or(None);
     session.purge();
-    let url = auth.kinde().logout_url(tokens.as_ref()).await;
+    let url = match auth.kinde().logout_url(tokens.as_ref()).await {
+        Ok(url) => url,
+        Err(e) => return page_error(Some(&auth), &e),
+    };
     redirect(url.as_str())
 }
 
@@ -866,12 +965,20 @@ async fn portal_route(req: HttpRequest, token: Result<AccessToken, AuthError>) -
     let result: Result<HttpResponse, KindeError> = async {
         let auth = auth.as_ref().map_err(Clone::clone)?;
         let q: PortalQuery = kweb::parse_query(Some(req.query_string()))?;
-        let page = q.subnav.as_deref().map(str::parse::<PortalPage>).transpose()?;
+        let page = q
+            .subnav
+            .as_deref()
+            .map(str::parse::<PortalPage>)
+            .transpose()?;
         let kinde = auth.kinde();
         let return_url = kinde
             .app_url(q.return_to.as_deref().unwrap_or("/"))
-            .ok_or_else(|| KindeError::Config("KINDE_REDIRECT_URI: needed for the portal route".into()))?;
-        let link = kinde.portal_link(token.secret(), return_url.as_str(), page).await?;
+            .ok_or_else(|| {
+                KindeError::Config("KINDE_REDIRECT_URI: needed for the portal route".into())
+            })?;
+        let link = kinde
+            .portal_link(token.secret(), return_url.as_str(), page)
+            .await?;
         Ok(redirect(link.as_str()))
     }
     .await;

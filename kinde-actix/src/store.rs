@@ -30,7 +30,9 @@ pub struct MemorySessionStore {
 
 impl std::fmt::Debug for MemorySessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemorySessionStore").field("sessions", &self.len()).finish()
+        f.debug_struct("MemorySessionStore")
+            .field("sessions", &self.len())
+            .finish()
     }
 }
 
@@ -38,7 +40,10 @@ impl MemorySessionStore {
     /// How many live sessions are stored.
     pub fn len(&self) -> usize {
         let now = Instant::now();
-        self.lock().values().filter(|(_, deadline)| *deadline > now).count()
+        self.lock()
+            .values()
+            .filter(|(_, deadline)| *deadline > now)
+            .count()
     }
 
     /// Whether no live session is stored.
@@ -81,23 +86,28 @@ impl SessionStore for MemorySessionStore {
         session_state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let mut sessions = self.lock();
-        match sessions.get_mut(session_key.as_ref()) {
+        let updated = match self.lock().get_mut(session_key.as_ref()) {
             Some(entry) => {
-                *entry = (session_state, deadline(ttl));
-                Ok(session_key)
+                *entry = (session_state.clone(), deadline(ttl));
+                true
             }
-            None => {
-                drop(sessions);
-                self.save(session_state, ttl).await.map_err(|e| match e {
-                    SaveError::Serialization(e) => UpdateError::Serialization(e),
-                    SaveError::Other(e) => UpdateError::Other(e),
-                })
-            }
+            None => false,
+        };
+        if updated {
+            return Ok(session_key);
         }
+        // The session expired meanwhile: store it under a new key.
+        self.save(session_state, ttl).await.map_err(|e| match e {
+            SaveError::Serialization(e) => UpdateError::Serialization(e),
+            SaveError::Other(e) => UpdateError::Other(e),
+        })
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> Result<(), anyhow::Error> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &Duration,
+    ) -> Result<(), anyhow::Error> {
         if let Some(entry) = self.lock().get_mut(session_key.as_ref()) {
             entry.1 = deadline(ttl);
         }

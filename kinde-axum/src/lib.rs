@@ -14,8 +14,11 @@
 //!
 //! permission!(pub ReadTodos = "read:todos");
 //!
-//! #[derive(Clone, FromRef)]
+//! #[derive(Clone)]
 //! struct AppState { kinde: KindeAuth }
+//! impl FromRef<AppState> for KindeAuth {
+//!     fn from_ref(state: &AppState) -> Self { state.kinde.clone() }
+//! }
 //!
 //! async fn me(user: KindeUser) -> String { format!("hello {}", user.display_name()) }
 //! async fn todos(_: RequirePermission<ReadTodos>) -> &'static str { "[]" }
@@ -66,23 +69,14 @@ use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
 
 pub use kinde_core;
-use kinde_core::web::{self, LoginKind, LoginQuery, PENDING_KEY, SessionState, TOKENS_KEY};
+use kinde_core::web::{
+    self, ErrorResponse, Identity, LoginKind, LoginQuery, PENDING_KEY, SessionState, TOKENS_KEY,
+};
 use kinde_core::{
-    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage,
-    TokenSet, VerifiedSession,
+    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
 
-/// Where the session token and the bearer token may come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TokenSource {
-    /// Browser sessions only; `Authorization` headers are ignored.
-    Session,
-    /// `Authorization: Bearer` only (APIs); no session layer needed.
-    Bearer,
-    /// A bearer token when the request has one, else the session (default).
-    #[default]
-    Both,
-}
+pub use kinde_core::web::TokenSource;
 
 /// The paths of the built-in routes, as seen by the browser. `None` switches a route
 /// off (mount your own handler there instead).
@@ -293,13 +287,6 @@ impl KindeAuth {
 // ---------------------------------------------------------------------------------
 
 #[derive(Clone)]
-enum Identity {
-    Anonymous,
-    Session(Arc<VerifiedSession>),
-    Bearer { token: Arc<str>, claims: Claims },
-}
-
-#[derive(Clone)]
 struct Resolved(Result<Identity, KindeError>);
 
 fn is_api(parts: &Parts) -> bool {
@@ -320,13 +307,17 @@ fn rejection(parts: &Parts, auth: &KindeAuth, error: KindeError) -> AuthRejectio
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
+    // A bearer-only handle has no sessions: a login could never satisfy it (it would
+    // only loop), so its rejections are always API-style.
+    let bearer_only = auth.inner.source == TokenSource::Bearer;
     AuthRejection {
-        is_api: is_api(parts),
+        is_api: bearer_only || is_api(parts),
         login_redirect: auth
             .inner
             .paths
             .login
             .as_deref()
+            .filter(|_| !bearer_only)
             .map(|l| web::login_redirect(l, requested)),
         home: auth.home().to_string(),
         error,
@@ -402,14 +393,6 @@ async fn signed_in(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, Auth
     }
 }
 
-fn access_claims(id: &Identity) -> Option<&Claims> {
-    match id {
-        Identity::Anonymous => None,
-        Identity::Session(s) => Some(&s.access),
-        Identity::Bearer { claims, .. } => Some(claims),
-    }
-}
-
 // ---------------------------------------------------------------------------------
 // Rejections
 // ---------------------------------------------------------------------------------
@@ -458,25 +441,24 @@ impl IntoResponse for AuthRejection {
 }
 
 fn error_response(err: &KindeError, api: bool, login: Option<&str>, home: &str) -> Response {
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    if status == StatusCode::INTERNAL_SERVER_ERROR {
-        tracing::error!(error = %err, "kinde-axum misconfiguration");
+    let plan = ErrorResponse::for_error(err, api, login, home);
+    let status = StatusCode::from_u16(plan.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = (
+        status,
+        [(header::CONTENT_TYPE, plan.content_type)],
+        plan.body,
+    )
+        .into_response();
+    let headers = resp.headers_mut();
+    if let Some(location) = plan.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, location);
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    if status == StatusCode::UNAUTHORIZED
-        && !api
-        && let Some(login) = login
+    if let Some(v) = plan
+        .www_authenticate
+        .and_then(|v| HeaderValue::from_str(&v).ok())
     {
-        return no_store(Redirect::to(login).into_response());
-    }
-    let mut resp = if api {
-        (status, axum::Json(web::error_json(err))).into_response()
-    } else {
-        (status, axum::response::Html(web::error_html(err, home))).into_response()
-    };
-    if status == StatusCode::UNAUTHORIZED
-        && let Ok(v) = HeaderValue::from_str(&web::www_authenticate(err))
-    {
-        resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        headers.insert(header::WWW_AUTHENTICATE, v);
     }
     resp
 }
@@ -526,35 +508,31 @@ extractor!(
     /// pages that work either way). From a session, the profile comes from the ID token;
     /// from a bearer token, only what the access token carries is filled.
     KindeUser(kinde_core::KindeUser),
-    |id| match &id {
-        Identity::Session(s) => s.user(),
-        Identity::Bearer { claims, .. } => kinde_core::KindeUser::from_claims(claims, None),
-        Identity::Anonymous => None,
-    }
+    |id| id.user()
 );
 
 extractor!(
     /// The permissions of the signed-in user.
     Permissions(kinde_core::Permissions),
-    |id| access_claims(&id).map(Claims::permissions)
+    |id| id.access_claims().map(Claims::permissions)
 );
 
 extractor!(
     /// The roles of the signed-in user.
     Roles(kinde_core::Roles),
-    |id| access_claims(&id).map(Claims::roles)
+    |id| id.access_claims().map(Claims::roles)
 );
 
 extractor!(
     /// The feature flags of the signed-in user.
     FeatureFlags(kinde_core::FeatureFlags),
-    |id| access_claims(&id).map(Claims::feature_flags)
+    |id| id.access_claims().map(Claims::feature_flags)
 );
 
 extractor!(
     /// The organisation the user signed in to (`None` if the token names none).
     CurrentOrganization(Option<kinde_core::Organization>),
-    |id| access_claims(&id).map(Claims::organization)
+    |id| id.access_claims().map(Claims::organization)
 );
 
 /// The verified claims of the request: the access token's, and the ID token's for a
@@ -738,7 +716,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = KindeAuth::from_ref(state);
         let id = signed_in(parts, &auth).await?;
-        if access_claims(&id).is_some_and(|c| c.permissions().is_granted(P::KEY)) {
+        if id
+            .access_claims()
+            .is_some_and(|c| c.permissions().is_granted(P::KEY))
+        {
             Ok(RequirePermission(PhantomData))
         } else {
             Err(rejection(
@@ -761,7 +742,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = KindeAuth::from_ref(state);
         let id = signed_in(parts, &auth).await?;
-        if access_claims(&id).is_some_and(|c| c.roles().has(R::KEY)) {
+        if id.access_claims().is_some_and(|c| c.roles().has(R::KEY)) {
             Ok(RequireRole(PhantomData))
         } else {
             Err(rejection(
@@ -865,7 +846,10 @@ async fn logout_route(State(auth): State<KindeAuth>, session: Session) -> Respon
     if let Err(e) = session.flush().await {
         return page_error(&auth, &store_error(e));
     }
-    let url = auth.kinde().logout_url(tokens.as_ref()).await;
+    let url = match auth.kinde().logout_url(tokens.as_ref()).await {
+        Ok(url) => url,
+        Err(e) => return page_error(&auth, &e),
+    };
     no_store(Redirect::to(url.as_str()).into_response())
 }
 

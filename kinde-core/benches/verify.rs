@@ -16,53 +16,90 @@ use std::hint::black_box;
 
 fn bench_verify(c: &mut Criterion) {
     let server = TestKinde::start();
-    let uncached = Kinde::new(server.config_builder().verified_token_cache(0).build().unwrap()).unwrap();
+    let uncached = Kinde::new(
+        server
+            .config_builder()
+            .verified_token_cache(0)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let cached = Kinde::new(server.config_builder().build().unwrap()).unwrap();
     let user = server.users()[0].clone();
     let token = server.mint_access_token(&user, MintOptions::default());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     // Warm the key caches (and discovery) once.
-    rt.block_on(uncached.verify_access_token(&token)).expect("valid token");
-    rt.block_on(cached.verify_access_token(&token)).expect("valid token");
+    rt.block_on(uncached.verify_access_token(&token))
+        .expect("valid token");
+    rt.block_on(cached.verify_access_token(&token))
+        .expect("valid token");
 
     // The raw baseline: the same key, the same checks jsonwebtoken can do itself.
     let jwks = server.jwks();
     let jwk = &jwks["keys"][0];
-    let key = DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
+    let key =
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
+            .unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_aud = false;
     validation.set_issuer(&[server.issuer()]);
 
     let mut group = c.benchmark_group("access_token");
     group.bench_function("raw_jsonwebtoken_decode", |b| {
-        b.iter(|| jsonwebtoken::decode::<Map<String, Value>>(black_box(&token), &key, &validation).unwrap())
+        b.iter(|| {
+            jsonwebtoken::decode::<Map<String, Value>>(black_box(&token), &key, &validation)
+                .unwrap()
+        })
     });
     group.bench_function("kinde_verify_signature_checked", |b| {
-        b.iter(|| rt.block_on(uncached.verify_access_token(black_box(&token))).unwrap())
+        b.iter(|| {
+            rt.block_on(uncached.verify_access_token(black_box(&token)))
+                .unwrap()
+        })
     });
     group.bench_function("kinde_verify_cached", |b| {
-        b.iter(|| rt.block_on(cached.verify_access_token(black_box(&token))).unwrap())
+        b.iter(|| {
+            rt.block_on(cached.verify_access_token(black_box(&token)))
+                .unwrap()
+        })
     });
     group.finish();
 
     let claims = rt.block_on(cached.verify_access_token(&token)).unwrap();
     let id_token = server.mint_id_token(&user, MintOptions::default());
-    let id_claims = rt.block_on(cached.verify_id_token(&id_token, None)).unwrap();
+    let id_claims = rt
+        .block_on(cached.verify_id_token(&id_token, None))
+        .unwrap();
     let mut group = c.benchmark_group("claims");
     group.bench_function("permissions_is_granted", |b| {
         b.iter(|| black_box(&claims).permissions().is_granted("write:todos"))
     });
-    group.bench_function("feature_flags_bool", |b| b.iter(|| black_box(&claims).feature_flags().bool("dark_mode")));
+    group.bench_function("feature_flags_bool", |b| {
+        b.iter(|| black_box(&claims).feature_flags().bool("dark_mode"))
+    });
     group.bench_function("kinde_user_from_claims", |b| {
         b.iter(|| KindeUser::from_claims(black_box(&claims), Some(&id_claims)))
     });
     group.finish();
 
-    let tokens = TokenSet::new(token.clone(), Some(id_token.clone()), Some("r".repeat(43)), 4_102_444_800);
+    let tokens = TokenSet::new(
+        token.clone(),
+        Some(id_token.clone()),
+        Some("r".repeat(43)),
+        4_102_444_800,
+    );
     let stored = serde_json::to_vec(&tokens).unwrap();
-    println!("stored session bytes (TokenSet as JSON, demo admin user): {}", stored.len());
+    println!(
+        "stored session bytes (TokenSet as JSON, demo admin user): {}",
+        stored.len()
+    );
     let mut group = c.benchmark_group("session");
-    group.bench_function("token_set_serialize", |b| b.iter(|| serde_json::to_vec(black_box(&tokens)).unwrap()));
+    group.bench_function("token_set_serialize", |b| {
+        b.iter(|| serde_json::to_vec(black_box(&tokens)).unwrap())
+    });
     group.bench_function("token_set_deserialize", |b| {
         b.iter(|| serde_json::from_slice::<TokenSet>(black_box(&stored)).unwrap())
     });

@@ -325,7 +325,7 @@ impl Kinde {
 
     /// The signed-in user's profile (`/oauth2/v2/user_profile`).
     pub async fn user_profile(&self, access_token: &str) -> Result<UserProfile> {
-        let url = self.endpoints().await.user_profile.clone();
+        let url = self.resolved_endpoints().await.user_profile.clone();
         self.get_json("user profile", url, Some(access_token)).await
     }
 

@@ -14,8 +14,8 @@ use url::Url;
 use crate::config::{KindeConfig, is_loopback_host};
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshCoordinator, VerifiedSession};
-use crate::tokens::{M2mToken, RawTokenError, RawTokenResponse, TokenSet, now_secs};
 use crate::token_cache::VerifiedCache;
+use crate::tokens::{M2mToken, RawTokenError, RawTokenResponse, TokenSet, now_secs};
 use crate::verify::{KeyCache, TokenKind};
 
 /// The Kinde endpoints used by the SDK: from discovery, or Kinde's fixed paths.
@@ -75,11 +75,11 @@ const DISCOVERY_RETRY: Duration = Duration::from_secs(30);
 pub(crate) struct Inner {
     pub(crate) config: KindeConfig,
     pub(crate) http: reqwest::Client,
-    discovery: Discovery,
+    discovery: Arc<Discovery>,
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) refresh: Arc<RefreshCoordinator>,
     pub(crate) verified: Arc<VerifiedCache>,
-    m2m: tokio::sync::Mutex<HashMap<String, M2mToken>>,
+    m2m: Arc<tokio::sync::Mutex<HashMap<String, M2mToken>>>,
 }
 
 /// A Kinde client: cheap to clone (an `Arc` inside), safe to share across tasks, and
@@ -111,14 +111,28 @@ impl fmt::Debug for Kinde {
 impl Kinde {
     /// Create a client for `config`. No network I/O happens here.
     pub fn new(config: KindeConfig) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.http_timeout)
-            .connect_timeout(config.connect_timeout)
-            .user_agent(concat!("kinde-rs/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| KindeError::Config(format!("HTTP client: {e}")))?;
+        let http = default_http_client(&config)?;
         Ok(Self::with_http_client(config, http))
+    }
+
+    /// The same client (configuration, discovery, key cache, verified tokens, refresh
+    /// coordination, M2M tokens) with its own HTTP connection pool. A pool belongs to
+    /// the runtime that opened its connections, so a client used from another runtime
+    /// (the blocking client's) needs its own.
+    #[cfg(feature = "blocking")]
+    pub(crate) fn with_own_pool(&self) -> Result<Self> {
+        let i = &self.inner;
+        Ok(Kinde {
+            inner: Arc::new(Inner {
+                config: i.config.clone(),
+                http: default_http_client(&i.config)?,
+                discovery: i.discovery.clone(),
+                keys: i.keys.clone(),
+                refresh: i.refresh.clone(),
+                verified: i.verified.clone(),
+                m2m: i.m2m.clone(),
+            }),
+        })
     }
 
     /// Create a client that uses your own `reqwest::Client` (proxies, custom roots).
@@ -131,12 +145,12 @@ impl Kinde {
                 verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
                 config,
                 http,
-                discovery: Discovery {
+                discovery: Arc::new(Discovery {
                     endpoints: ArcSwapOption::empty(),
                     lock: tokio::sync::Mutex::new(()),
                     retry_after: Mutex::new(None),
-                },
-                m2m: tokio::sync::Mutex::new(HashMap::new()),
+                }),
+                m2m: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
             }),
         }
     }
@@ -153,7 +167,14 @@ impl Kinde {
 
     /// Kinde's endpoints: discovered once from `/.well-known/openid-configuration` and
     /// cached; Kinde's fixed paths while discovery is unavailable (retried after 30 s).
-    pub async fn endpoints(&self) -> Arc<Endpoints> {
+    ///
+    /// Never fails today (the fixed paths are the fall-back); it returns a `Result` so
+    /// that it has the same shape as its blocking twin.
+    pub async fn endpoints(&self) -> Result<Arc<Endpoints>> {
+        Ok(self.resolved_endpoints().await)
+    }
+
+    pub(crate) async fn resolved_endpoints(&self) -> Arc<Endpoints> {
         let d = &self.inner.discovery;
         if let Some(e) = d.endpoints.load_full() {
             return e;
@@ -240,27 +261,46 @@ impl Kinde {
         url: Url,
         bearer: Option<&str>,
     ) -> Result<Option<T>> {
-        let mut req = self.inner.http.get(url).header("accept", "application/json");
+        let mut req = self
+            .inner
+            .http
+            .get(url)
+            .header("accept", "application/json");
         if let Some(token) = bearer {
             req = req.bearer_auth(token);
         }
-        let resp = req.send().await.map_err(|e| KindeError::transport(what, &e))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| KindeError::transport(what, &e))?;
         let status = resp.status();
         match status.as_u16() {
-            200..=299 => resp.json().await.map(Some).map_err(|e| KindeError::transport(what, &e)),
+            200..=299 => resp
+                .json()
+                .await
+                .map(Some)
+                .map_err(|e| KindeError::transport(what, &e)),
             404 => Ok(None),
             401 => Err(KindeError::NotSignedIn),
-            403 => Err(KindeError::Forbidden(format!("{what}: Kinde refused access"))),
-            400 => Err(KindeError::BadRequest(format!("{what}: Kinde rejected the request"))),
-            429 | 500..=599 => Err(KindeError::Unavailable(format!("{what}: Kinde answered {status}"))),
-            _ => Err(KindeError::Provider(format!("{what}: Kinde answered {status}"))),
+            403 => Err(KindeError::Forbidden(format!(
+                "{what}: Kinde refused access"
+            ))),
+            400 => Err(KindeError::BadRequest(format!(
+                "{what}: Kinde rejected the request"
+            ))),
+            429 | 500..=599 => Err(KindeError::Unavailable(format!(
+                "{what}: Kinde answered {status}"
+            ))),
+            _ => Err(KindeError::Provider(format!(
+                "{what}: Kinde answered {status}"
+            ))),
         }
     }
 
     /// POST to the token endpoint with client authentication; map errors by class.
     pub(crate) async fn token_request(&self, form: &[(&str, &str)]) -> Result<RawTokenResponse> {
         let config = &self.inner.config;
-        let endpoints = self.endpoints().await;
+        let endpoints = self.resolved_endpoints().await;
         let mut body: Vec<(&str, &str)> = form.to_vec();
         body.push(("client_id", config.client_id.as_str()));
         if let Some(secret) = &config.client_secret {
@@ -367,8 +407,8 @@ impl Kinde {
     /// post-logout URL (Kinde's `redirect` parameter). Pass the session's tokens to add
     /// `id_token_hint` and to revoke the refresh token in the background (best effort:
     /// it never delays or fails the logout).
-    pub async fn logout_url(&self, tokens: Option<&TokenSet>) -> Url {
-        let mut url = self.endpoints().await.end_session.clone();
+    pub async fn logout_url(&self, tokens: Option<&TokenSet>) -> Result<Url> {
+        let mut url = self.resolved_endpoints().await.end_session.clone();
         {
             let mut q = url.query_pairs_mut();
             if let Some(redirect) = &self.inner.config.post_logout_redirect {
@@ -390,7 +430,7 @@ impl Kinde {
                 }
             });
         }
-        url
+        Ok(url)
     }
 
     /// Revoke the refresh token of `tokens` at Kinde (`/oauth2/revoke`).
@@ -399,7 +439,7 @@ impl Kinde {
             return Ok(());
         };
         let config = &self.inner.config;
-        let endpoints = self.endpoints().await;
+        let endpoints = self.resolved_endpoints().await;
         let mut body = vec![
             ("token", rt),
             ("token_type_hint", "refresh_token"),
@@ -466,6 +506,16 @@ impl Kinde {
         cache.insert(key, m2m.clone());
         Ok(m2m)
     }
+}
+
+fn default_http_client(config: &KindeConfig) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(config.http_timeout)
+        .connect_timeout(config.connect_timeout)
+        .user_agent(concat!("kinde-rs/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| KindeError::Config(format!("HTTP client: {e}")))
 }
 
 /// Reduce an untrusted OAuth error code to `[a-z0-9_]`, at most 64 characters.

@@ -108,6 +108,10 @@ pub enum CallbackError {
     /// Kinde refused the authorization code (already used, expired, or PKCE mismatch).
     #[error("the authorization code was refused")]
     CodeRejected,
+    /// The tokens Kinde returned for the code failed verification (signature, issuer,
+    /// audience, expiry or nonce): nothing is signed in.
+    #[error("the sign-in response carried tokens that failed verification: {0}")]
+    TokenRejected(TokenRejection),
 }
 
 /// The error type of every fallible kinde-core operation.

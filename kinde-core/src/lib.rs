@@ -28,6 +28,8 @@
 //! - `blocking`: `blocking::Kinde`, the same API for synchronous code.
 
 mod account;
+#[cfg(feature = "blocking")]
+pub mod blocking;
 mod claims;
 mod client;
 mod config;

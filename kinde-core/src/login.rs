@@ -525,7 +525,7 @@ impl Kinde {
         let redirect_uri = config.redirect_uri.as_ref().ok_or_else(|| {
             KindeError::config("KINDE_REDIRECT_URI", "missing: required for browser logins")
         })?;
-        let endpoints = self.endpoints().await;
+        let endpoints = self.resolved_endpoints().await;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let state = CsrfToken::new_random_len(24).into_secret();
         let nonce = CsrfToken::new_random_len(24).into_secret();
@@ -680,7 +680,11 @@ impl Kinde {
             })?;
         let session = self
             .verified_token_set(raw, Some(&login.nonce), None)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                KindeError::InvalidToken(r) => CallbackError::TokenRejected(r).into(),
+                other => other,
+            })?;
         if session.id.is_none() {
             return Err(KindeError::Provider(
                 "the token response has no ID token".into(),

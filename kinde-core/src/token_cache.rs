@@ -56,7 +56,9 @@ impl VerifiedCache {
     }
 
     fn shard(&self, key: &CacheKey) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Entry>> {
-        self.shards[key[0] as usize % SHARDS].lock().unwrap_or_else(|p| p.into_inner())
+        self.shards[key[0] as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// The cached entry, if present and not yet at its `until`.
@@ -100,7 +102,11 @@ mod tests {
     use super::*;
 
     fn entry(until: u64) -> Entry {
-        Entry { claims: Claims::from_value(serde_json::json!({"sub": "x"})).unwrap(), until, kid: "k".into() }
+        Entry {
+            claims: Claims::from_value(serde_json::json!({"sub": "x"})).unwrap(),
+            until,
+            kid: "k".into(),
+        }
     }
 
     #[test]
@@ -113,7 +119,10 @@ mod tests {
         cache.insert(old, entry(now_secs().saturating_sub(1)));
         assert!(cache.get(&old).is_none());
         for i in 0..10_000 {
-            cache.insert(VerifiedCache::key(0, &i.to_string()), entry(now_secs() + 60));
+            cache.insert(
+                VerifiedCache::key(0, &i.to_string()),
+                entry(now_secs() + 60),
+            );
         }
         let total: usize = cache.shards.iter().map(|s| s.lock().unwrap().len()).sum();
         assert!(total <= 32, "{total}");

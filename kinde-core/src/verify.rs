@@ -184,7 +184,10 @@ impl Kinde {
         let cache = &self.inner.verified;
         let cached_kind = match kind {
             TokenKind::Access => Some(0u8),
-            TokenKind::Id { nonce: None, check_exp: false } => Some(1u8),
+            TokenKind::Id {
+                nonce: None,
+                check_exp: false,
+            } => Some(1u8),
             _ => None,
         }
         .filter(|_| cache.enabled());
@@ -202,19 +205,32 @@ impl Kinde {
                 // An ID token checked without expiry: re-verify it every 5 minutes.
                 _ => crate::tokens::now_secs() + 300,
             };
-            cache.insert(key, CacheEntry { claims: claims.clone(), until, kid: kid.into() });
+            cache.insert(
+                key,
+                CacheEntry {
+                    claims: claims.clone(),
+                    until,
+                    kid: kid.into(),
+                },
+            );
         }
         Ok(claims)
     }
 
-    async fn verify_jwt_uncached(&self, token: &str, kind: TokenKind<'_>) -> Result<(Claims, String)> {
+    async fn verify_jwt_uncached(
+        &self,
+        token: &str,
+        kind: TokenKind<'_>,
+    ) -> Result<(Claims, String)> {
         let kid = header_kid(token)?;
         let keys = self.key_set_with(&kid).await?;
         let key = keys.keys.get(&kid).ok_or(TokenRejection::UnknownKey)?;
         let config = &self.inner.config;
 
         let validation = match kind {
-            TokenKind::Id { check_exp: false, .. } => &self.inner.keys.validation_no_exp,
+            TokenKind::Id {
+                check_exp: false, ..
+            } => &self.inner.keys.validation_no_exp,
             _ => &self.inner.keys.validation,
         };
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, validation)
@@ -270,8 +286,16 @@ impl Kinde {
         let known_but_stale = snapshot.keys.contains_key(kid);
         {
             let mut last = cache.last_attempt.lock().unwrap_or_else(|p| p.into_inner());
+            // With no keys at all, retry a failed fetch sooner: every request is failing.
+            let interval = if snapshot.fetched_at.is_none() {
+                config
+                    .jwks_min_refetch_interval
+                    .min(std::time::Duration::from_secs(1))
+            } else {
+                config.jwks_min_refetch_interval
+            };
             if let Some(t) = *last
-                && t.elapsed() < config.jwks_min_refetch_interval
+                && t.elapsed() < interval
             {
                 // Rate limited: serve what we have (a stale key still verifies).
                 return if known_but_stale {
@@ -315,7 +339,7 @@ impl Kinde {
     }
 
     async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
-        let endpoints = self.endpoints().await;
+        let endpoints = self.resolved_endpoints().await;
         let resp = self
             .inner
             .http

@@ -247,7 +247,8 @@ pub fn escape_html(s: &str) -> String {
 pub enum TokenSource {
     /// Browser sessions only; `Authorization` headers are ignored.
     Session,
-    /// `Authorization: Bearer` only (APIs); no session needed.
+    /// `Authorization: Bearer` only (APIs); no session needed. Rejections are always
+    /// API-style (401 + JSON), never a login redirect: a login could not satisfy it.
     Bearer,
     /// A bearer token when the request has one, else the session (default).
     #[default]
@@ -276,9 +277,11 @@ impl std::fmt::Debug for Identity {
         match self {
             Identity::Anonymous => f.write_str("Anonymous"),
             Identity::Session(s) => f.debug_tuple("Session").field(s).finish(),
-            Identity::Bearer { claims, .. } => {
-                f.debug_struct("Bearer").field("token", &"[redacted]").field("claims", claims).finish()
-            }
+            Identity::Bearer { claims, .. } => f
+                .debug_struct("Bearer")
+                .field("token", &"[redacted]")
+                .field("claims", claims)
+                .finish(),
         }
     }
 }
@@ -318,7 +321,8 @@ impl Identity {
 
     /// Whether the signed-in user holds `permission`.
     pub fn has_permission(&self, permission: &str) -> bool {
-        self.access_claims().is_some_and(|c| c.permissions().is_granted(permission))
+        self.access_claims()
+            .is_some_and(|c| c.permissions().is_granted(permission))
     }
 
     /// Whether the signed-in user has `role`.
@@ -352,7 +356,8 @@ impl ErrorResponse {
         if status == 500 {
             tracing::error!(error = %err, "Kinde adapter misconfiguration");
         }
-        if status == 401 && !api
+        if status == 401
+            && !api
             && let Some(login) = login
         {
             return ErrorResponse {
@@ -367,8 +372,16 @@ impl ErrorResponse {
             status,
             location: None,
             www_authenticate: (status == 401).then(|| www_authenticate(err)),
-            content_type: if api { "application/json" } else { "text/html; charset=utf-8" },
-            body: if api { error_json(err).to_string() } else { error_html(err, home) },
+            content_type: if api {
+                "application/json"
+            } else {
+                "text/html; charset=utf-8"
+            },
+            body: if api {
+                error_json(err).to_string()
+            } else {
+                error_html(err, home)
+            },
         }
     }
 }
@@ -388,10 +401,7 @@ pub enum SessionState {
 impl Kinde {
     /// Resume a browser session from the tokens an adapter stored: verify them,
     /// refreshing when needed. An outage of Kinde is an error (503), never "signed out".
-    pub async fn resume_session(
-        &self,
-        stored: Option<TokenSet>,
-    ) -> Result<SessionState, KindeError> {
+    pub async fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState> {
         let Some(tokens) = stored else {
             return Ok(SessionState::Anonymous);
         };

@@ -941,7 +941,7 @@ async fn kinde_unreachable_gives_503_but_login_urls_still_work() {
         ),
         format!("http://127.0.0.1:{port}/oauth2/auth")
     );
-    let logout = kinde.logout_url(None).await;
+    let logout = kinde.logout_url(None).await.unwrap();
     assert_eq!(logout.path(), "/logout");
 
     let signer = TestSigner::generate();
@@ -1421,7 +1421,7 @@ async fn logout_url_and_background_revocation() {
     let (session, _) = sign_in(&kinde, LoginOptions::new()).await;
     let tokens = session.tokens.clone();
 
-    let url = kinde.logout_url(Some(&tokens)).await;
+    let url = kinde.logout_url(Some(&tokens)).await.unwrap();
     assert_eq!(
         format!("{}{}", url.origin().ascii_serialization(), url.path()),
         server.url("/logout")
@@ -1457,7 +1457,7 @@ async fn logout_url_and_background_revocation() {
     assert_eq!(server.logouts().len(), 1);
 
     // Without tokens: no hint, nothing revoked.
-    let url = kinde.logout_url(None).await;
+    let url = kinde.logout_url(None).await.unwrap();
     let q = query(&url);
     assert_eq!(q["redirect"], POST_LOGOUT);
     assert!(!q.contains_key("id_token_hint"));
@@ -1473,7 +1473,7 @@ async fn logout_url_and_background_revocation() {
             .expect("config"),
     )
     .expect("client");
-    assert!(!query(&bare.logout_url(None).await).contains_key("redirect"));
+    assert!(!query(&bare.logout_url(None).await.unwrap()).contains_key("redirect"));
 }
 
 // ----- 8. two tenants -----

@@ -154,7 +154,7 @@ async fn login_exchange_and_verification() {
         .expect("profile");
     assert_eq!(profile.email.as_deref(), Some("interop@example.com"));
 
-    let logout = kinde.logout_url(Some(&session.tokens)).await;
+    let logout = kinde.logout_url(Some(&session.tokens)).await.unwrap();
     assert!(
         logout
             .as_str()

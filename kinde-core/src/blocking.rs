@@ -1,0 +1,255 @@
+//! A synchronous client with the same API as [`crate::Kinde`], in the spirit of
+//! `reqwest::blocking` (feature `blocking`).
+//!
+//! Every method has the same name, arguments and return type as its async twin, minus
+//! `async`. It works from plain threads, `fn main`, CLIs, build scripts and synchronous
+//! frameworks without the caller creating a runtime: the client owns a small Tokio
+//! runtime of its own (one worker thread), shut down when the last clone is dropped.
+//!
+//! ## Inside an async runtime
+//! Blocking a runtime's thread stalls every task on it, and Tokio panics when a runtime
+//! is entered from inside another. So a call made from async code does not panic and
+//! does not deadlock; what happens depends on [`InAsync`]:
+//!
+//! | policy | current-thread runtime (`#[tokio::test]`, `#[tokio::main(flavor = "current_thread")]`) | multi-thread runtime |
+//! |---|---|---|
+//! | [`InAsync::Refuse`] (default) | `Err(KindeError::BlockingInAsync)` | `Err(KindeError::BlockingInAsync)` |
+//! | [`InAsync::BlockInPlace`] | `Err(KindeError::BlockingInAsync)` (cannot be done safely) | runs via `tokio::task::block_in_place`, with a `tracing` warning |
+//!
+//! The error message tells the caller to use the async client (`Kinde::blocking()`'s
+//! opposite, [`Kinde::to_async`]).
+//!
+//! ```no_run
+//! use kinde_core::blocking::Kinde;
+//! fn main() -> Result<(), kinde_core::KindeError> {
+//!     let kinde = Kinde::from_env()?;
+//!     let claims = kinde.verify_access_token("eyJ…")?;
+//!     println!("{:?}", claims.subject());
+//!     Ok(())
+//! }
+//! ```
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::runtime::{Handle, RuntimeFlavor};
+use url::Url;
+
+use crate::account::{
+    AccountFeatureFlag, AccountList, AccountProperty, Entitlement, Entitlements, PortalPage,
+    UserProfile,
+};
+use crate::claims::Claims;
+use crate::client::Endpoints;
+use crate::config::KindeConfig;
+use crate::error::{KindeError, Result};
+use crate::login::{CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogins};
+use crate::session::VerifiedSession;
+use crate::tokens::{M2mToken, TokenSet};
+use crate::web::SessionState;
+
+/// What a blocking call does when it finds itself inside an async runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InAsync {
+    /// Return [`KindeError::BlockingInAsync`] (default).
+    #[default]
+    Refuse,
+    /// On a multi-thread runtime, run with `tokio::task::block_in_place` and log a
+    /// warning; on a current-thread runtime, still refuse.
+    BlockInPlace,
+}
+
+const REFUSED: &str = "a blocking kinde-core call was made inside an async runtime, where it \
+would stall the runtime: use the async client (`kinde_core::Kinde`, e.g. via \
+`blocking::Kinde::to_async()`) and `.await` it";
+
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        // Dropping a runtime from async code panics; shutting it down in the
+        // background never does.
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The synchronous Kinde client. Cheap to clone; shares configuration and caches with
+/// the async client it came from (or converts to).
+#[derive(Clone)]
+pub struct Kinde {
+    inner: crate::Kinde,
+    rt: Arc<OwnedRuntime>,
+    in_async: InAsync,
+}
+
+impl std::fmt::Debug for Kinde {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("blocking::Kinde")
+            .field("config", self.inner.config())
+            .field("in_async", &self.in_async)
+            .finish()
+    }
+}
+
+impl Kinde {
+    /// Create a blocking client for `config`. No network I/O happens here.
+    pub fn new(config: KindeConfig) -> Result<Self> {
+        Self::wrap(crate::Kinde::new(config)?)
+    }
+
+    /// Read `KINDE_*` variables and create a blocking client.
+    pub fn from_env() -> Result<Self> {
+        Self::new(KindeConfig::from_env()?)
+    }
+
+    /// A blocking client sharing `kinde`'s configuration and caches (discovery, keys,
+    /// verified tokens, refresh coordination), with its own connection pool.
+    pub fn from_async(kinde: &crate::Kinde) -> Result<Self> {
+        Self::wrap(kinde.with_own_pool()?)
+    }
+
+    fn wrap(inner: crate::Kinde) -> Result<Self> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("kinde-blocking")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                KindeError::Config(format!(
+                    "could not start the blocking client's runtime: {e}"
+                ))
+            })?;
+        Ok(Kinde {
+            inner,
+            rt: Arc::new(OwnedRuntime(Some(rt))),
+            in_async: InAsync::default(),
+        })
+    }
+
+    /// The async client, sharing this one's configuration and caches.
+    pub fn to_async(&self) -> Result<crate::Kinde> {
+        self.inner.with_own_pool()
+    }
+
+    /// Choose what a call from inside an async runtime does (see the module docs).
+    pub fn in_async(mut self, policy: InAsync) -> Self {
+        self.in_async = policy;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &KindeConfig {
+        self.inner.config()
+    }
+
+    /// The absolute URL of a local path on this app (see [`crate::Kinde::app_url`]).
+    pub fn app_url(&self, path: &str) -> Option<Url> {
+        self.inner.app_url(path)
+    }
+
+    fn run<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        let Some(rt) = self.rt.0.as_ref() else {
+            return Err(KindeError::Config(
+                "the blocking client's runtime is gone".into(),
+            ));
+        };
+        match Handle::try_current() {
+            Err(_) => rt.block_on(fut),
+            Ok(current) => match (self.in_async, current.runtime_flavor()) {
+                (InAsync::BlockInPlace, RuntimeFlavor::MultiThread) => {
+                    tracing::warn!(
+                        "blocking kinde-core call inside an async runtime; prefer the async client"
+                    );
+                    tokio::task::block_in_place(|| rt.block_on(fut))
+                }
+                _ => Err(KindeError::BlockingInAsync(REFUSED)),
+            },
+        }
+    }
+}
+
+/// Generates the blocking twins: the same name, arguments and return type.
+macro_rules! twins {
+    ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        impl Kinde {
+            $(
+                $(#[$doc])*
+                #[doc = ""]
+                #[doc = concat!("Blocking twin of [`crate::Kinde::", stringify!($name), "`].")]
+                pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    self.run(self.inner.$name($($arg),*))
+                }
+            )*
+        }
+    };
+}
+
+twins! {
+    /// Kinde's endpoints (discovered once, cached).
+    fn endpoints(&self) -> Result<Arc<Endpoints>>;
+    /// Verify an access token.
+    fn verify_access_token(&self, token: &str) -> Result<Claims>;
+    /// Verify an ID token (and its nonce, when given).
+    fn verify_id_token(&self, token: &str, nonce: Option<&str>) -> Result<Claims>;
+    /// Verify a token of this issuer without an audience check (webhooks).
+    fn verify_webhook_token(&self, token: &str) -> Result<Claims>;
+    /// Start a login.
+    fn login_url(&self, options: LoginOptions) -> Result<LoginRequest>;
+    /// Start a registration.
+    fn register_url(&self, options: LoginOptions) -> Result<LoginRequest>;
+    /// Start a registration that creates an organisation.
+    fn create_org_url(&self, org_name: Option<&str>, options: LoginOptions) -> Result<LoginRequest>;
+    /// Switch organisation silently.
+    fn switch_org_url(&self, org_code: &str, options: LoginOptions) -> Result<LoginRequest>;
+    /// Complete a login callback.
+    fn complete_login(&self, params: &CallbackParams, pending: &mut PendingLogins) -> Result<CallbackOutcome>;
+    /// Verify (and refresh when due) a stored session.
+    fn authenticate_session(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
+    /// Refresh a token set now.
+    fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
+    /// Resume a browser session from stored tokens.
+    fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState>;
+    /// The logout URL (and background revocation of the refresh token).
+    fn logout_url(&self, tokens: Option<&TokenSet>) -> Result<Url>;
+    /// Revoke a refresh token.
+    fn revoke_refresh_token(&self, tokens: &TokenSet) -> Result<()>;
+    /// A machine-to-machine token (cached).
+    fn client_credentials_token(&self, audience: Option<&str>) -> Result<M2mToken>;
+    /// The user's profile.
+    fn user_profile(&self, access_token: &str) -> Result<UserProfile>;
+    /// All entitlements.
+    fn entitlements(&self, access_token: &str) -> Result<Entitlements>;
+    /// One entitlement.
+    fn entitlement(&self, access_token: &str, feature_key: &str) -> Result<Option<Entitlement>>;
+    /// Permissions from the Account API.
+    fn account_permissions(&self, access_token: &str) -> Result<AccountList>;
+    /// Roles from the Account API.
+    fn account_roles(&self, access_token: &str) -> Result<AccountList>;
+    /// Feature flags from the Account API.
+    fn account_feature_flags(&self, access_token: &str) -> Result<Vec<AccountFeatureFlag>>;
+    /// Properties from the Account API.
+    fn account_properties(&self, access_token: &str) -> Result<Vec<AccountProperty>>;
+    /// A self-serve portal link.
+    fn portal_link(&self, access_token: &str, return_url: &str, page: Option<PortalPage>) -> Result<Url>;
+}
+
+impl crate::Kinde {
+    /// A blocking client sharing this client's configuration and caches.
+    pub fn blocking(&self) -> Result<Kinde> {
+        Kinde::from_async(self)
+    }
+}
+
+impl KindeConfig {
+    /// Build the async client ([`crate::Kinde`]) from this configuration.
+    pub fn into_client(self) -> Result<crate::Kinde> {
+        crate::Kinde::new(self)
+    }
+
+    /// Build the blocking client from this configuration.
+    pub fn into_blocking_client(self) -> Result<Kinde> {
+        Kinde::new(self)
+    }
+}
