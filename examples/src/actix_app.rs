@@ -50,6 +50,32 @@ pub fn serve(kinde: KindeAuth, listener: std::net::TcpListener) -> std::io::Resu
     .run())
 }
 
+/// Serve the bearer-only JSON API (`/api/me`, `/api/todos`, `/api/admin`), the actix
+/// twin of `axum-api`.
+pub fn serve_api(kinde: KindeAuth, listener: std::net::TcpListener) -> std::io::Result<Server> {
+    let kinde = kinde.with_token_source(kinde_actix::TokenSource::Bearer);
+    let todos = Todos::default();
+    Ok(HttpServer::new(move || {
+        App::new()
+            .app_data(web::Data::new(kinde.clone()))
+            .app_data(web::Data::new(todos.clone()))
+            .service(
+                web::scope("/api")
+                    .route("/me", web::get().to(me))
+                    .route("/todos", web::get().to(list_todos))
+                    .route("/todos", web::post().to(add_todo))
+                    .route("/admin", web::get().to(admin_json)),
+            )
+    })
+    .workers(2)
+    .listen(listener)?
+    .run())
+}
+
+async fn admin_json(_: RequireRole<Admin>, user: KindeUser) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "admin": true, "id": user.id }))
+}
+
 fn html(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")

@@ -31,7 +31,9 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
+pub mod interop;
 pub mod scenarios;
+pub mod starters;
 
 pub use kinde_core;
 pub use scenarios::scenarios;

@@ -1,42 +1,30 @@
-//! The sign-in flow of `axum-app` against an independent OpenID provider
-//! (panva/oidc-provider dressed up as Kinde). Run it through the script that starts the
-//! provider and exports its coordinates:
+//! The sign-in flow of a browser app against an independent OpenID provider
+//! (panva/oidc-provider dressed up as Kinde), for any adapter. Run through the script
+//! that starts the provider and exports its coordinates:
 //!
 //! ```sh
-//! bash scripts/interop.sh 'cargo test -p kinde-e2e --test axum_interop -- --ignored'
+//! bash scripts/interop.sh 'cargo test -p kinde-e2e --test interop -- --ignored'
 //! ```
 
-use std::net::TcpListener;
-
-use kinde_axum::KindeAuth;
-use kinde_core::{Kinde, KindeConfig};
-use kinde_e2e::{App, AppKind, RunningApp, assert_no_store, assert_redirect};
-use kinde_examples::axum_app;
+use kinde_core::KindeConfig;
 use reqwest::StatusCode;
 
-fn axum_start(kind: AppKind, kinde: Kinde, listener: TcpListener) -> RunningApp {
-    assert_eq!(kind, AppKind::Browser);
-    let router = axum_app::router(KindeAuth::new(kinde));
-    RunningApp::tokio_thread(listener, move |listener| async move {
-        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-        axum::serve(listener, router).await.expect("axum server");
-    })
-}
+use crate::{App, AppKind, StartApp, assert_no_store, assert_redirect};
 
 fn env(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is not set: run this test through scripts/interop.sh"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the oidc-provider of scripts/interop.sh"]
-async fn axum_app_signs_in_against_oidc_provider() {
+/// Sign in to the browser app started by `start` at the provider named by the
+/// `KINDE_INTEROP_*` variables, and check what the visitor sees.
+pub async fn sign_in_against_oidc_provider(start: StartApp) {
     let issuer = env("KINDE_INTEROP_ISSUER");
     let client_id = env("KINDE_INTEROP_CLIENT_ID");
     let client_secret = env("KINDE_INTEROP_CLIENT_SECRET");
     let audience = env("KINDE_INTEROP_AUDIENCE");
 
-    let app = App::start(axum_start, AppKind::Browser, |port| {
+    let app = App::start(start, AppKind::Browser, |port| {
         KindeConfig::builder()
             .domain(issuer.clone())
             .client_id(client_id)
