@@ -14,3 +14,9 @@ pub mod axum_app;
 pub mod demo;
 pub mod pages;
 pub mod todos;
+
+/// The README's code blocks, compiled (and, unless marked `no_run`, run) as doctests so
+/// they cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -210,6 +210,21 @@ impl KindeConfig {
         &self.audience_policy
     }
 
+    /// The same configuration with another audience policy (e.g. a client that checks
+    /// machine-to-machine tokens minted for one API).
+    ///
+    /// ```
+    /// use kinde_core::{AudiencePolicy, KindeConfig};
+    /// let config = KindeConfig::builder().domain("x.kinde.com").client_id("c").build()?;
+    /// let api = config.with_audience_policy(AudiencePolicy::OneOf(vec!["https://x.kinde.com/api".into()]));
+    /// assert!(matches!(api.audience_policy(), AudiencePolicy::OneOf(_)));
+    /// # Ok::<(), kinde_core::KindeError>(())
+    /// ```
+    pub fn with_audience_policy(mut self, policy: AudiencePolicy) -> Self {
+        self.audience_policy = policy;
+        self
+    }
+
     /// Clock leeway for `exp` and `nbf`.
     pub fn leeway(&self) -> Duration {
         self.leeway

@@ -210,3 +210,11 @@ mod tests {
         assert_eq!(KindeError::Config("x".into()).status(), 500);
     }
 }
+
+impl From<crate::claims::FlagError> for KindeError {
+    /// A feature flag of the wrong type is a mismatch between the code and the flag's
+    /// definition in Kinde: a server-side configuration error (500), not the visitor's.
+    fn from(err: crate::claims::FlagError) -> Self {
+        KindeError::Config(err.to_string())
+    }
+}
