@@ -1,19 +1,14 @@
 //! `axum-api`: the same `/me`, `/todos` and `/admin` as `axum-app`, under `/api`, for
 //! bearer tokens only (no sessions, no login routes).
 
-use axum::extract::{FromRef, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::FromRef;
 use axum::routing::get;
 use axum::{Json, Router};
-use kinde_axum::{
-    FeatureFlags, KindeAuth, KindeUser, Permissions, RequirePermission, RequireRole, Roles,
-    TokenSource,
-};
+use kinde_axum::{KindeAuth, KindeUser, RequireRole, TokenSource};
 use serde_json::{Value, json};
 
-use crate::axum_app::{Admin, ReadTodos, WriteTodos};
-use crate::todos::{Todos, me_json, title_of};
+use crate::axum_app::{Admin, add_todo, list_todos, me};
+use crate::todos::Todos;
 
 /// The API's state.
 #[derive(Clone)]
@@ -47,36 +42,6 @@ pub fn router(kinde: KindeAuth) -> Router {
         .route("/todos", get(list_todos).post(add_todo))
         .route("/admin", get(admin));
     Router::new().nest("/api", api).with_state(state)
-}
-
-async fn me(user: KindeUser, perms: Permissions, roles: Roles, flags: FeatureFlags) -> Json<Value> {
-    Json(me_json(&user, &perms, &roles, &flags))
-}
-
-async fn list_todos(
-    _: RequirePermission<ReadTodos>,
-    user: KindeUser,
-    State(todos): State<Todos>,
-) -> Json<Value> {
-    Json(json!({ "todos": todos.list(&user.id) }))
-}
-
-async fn add_todo(
-    _: RequirePermission<WriteTodos>,
-    user: KindeUser,
-    State(todos): State<Todos>,
-    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
-) -> impl IntoResponse {
-    match body.ok().and_then(|Json(b)| title_of(&b)) {
-        Some(title) => (
-            StatusCode::CREATED,
-            Json(json!({ "todos": todos.add(&user.id, title) })),
-        ),
-        None => (
-            StatusCode::BAD_REQUEST,
-            Json(json!({ "error": "bad_request", "message": "expected {\"title\": \"…\"}" })),
-        ),
-    }
 }
 
 async fn admin(_: RequireRole<Admin>, user: KindeUser) -> Json<Value> {

@@ -20,9 +20,9 @@ use kinde_axum::{
     CurrentOrganization, FeatureFlags, KindeAuth, KindeUser, Permissions, RequirePermission,
     RequireRole, Roles, permission, role,
 };
-use kinde_core::web::escape_html;
 use serde_json::{Value, json};
 
+use crate::pages;
 use crate::todos::{Todos, me_json, title_of};
 
 permission!(pub ReadTodos = "read:todos");
@@ -68,32 +68,8 @@ pub fn router(kinde: KindeAuth) -> Router {
         .with_state(state)
 }
 
-fn page(title: &str, body: &str) -> Html<String> {
-    Html(format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;color:#222}}\
-         nav a{{margin-right:1rem}}</style></head><body><h1>{t}</h1>{body}</body></html>",
-        t = escape_html(title)
-    ))
-}
-
 async fn home(user: Option<KindeUser>) -> Html<String> {
-    match user {
-        Some(u) => page(
-            "kinde-rs demo",
-            &format!(
-                "<p>Signed in as <strong>{}</strong>.</p><nav><a href=\"/dashboard\">Dashboard</a>\
-                 <a href=\"/me\">/me</a><a href=\"/todos\">To-dos</a><a href=\"/admin\">Admin</a>\
-                 <a href=\"/portal\">Account</a><a href=\"/logout\">Sign out</a></nav>",
-                escape_html(&u.display_name())
-            ),
-        ),
-        None => page(
-            "kinde-rs demo",
-            "<p>You are not signed in.</p><nav><a href=\"/login?returnTo=/dashboard\">Sign in</a>\
-             <a href=\"/register\">Sign up</a><a href=\"/create-org?org_name=My%20Org\">Create an organisation</a></nav>",
-        ),
-    }
+    Html(pages::home(user.as_deref()))
 }
 
 async fn dashboard(
@@ -102,29 +78,19 @@ async fn dashboard(
     roles: Roles,
     org: CurrentOrganization,
 ) -> Html<String> {
-    let org = org
-        .0
-        .map(|o| o.name.unwrap_or(o.code))
-        .unwrap_or_else(|| "none".into());
-    page(
-        "Dashboard",
-        &format!(
-            "<p>Welcome, {}.</p><ul><li>Email: {}</li><li>Organisation: {}</li><li>Permissions: {}</li><li>Roles: {}</li></ul>\
-             <nav><a href=\"/\">Home</a><a href=\"/logout\">Sign out</a></nav>",
-            escape_html(&user.display_name()),
-            escape_html(user.email.as_deref().unwrap_or("-")),
-            escape_html(&org),
-            escape_html(&perms.keys().join(", ")),
-            escape_html(&roles.keys().collect::<Vec<_>>().join(", ")),
-        ),
-    )
+    Html(pages::dashboard(&user, &perms, &roles, org.0.as_ref()))
 }
 
-async fn me(user: KindeUser, perms: Permissions, roles: Roles, flags: FeatureFlags) -> Json<Value> {
+pub(crate) async fn me(
+    user: KindeUser,
+    perms: Permissions,
+    roles: Roles,
+    flags: FeatureFlags,
+) -> Json<Value> {
     Json(me_json(&user, &perms, &roles, &flags))
 }
 
-async fn list_todos(
+pub(crate) async fn list_todos(
     _: RequirePermission<ReadTodos>,
     user: KindeUser,
     State(todos): State<Todos>,
@@ -132,7 +98,7 @@ async fn list_todos(
     Json(json!({ "todos": todos.list(&user.id) }))
 }
 
-async fn add_todo(
+pub(crate) async fn add_todo(
     _: RequirePermission<WriteTodos>,
     user: KindeUser,
     State(todos): State<Todos>,
@@ -151,8 +117,5 @@ async fn add_todo(
 }
 
 async fn admin(_: RequireRole<Admin>, user: KindeUser) -> Html<String> {
-    page(
-        "Admin",
-        &format!("<p>Hello admin {}.</p>", escape_html(&user.display_name())),
-    )
+    Html(pages::admin(&user))
 }

@@ -14,6 +14,15 @@ pub struct Demo {
     pub port: u16,
 }
 
+/// Log to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+}
+
 /// The port from `PORT` (default 3000).
 pub fn port() -> Result<u16, KindeError> {
     match std::env::var("PORT") {

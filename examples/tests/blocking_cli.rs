@@ -4,7 +4,12 @@ use std::process::Command;
 
 fn cli(args: &[&str]) -> std::process::Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_blocking-cli"));
-    for var in ["KINDE_DOMAIN", "KINDE_HOST", "KINDE_ISSUER_URL", "KINDE_M2M_AUDIENCE"] {
+    for var in [
+        "KINDE_DOMAIN",
+        "KINDE_HOST",
+        "KINDE_ISSUER_URL",
+        "KINDE_M2M_AUDIENCE",
+    ] {
         cmd.env_remove(var);
     }
     cmd.args(args).output().expect("blocking-cli runs")
@@ -14,8 +19,15 @@ fn cli(args: &[&str]) -> std::process::Output {
 fn verifies_an_m2m_token_and_a_demo_user_token() {
     let out = cli(&["--demo"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("machine-to-machine token for http://127.0.0.1:"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("machine-to-machine token for http://127.0.0.1:"),
+        "{stdout}"
+    );
     assert!(stdout.contains("\"client_credentials\""), "{stdout}");
     assert!(stdout.contains("user access token verified"), "{stdout}");
     assert!(stdout.contains("kp_demo_admin"), "{stdout}");

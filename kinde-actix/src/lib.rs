@@ -73,51 +73,7 @@ use kinde_core::{
 };
 pub use store::MemorySessionStore;
 
-/// The paths of the built-in routes. `None` switches a route off.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutePaths {
-    /// `GET /login`.
-    pub login: Option<String>,
-    /// `GET /register`.
-    pub register: Option<String>,
-    /// `GET /create-org`.
-    pub create_org: Option<String>,
-    /// `GET /callback` (must match the path of `KINDE_REDIRECT_URI`).
-    pub callback: Option<String>,
-    /// `GET /logout`.
-    pub logout: Option<String>,
-    /// `GET /portal`.
-    pub portal: Option<String>,
-}
-
-impl Default for RoutePaths {
-    fn default() -> Self {
-        RoutePaths {
-            login: Some("/login".into()),
-            register: Some("/register".into()),
-            create_org: Some("/create-org".into()),
-            callback: Some("/callback".into()),
-            logout: Some("/logout".into()),
-            portal: Some("/portal".into()),
-        }
-    }
-}
-
-impl RoutePaths {
-    /// Put every route under `prefix` (e.g. `/auth`).
-    pub fn with_prefix(self, prefix: &str) -> Self {
-        let prefix = prefix.trim_end_matches('/');
-        let p = |o: Option<String>| o.map(|path| format!("{prefix}{path}"));
-        RoutePaths {
-            login: p(self.login),
-            register: p(self.register),
-            create_org: p(self.create_org),
-            callback: p(self.callback),
-            logout: p(self.logout),
-            portal: p(self.portal),
-        }
-    }
-}
+pub use kinde_core::web::RoutePaths;
 
 type Renderer = Arc<dyn Fn(&AuthError) -> HttpResponse + Send + Sync>;
 

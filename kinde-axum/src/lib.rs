@@ -59,7 +59,9 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts, RawQuery, State};
+use axum::extract::{
+    FromRef, FromRequestParts, OptionalFromRequestParts, OriginalUri, RawQuery, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -78,58 +80,7 @@ use kinde_core::{
 
 pub use kinde_core::web::TokenSource;
 
-/// The paths of the built-in routes, as seen by the browser. `None` switches a route
-/// off (mount your own handler there instead).
-///
-/// ```
-/// use kinde_axum::RoutePaths;
-/// let paths = RoutePaths::default().with_prefix("/auth");
-/// assert_eq!(paths.login.as_deref(), Some("/auth/login"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoutePaths {
-    /// `GET /login`.
-    pub login: Option<String>,
-    /// `GET /register`.
-    pub register: Option<String>,
-    /// `GET /create-org`.
-    pub create_org: Option<String>,
-    /// `GET /callback` (must match the path of `KINDE_REDIRECT_URI`).
-    pub callback: Option<String>,
-    /// `GET /logout`.
-    pub logout: Option<String>,
-    /// `GET /portal`: redirects a signed-in user to their Kinde self-serve portal.
-    pub portal: Option<String>,
-}
-
-impl Default for RoutePaths {
-    fn default() -> Self {
-        RoutePaths {
-            login: Some("/login".into()),
-            register: Some("/register".into()),
-            create_org: Some("/create-org".into()),
-            callback: Some("/callback".into()),
-            logout: Some("/logout".into()),
-            portal: Some("/portal".into()),
-        }
-    }
-}
-
-impl RoutePaths {
-    /// Put every route under `prefix` (e.g. `/auth`).
-    pub fn with_prefix(self, prefix: &str) -> Self {
-        let prefix = prefix.trim_end_matches('/');
-        let p = |o: Option<String>| o.map(|path| format!("{prefix}{path}"));
-        RoutePaths {
-            login: p(self.login),
-            register: p(self.register),
-            create_org: p(self.create_org),
-            callback: p(self.callback),
-            logout: p(self.logout),
-            portal: p(self.portal),
-        }
-    }
-}
+pub use kinde_core::web::RoutePaths;
 
 type Renderer = Arc<dyn Fn(&AuthRejection) -> Response + Send + Sync>;
 
@@ -144,6 +95,31 @@ struct Inner {
 ///
 /// Cheap to clone. Put it in your state and derive `FromRef` so extractors find it;
 /// two routers with two `KindeAuth`s for two tenants can live in one process.
+///
+/// For two tenants in one app, give each tenant its own router, state and session
+/// cookie, and merge the routers: a session holds the tokens of one tenant, so with a
+/// shared session a visit to tenant B would end the session of tenant A. Built-in
+/// routes are browser paths (see [`RoutePaths`]): merge [`routes`](Self::routes),
+/// do not nest it.
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use kinde_axum::{KindeAuth, KindeUser, RoutePaths};
+///
+/// async fn me(user: KindeUser) -> String { user.id.clone() }
+///
+/// fn tenant(auth: KindeAuth, prefix: &str, cookie: &'static str) -> Router {
+///     let auth = auth.with_paths(RoutePaths::default().with_prefix(&format!("{prefix}/auth")));
+///     Router::new()
+///         .nest(prefix, Router::new().route("/me", get(me)))
+///         .merge(auth.routes())
+///         .layer(auth.session_layer().with_name(cookie))
+///         .with_state(auth)
+/// }
+/// # fn run(a: KindeAuth, b: KindeAuth) {
+/// let app = tenant(a, "/a", "kinde_session_a").merge(tenant(b, "/b", "kinde_session_b"));
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct KindeAuth {
     inner: Arc<Inner>,
@@ -302,11 +278,13 @@ fn is_api(parts: &Parts) -> bool {
 }
 
 fn rejection(parts: &Parts, auth: &KindeAuth, error: KindeError) -> AuthRejection {
-    let requested = parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/");
+    // Inside a nested router `parts.uri` lacks the nest's prefix: return to the URL the
+    // browser asked for.
+    let uri = parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(&parts.uri, |o| &o.0);
+    let requested = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     // A bearer-only handle has no sessions: a login could never satisfy it (it would
     // only loop), so its rejections are always API-style.
     let bearer_only = auth.inner.source == TokenSource::Bearer;

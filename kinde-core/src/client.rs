@@ -377,16 +377,7 @@ impl Kinde {
                 .await?,
             ),
             None => match previous.and_then(TokenSet::id_token) {
-                Some(t) => Some(
-                    self.verify_jwt(
-                        t,
-                        TokenKind::Id {
-                            nonce: None,
-                            check_exp: false,
-                        },
-                    )
-                    .await?,
-                ),
+                Some(t) => Some(self.verify_stored_id_token(t).await?),
                 None => None,
             },
         };

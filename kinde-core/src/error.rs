@@ -192,6 +192,14 @@ impl KindeError {
     }
 }
 
+impl From<crate::claims::FlagError> for KindeError {
+    /// A feature flag of the wrong type is a mismatch between the code and the flag's
+    /// definition in Kinde: a server-side configuration error (500), not the visitor's.
+    fn from(err: crate::claims::FlagError) -> Self {
+        KindeError::Config(err.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,13 +216,5 @@ mod tests {
             400
         );
         assert_eq!(KindeError::Config("x".into()).status(), 500);
-    }
-}
-
-impl From<crate::claims::FlagError> for KindeError {
-    /// A feature flag of the wrong type is a mismatch between the code and the flag's
-    /// definition in Kinde: a server-side configuration error (500), not the visitor's.
-    fn from(err: crate::claims::FlagError) -> Self {
-        KindeError::Config(err.to_string())
     }
 }

@@ -125,19 +125,8 @@ impl Kinde {
             }
             other => other?,
         };
-        // The ID token was verified at login (nonce included); here it only has to be
-        // ours and intact. Its own (short) expiry is not the session's.
         let id = match tokens.id_token() {
-            Some(t) => Some(
-                self.verify_jwt(
-                    t,
-                    TokenKind::Id {
-                        nonce: None,
-                        check_exp: false,
-                    },
-                )
-                .await?,
-            ),
+            Some(t) => Some(self.verify_stored_id_token(t).await?),
             None => None,
         };
         Ok(VerifiedSession {
@@ -146,6 +135,19 @@ impl Kinde {
             id,
             refreshed: false,
         })
+    }
+
+    /// Verify the ID token kept in a session: it was checked at login (nonce included);
+    /// now it only has to be ours and intact. Its own (short) expiry is not the session's.
+    pub(crate) async fn verify_stored_id_token(&self, token: &str) -> Result<Claims> {
+        self.verify_jwt(
+            token,
+            TokenKind::Id {
+                nonce: None,
+                check_exp: false,
+            },
+        )
+        .await
     }
 
     /// Refresh `tokens` now. Concurrent calls for the same refresh token share one

@@ -266,21 +266,20 @@ impl Kinde {
     async fn key_set_with(&self, kid: &str) -> Result<Arc<KeySet>> {
         let cache = &self.inner.keys;
         let config = &self.inner.config;
+        let usable = |s: &KeySet| {
+            s.keys.contains_key(kid)
+                && s.fetched_at
+                    .is_some_and(|t| t.elapsed() < config.jwks_max_age)
+        };
         let snapshot = cache.snapshot.load_full();
-        let fresh = snapshot
-            .fetched_at
-            .is_some_and(|t| t.elapsed() < config.jwks_max_age);
-        if snapshot.keys.contains_key(kid) && fresh {
+        if usable(&snapshot) {
             return Ok(snapshot);
         }
 
         let _guard = cache.fetch_lock.lock().await;
         // Another request may have fetched while we waited.
         let snapshot = cache.snapshot.load_full();
-        let fresh = snapshot
-            .fetched_at
-            .is_some_and(|t| t.elapsed() < config.jwks_max_age);
-        if snapshot.keys.contains_key(kid) && fresh {
+        if usable(&snapshot) {
             return Ok(snapshot);
         }
         let known_but_stale = snapshot.keys.contains_key(kid);

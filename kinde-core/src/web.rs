@@ -18,6 +18,59 @@ pub const TOKENS_KEY: &str = "kinde.tokens";
 /// Session key under which the [`PendingLogins`](crate::PendingLogins) are stored.
 pub const PENDING_KEY: &str = "kinde.pending";
 
+/// The paths of the built-in routes, as seen by the browser. `None` switches a route
+/// off (mount your own handler there instead).
+///
+/// ```
+/// use kinde_core::web::RoutePaths;
+/// let paths = RoutePaths::default().with_prefix("/auth");
+/// assert_eq!(paths.login.as_deref(), Some("/auth/login"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutePaths {
+    /// `GET /login`.
+    pub login: Option<String>,
+    /// `GET /register`.
+    pub register: Option<String>,
+    /// `GET /create-org`.
+    pub create_org: Option<String>,
+    /// `GET /callback` (must match the path of `KINDE_REDIRECT_URI`).
+    pub callback: Option<String>,
+    /// `GET /logout`.
+    pub logout: Option<String>,
+    /// `GET /portal`: redirects a signed-in user to their Kinde self-serve portal.
+    pub portal: Option<String>,
+}
+
+impl Default for RoutePaths {
+    fn default() -> Self {
+        RoutePaths {
+            login: Some("/login".into()),
+            register: Some("/register".into()),
+            create_org: Some("/create-org".into()),
+            callback: Some("/callback".into()),
+            logout: Some("/logout".into()),
+            portal: Some("/portal".into()),
+        }
+    }
+}
+
+impl RoutePaths {
+    /// Put every route under `prefix` (e.g. `/auth`).
+    pub fn with_prefix(self, prefix: &str) -> Self {
+        let prefix = prefix.trim_end_matches('/');
+        let p = |o: Option<String>| o.map(|path| format!("{prefix}{path}"));
+        RoutePaths {
+            login: p(self.login),
+            register: p(self.register),
+            create_org: p(self.create_org),
+            callback: p(self.callback),
+            logout: p(self.logout),
+            portal: p(self.portal),
+        }
+    }
+}
+
 /// Which kind of sign-in a built-in route starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginKind {

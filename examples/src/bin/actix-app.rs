@@ -5,11 +5,7 @@ use kinde_actix::KindeAuth;
 use kinde_examples::{actix_app, demo};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    demo::init_tracing();
     let demo = demo::setup()?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", demo.port))?;
     demo.announce("actix-app", false);

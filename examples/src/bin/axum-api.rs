@@ -7,11 +7,7 @@ use kinde_examples::{axum_api, demo};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    demo::init_tracing();
     let demo = demo::setup()?;
     let app = axum_api::router(KindeAuth::new(demo.kinde.clone()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", demo.port)).await?;

@@ -39,11 +39,15 @@ fn run() -> Result<ExitCode, KindeError> {
         (KindeConfig::from_env()?, None)
     } else {
         let local = TestKinde::start();
-        eprintln!("no KINDE_DOMAIN set: using the embedded local Kinde server at {}", local.issuer());
+        eprintln!(
+            "no KINDE_DOMAIN set: using the embedded local Kinde server at {}",
+            local.issuer()
+        );
         (local.config_builder().build()?, Some(local))
     };
 
-    let m2m_audience = std::env::var("KINDE_M2M_AUDIENCE").unwrap_or_else(|_| format!("{}/api", config.issuer()));
+    let m2m_audience =
+        std::env::var("KINDE_M2M_AUDIENCE").unwrap_or_else(|_| format!("{}/api", config.issuer()));
     let users = config.clone().into_blocking_client()?;
     let machines = blocking::Kinde::new(
         config.with_audience_policy(AudiencePolicy::OneOf(vec![m2m_audience.clone()])),
@@ -52,15 +56,24 @@ fn run() -> Result<ExitCode, KindeError> {
     let m2m = machines.client_credentials_token(Some(&m2m_audience))?;
     let claims = machines.verify_access_token(m2m.secret())?;
     println!("machine-to-machine token for {m2m_audience} verified; its claims:");
-    println!("{}", serde_json::to_string_pretty(claims.all()).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(claims.all()).unwrap_or_default()
+    );
 
     let token = match (arg, &local) {
         (Some(flag), Some(local)) if flag == "--demo" => {
-            let user = local.users().into_iter().next().ok_or_else(|| KindeError::Config("no demo user".into()))?;
+            let user = local
+                .users()
+                .into_iter()
+                .next()
+                .ok_or_else(|| KindeError::Config("no demo user".into()))?;
             Some(local.mint_access_token(&user, MintOptions::default()))
         }
         (Some(flag), None) if flag == "--demo" => {
-            return Err(KindeError::Config("--demo needs the embedded server (unset KINDE_DOMAIN)".into()));
+            return Err(KindeError::Config(
+                "--demo needs the embedded server (unset KINDE_DOMAIN)".into(),
+            ));
         }
         (other, _) => other,
     };
@@ -71,9 +84,18 @@ fn run() -> Result<ExitCode, KindeError> {
         Ok(claims) => {
             println!("user access token verified:");
             println!("  user:        {}", claims.subject().unwrap_or("-"));
-            println!("  org:         {}", claims.organization().map(|o| o.code).unwrap_or_else(|| "-".into()));
+            println!(
+                "  org:         {}",
+                claims
+                    .organization()
+                    .map(|o| o.code)
+                    .unwrap_or_else(|| "-".into())
+            );
             println!("  permissions: {}", claims.permissions().keys().join(", "));
-            println!("  roles:       {}", claims.roles().keys().collect::<Vec<_>>().join(", "));
+            println!(
+                "  roles:       {}",
+                claims.roles().keys().collect::<Vec<_>>().join(", ")
+            );
             println!("  flags:       {}", claims.feature_flags().to_json());
             Ok(ExitCode::SUCCESS)
         }

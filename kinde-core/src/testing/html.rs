@@ -5,21 +5,7 @@ use std::fmt::Write as _;
 use super::state::AuthorizeRequest;
 use super::users::TestUser;
 
-/// Escapes text for HTML element content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::web::escape_html as escape;
 
 const CSS: &str = r#"
 *{box-sizing:border-box}
