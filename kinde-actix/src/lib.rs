@@ -87,8 +87,16 @@ struct Inner {
 }
 
 /// The Kinde handle of an actix-web app. Cheap to clone; registered as app data by
-/// [`configure`](Self::configure), where the extractors find it. Two handles for two
-/// tenants can serve two scopes of one app.
+/// [`configure`](Self::configure), where the extractors find it.
+///
+/// Inside a `web::scope`, the [`RoutePaths`] are relative to the scope (a rejection's
+/// login redirect includes the scope's prefix). Two handles for two tenants can serve
+/// two scopes of one app: app data registered in a scope shadows the app's, so give
+/// each tenant a scope of its own with
+/// `.configure(kinde.configure()).wrap(kinde.session_middleware())`. Do not share one
+/// session middleware between tenants: a session holds one tenant's tokens, and a
+/// visit to tenant B would end the session of tenant A. Both middlewares use the
+/// `kinde_session` cookie, so a browser is signed in to one tenant at a time.
 #[derive(Clone)]
 pub struct KindeAuth {
     inner: Arc<Inner>,
@@ -187,10 +195,11 @@ impl KindeAuth {
                 tracing::warn!(route = %cb, redirect_uri_path = uri.path(), "the callback route does not match KINDE_REDIRECT_URI");
             }
             if let Some(p) = &paths.login {
-                cfg.route(
-                    p,
+                // Named, so that rejections can ask actix where it is mounted (inside a
+                // `web::scope`, under the scope's prefix).
+                cfg.service(web::resource(p).name(&login_route_name(&auth)).route(
                     web::get().to(|r: HttpRequest, s: Session| login_route(LoginKind::Login, r, s)),
-                );
+                ));
             }
             if let Some(p) = &paths.register {
                 cfg.route(
@@ -279,6 +288,11 @@ fn is_api(req: &HttpRequest) -> bool {
     )
 }
 
+/// The actix resource name of a handle's login route (unique per handle).
+fn login_route_name(auth: &KindeAuth) -> String {
+    format!("kinde-login-{:p}", Arc::as_ptr(&auth.inner))
+}
+
 fn auth_error(req: &HttpRequest, auth: Option<&KindeAuth>, error: KindeError) -> AuthError {
     let requested = req
         .uri()
@@ -290,10 +304,13 @@ fn auth_error(req: &HttpRequest, auth: Option<&KindeAuth>, error: KindeError) ->
     let bearer_only = auth.is_some_and(|a| a.inner.source == TokenSource::Bearer);
     AuthError {
         is_api: bearer_only || is_api(req),
-        login_redirect: auth
-            .filter(|_| !bearer_only)
-            .and_then(|a| a.inner.paths.login.as_deref())
-            .map(|l| kweb::login_redirect(l, requested)),
+        login_redirect: auth.filter(|_| !bearer_only).and_then(|a| {
+            let login = a.inner.paths.login.as_deref()?;
+            // The path the browser sees, scope prefix included.
+            let mounted = req.url_for_static(&login_route_name(a)).ok();
+            let path = mounted.as_ref().map_or(login, |u| u.path());
+            Some(kweb::login_redirect(path, requested))
+        }),
         home: auth
             .map(|a| a.home().to_string())
             .unwrap_or_else(|| "/".into()),
@@ -762,7 +779,10 @@ pub async fn require_role<R: RoleKey>(
 /// );
 /// ```
 ///
-/// Without [`resolve_identity`] registered, guards see nobody signed in.
+/// Without [`resolve_identity`] registered, guards see nobody signed in. A guard that
+/// does not match rejects nothing: actix tries the next route for the path and answers
+/// 404 when none matches. For 401/403 answers use the extractors
+/// ([`RequirePermission`], [`RequireRole`]) or [`require_permission`] on a scope.
 pub trait KindeRequestExt {
     /// The resolved identity, if resolution ran and succeeded.
     fn kinde_identity(&self) -> Option<Identity>;
