@@ -64,10 +64,7 @@ use futures_util::future::LocalBoxFuture;
 
 pub use kinde_core;
 pub use kinde_core::web::TokenSource;
-use kinde_core::web::{
-    self as kweb, ErrorResponse, Identity, LoginKind, LoginQuery, PENDING_KEY, SessionState,
-    TOKENS_KEY,
-};
+use kinde_core::web::{self as kweb, ErrorResponse, Identity, LoginKind, LoginQuery, SessionState};
 use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
@@ -84,6 +81,7 @@ struct Inner {
     renderer: Option<Renderer>,
     session_key: Key,
     memory_store: MemorySessionStore,
+    cookie_name: String,
 }
 
 /// The Kinde handle of an actix-web app. Cheap to clone; registered as app data by
@@ -93,10 +91,14 @@ struct Inner {
 /// login redirect includes the scope's prefix). Two handles for two tenants can serve
 /// two scopes of one app: app data registered in a scope shadows the app's, so give
 /// each tenant a scope of its own with
-/// `.configure(kinde.configure()).wrap(kinde.session_middleware())`. Do not share one
-/// session middleware between tenants: a session holds one tenant's tokens, and a
-/// visit to tenant B would end the session of tenant A. Both middlewares use the
-/// `kinde_session` cookie, so a browser is signed in to one tenant at a time.
+/// `.configure(kinde.configure()).wrap(kinde.session_middleware())`. Each client stores
+/// its tokens under its own [session keys](kinde_core::Kinde::session_keys), so tenants
+/// never overwrite each other's data; give each tenant's middleware its own cookie
+/// ([`with_cookie_name`](Self::with_cookie_name)) so a browser can be signed in to both
+/// at once (with the same cookie name, the last sign-in's session wins).
+///
+/// [`resolve_identity`] uses the handle it finds in the request's app data: register it
+/// inside each tenant's scope, not at the app level.
 #[derive(Clone)]
 pub struct KindeAuth {
     inner: Arc<Inner>,
@@ -123,6 +125,7 @@ impl KindeAuth {
                 renderer: None,
                 session_key: Key::generate(),
                 memory_store: MemorySessionStore::default(),
+                cookie_name: "kinde_session".into(),
             }),
         }
     }
@@ -140,6 +143,7 @@ impl KindeAuth {
             renderer: self.inner.renderer.clone(),
             session_key: self.inner.session_key.clone(),
             memory_store: self.inner.memory_store.clone(),
+            cookie_name: self.inner.cookie_name.clone(),
         };
         f(&mut inner);
         KindeAuth {
@@ -161,6 +165,13 @@ impl KindeAuth {
     /// survive restarts with a persistent store). Default: a random key per process.
     pub fn with_session_key(self, key: Key) -> Self {
         self.map(|i| i.session_key = key)
+    }
+
+    /// Name the session cookie (default `kinde_session`), e.g. one per tenant so a
+    /// browser can be signed in to two tenants of one app at once.
+    pub fn with_cookie_name(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.map(|i| i.cookie_name = name)
     }
 
     /// Render rejections yourself.
@@ -190,7 +201,8 @@ impl KindeAuth {
             let paths = &auth.inner.paths;
             if let (Some(cb), Some(uri)) =
                 (&paths.callback, auth.inner.kinde.config().redirect_uri())
-                && uri.path() != cb
+                // Inside a `web::scope` the path is relative to the scope.
+                && !uri.path().ends_with(cb.as_str())
             {
                 tracing::warn!(route = %cb, redirect_uri_path = uri.path(), "the callback route does not match KINDE_REDIRECT_URI");
             }
@@ -241,7 +253,7 @@ impl KindeAuth {
     /// The same middleware over any actix-session store (e.g. `RedisSessionStore`).
     pub fn session_middleware_with<S: SessionStore>(&self, store: S) -> SessionMiddleware<S> {
         SessionMiddleware::builder(store, self.inner.session_key.clone())
-            .cookie_name("kinde_session".into())
+            .cookie_name(self.inner.cookie_name.clone())
             .cookie_http_only(true)
             .cookie_same_site(SameSite::Lax)
             .cookie_secure(!self.inner.kinde.config().is_local_http())
@@ -351,17 +363,17 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
     }
     let session = req.get_session();
     // A record that no longer parses is treated as no session.
-    let stored: Option<TokenSet> = session.get(TOKENS_KEY).unwrap_or(None);
+    let stored: Option<TokenSet> = session.get(&kinde.session_keys().tokens).unwrap_or(None);
     match kinde.resume_session(stored).await? {
         SessionState::Anonymous => Ok(Identity::Anonymous),
         SessionState::Ended => {
-            session.remove(TOKENS_KEY);
+            session.remove(&kinde.session_keys().tokens);
             Ok(Identity::Anonymous)
         }
         SessionState::Active(s) => {
             if s.refreshed {
                 session
-                    .insert(TOKENS_KEY, &s.tokens)
+                    .insert(&kinde.session_keys().tokens, &s.tokens)
                     .map_err(|_| store_error())?;
             }
             Ok(Identity::Session(Arc::from(s)))
@@ -848,10 +860,10 @@ fn page_error(auth: Option<&KindeAuth>, err: &KindeError) -> HttpResponse {
     resp
 }
 
-fn load_pending(session: &Session) -> PendingLogins {
+fn load_pending(session: &Session, kinde: &Kinde) -> PendingLogins {
     // A pending-login record that no longer parses is dropped.
     session
-        .get::<PendingLogins>(PENDING_KEY)
+        .get::<PendingLogins>(&kinde.session_keys().pending)
         .unwrap_or(None)
         .unwrap_or_default()
 }
@@ -863,10 +875,10 @@ async fn login_route(kind: LoginKind, req: HttpRequest, session: Session) -> Htt
         let query: LoginQuery = kweb::parse_query(Some(req.query_string()))?;
         let kinde = auth.kinde();
         let login = kinde.login_url(query.into_options(kind)).await?;
-        let mut pending = load_pending(&session);
+        let mut pending = load_pending(&session, kinde);
         pending.insert(login.pending, kinde.config().login_ttl());
         session
-            .insert(PENDING_KEY, &pending)
+            .insert(&kinde.session_keys().pending, &pending)
             .map_err(|_| store_error())?;
         Ok(redirect(login.url.as_str()))
     }
@@ -880,11 +892,11 @@ async fn callback_route(req: HttpRequest, session: Session) -> HttpResponse {
         let auth = auth.as_ref().map_err(Clone::clone)?;
         let params: CallbackParams = kweb::parse_query(Some(req.query_string()))?;
         let kinde = auth.kinde();
-        let mut pending = load_pending(&session);
+        let mut pending = load_pending(&session, kinde);
         let outcome = kinde.complete_login(&params, &mut pending).await;
         // The used (or expired) state is gone whatever happened next.
         session
-            .insert(PENDING_KEY, &pending)
+            .insert(&kinde.session_keys().pending, &pending)
             .map_err(|_| store_error())?;
         match outcome? {
             CallbackOutcome::SignedIn {
@@ -894,14 +906,14 @@ async fn callback_route(req: HttpRequest, session: Session) -> HttpResponse {
                 // A new session id on every login (session fixation).
                 session.renew();
                 session
-                    .insert(TOKENS_KEY, &signed_in.tokens)
+                    .insert(&kinde.session_keys().tokens, &signed_in.tokens)
                     .map_err(|_| store_error())?;
                 Ok(redirect(&return_to))
             }
             CallbackOutcome::Restart(login) => {
                 pending.insert(login.pending, kinde.config().login_ttl());
                 session
-                    .insert(PENDING_KEY, &pending)
+                    .insert(&kinde.session_keys().pending, &pending)
                     .map_err(|_| store_error())?;
                 Ok(redirect(login.url.as_str()))
             }
@@ -916,7 +928,9 @@ async fn logout_route(req: HttpRequest, session: Session) -> HttpResponse {
         Ok(a) => a,
         Err(e) => return page_error(None, &e),
     };
-    let tokens: Option<TokenSet> = session.get(TOKENS_KEY).unwrap_or(None);
+    let tokens: Option<TokenSet> = session
+        .get(&auth.kinde().session_keys().tokens)
+        .unwrap_or(None);
     session.purge();
     let url = match auth.kinde().logout_url(tokens.as_ref()).await {
         Ok(url) => url,

@@ -71,9 +71,7 @@ use tower_sessions::cookie::time::Duration as CookieDuration;
 use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
 
 pub use kinde_core;
-use kinde_core::web::{
-    self, ErrorResponse, Identity, LoginKind, LoginQuery, PENDING_KEY, SessionState, TOKENS_KEY,
-};
+use kinde_core::web::{self, ErrorResponse, Identity, LoginKind, LoginQuery, SessionState};
 use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
@@ -96,11 +94,11 @@ struct Inner {
 /// Cheap to clone. Put it in your state and derive `FromRef` so extractors find it;
 /// two routers with two `KindeAuth`s for two tenants can live in one process.
 ///
-/// For two tenants in one app, give each tenant its own router, state and session
-/// cookie, and merge the routers: a session holds the tokens of one tenant, so with a
-/// shared session a visit to tenant B would end the session of tenant A. Built-in
-/// routes are browser paths (see [`RoutePaths`]): merge [`routes`](Self::routes),
-/// do not nest it.
+/// For two tenants in one app, give each tenant its own router and state and merge the
+/// routers. They may share one session layer (each client stores its tokens under its
+/// own [session keys](kinde_core::Kinde::session_keys)) or use a cookie each, as below.
+/// Built-in routes are browser paths (see [`RoutePaths`]): merge
+/// [`routes`](Self::routes), do not nest it.
 ///
 /// ```no_run
 /// use axum::{Router, routing::get};
@@ -336,12 +334,15 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
             "the kinde-axum session layer is missing: add `.layer(kinde.session_layer())`".into(),
         )
     })?;
-    let stored: Option<TokenSet> = session.get(TOKENS_KEY).await.map_err(store_error)?;
+    let stored: Option<TokenSet> = session
+        .get(&kinde.session_keys().tokens)
+        .await
+        .map_err(store_error)?;
     match kinde.resume_session(stored).await? {
         SessionState::Anonymous => Ok(Identity::Anonymous),
         SessionState::Ended => {
             session
-                .remove_value(TOKENS_KEY)
+                .remove_value(&kinde.session_keys().tokens)
                 .await
                 .map_err(store_error)?;
             Ok(Identity::Anonymous)
@@ -349,7 +350,7 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
         SessionState::Active(s) => {
             if s.refreshed {
                 session
-                    .insert(TOKENS_KEY, &s.tokens)
+                    .insert(&kinde.session_keys().tokens, &s.tokens)
                     .await
                     .map_err(store_error)?;
             }
@@ -746,10 +747,10 @@ fn page_error(auth: &KindeAuth, err: &KindeError) -> Response {
     no_store(error_response(err, false, None, auth.home()))
 }
 
-async fn load_pending(session: &Session) -> Result<PendingLogins, KindeError> {
+async fn load_pending(session: &Session, kinde: &Kinde) -> Result<PendingLogins, KindeError> {
     // A pending-login record that no longer parses (e.g. after an upgrade) is dropped.
     Ok(session
-        .get::<PendingLogins>(PENDING_KEY)
+        .get::<PendingLogins>(&kinde.session_keys().pending)
         .await
         .unwrap_or(None)
         .unwrap_or_default())
@@ -765,10 +766,10 @@ async fn login_route(
         let query: LoginQuery = web::parse_query(query.as_deref())?;
         let kinde = auth.kinde();
         let login = kinde.login_url(query.into_options(kind)).await?;
-        let mut pending = load_pending(&session).await?;
+        let mut pending = load_pending(&session, kinde).await?;
         pending.insert(login.pending, kinde.config().login_ttl());
         session
-            .insert(PENDING_KEY, &pending)
+            .insert(&kinde.session_keys().pending, &pending)
             .await
             .map_err(store_error)?;
         Ok(no_store(Redirect::to(login.url.as_str()).into_response()))
@@ -785,11 +786,11 @@ async fn callback_route(
     let result: Result<Response, KindeError> = async {
         let params: CallbackParams = web::parse_query(query.as_deref())?;
         let kinde = auth.kinde();
-        let mut pending = load_pending(&session).await?;
+        let mut pending = load_pending(&session, kinde).await?;
         let outcome = kinde.complete_login(&params, &mut pending).await;
         // The used (or expired) state is gone whatever happened next.
         session
-            .insert(PENDING_KEY, &pending)
+            .insert(&kinde.session_keys().pending, &pending)
             .await
             .map_err(store_error)?;
         match outcome? {
@@ -800,7 +801,7 @@ async fn callback_route(
                 // A new session id on every login (session fixation).
                 session.cycle_id().await.map_err(store_error)?;
                 session
-                    .insert(TOKENS_KEY, &signed_in.tokens)
+                    .insert(&kinde.session_keys().tokens, &signed_in.tokens)
                     .await
                     .map_err(store_error)?;
                 Ok(no_store(Redirect::to(&return_to).into_response()))
@@ -808,7 +809,7 @@ async fn callback_route(
             CallbackOutcome::Restart(login) => {
                 pending.insert(login.pending, kinde.config().login_ttl());
                 session
-                    .insert(PENDING_KEY, &pending)
+                    .insert(&kinde.session_keys().pending, &pending)
                     .await
                     .map_err(store_error)?;
                 Ok(no_store(Redirect::to(login.url.as_str()).into_response()))
@@ -820,7 +821,10 @@ async fn callback_route(
 }
 
 async fn logout_route(State(auth): State<KindeAuth>, session: Session) -> Response {
-    let tokens: Option<TokenSet> = session.get(TOKENS_KEY).await.unwrap_or(None);
+    let tokens: Option<TokenSet> = session
+        .get(&auth.kinde().session_keys().tokens)
+        .await
+        .unwrap_or(None);
     if let Err(e) = session.flush().await {
         return page_error(&auth, &store_error(e));
     }

@@ -79,6 +79,7 @@ pub(crate) struct Inner {
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) refresh: Arc<RefreshCoordinator>,
     pub(crate) verified: Arc<VerifiedCache>,
+    pub(crate) session_keys: crate::web::SessionKeys,
     m2m: Arc<tokio::sync::Mutex<HashMap<String, M2mToken>>>,
 }
 
@@ -130,6 +131,7 @@ impl Kinde {
                 keys: i.keys.clone(),
                 refresh: i.refresh.clone(),
                 verified: i.verified.clone(),
+                session_keys: i.session_keys.clone(),
                 m2m: i.m2m.clone(),
             }),
         })
@@ -143,6 +145,10 @@ impl Kinde {
                 refresh: Arc::new(RefreshCoordinator::new(config.refresh_grace)),
                 keys: Arc::new(KeyCache::new(&config)),
                 verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
+                session_keys: crate::web::SessionKeys::for_client(
+                    &config.issuer,
+                    &config.client_id,
+                ),
                 config,
                 http,
                 discovery: Arc::new(Discovery {

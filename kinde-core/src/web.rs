@@ -13,10 +13,32 @@ use crate::login::{LoginOptions, safe_return_to};
 use crate::session::VerifiedSession;
 use crate::tokens::TokenSet;
 
-/// Session key under which the [`TokenSet`] of a signed-in visitor is stored.
-pub const TOKENS_KEY: &str = "kinde.tokens";
-/// Session key under which the [`PendingLogins`](crate::PendingLogins) are stored.
-pub const PENDING_KEY: &str = "kinde.pending";
+/// The session keys under which an adapter stores one client's data: the visitor's
+/// [`TokenSet`] and their [`PendingLogins`](crate::PendingLogins). Namespaced by issuer
+/// and client id, so two tenants sharing one session never overwrite each other.
+///
+/// ```
+/// use kinde_core::{Kinde, KindeConfig};
+/// let kinde = Kinde::new(KindeConfig::builder().domain("a.kinde.com").client_id("app").build()?)?;
+/// assert_eq!(kinde.session_keys().tokens, "kinde.tokens:app@https://a.kinde.com");
+/// # Ok::<(), kinde_core::KindeError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionKeys {
+    /// Where the [`TokenSet`] goes.
+    pub tokens: String,
+    /// Where the pending logins go.
+    pub pending: String,
+}
+
+impl SessionKeys {
+    pub(crate) fn for_client(issuer: &str, client_id: &str) -> Self {
+        SessionKeys {
+            tokens: format!("kinde.tokens:{client_id}@{issuer}"),
+            pending: format!("kinde.pending:{client_id}@{issuer}"),
+        }
+    }
+}
 
 /// The paths of the built-in routes, as seen by the browser. `None` switches a route
 /// off (mount your own handler there instead).
@@ -452,6 +474,11 @@ pub enum SessionState {
 }
 
 impl Kinde {
+    /// The session keys of this client (see [`SessionKeys`]).
+    pub fn session_keys(&self) -> &SessionKeys {
+        &self.inner.session_keys
+    }
+
     /// Resume a browser session from the tokens an adapter stored: verify them,
     /// refreshing when needed. An outage of Kinde is an error (503), never "signed out".
     pub async fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState> {

@@ -130,6 +130,51 @@ async fn two_tenants_side_by_side() {
     assert_eq!(tk_b.token_requests("authorization_code"), 1);
 }
 
+/// Two tenants under ONE session layer: each client keeps its data under its own
+/// session keys, so signing in to B leaves the session with A intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_tenants_share_one_session() {
+    let (tk_a, tk_b) = (TestKinde::start(), TestKinde::start());
+    let (listener, _, base) = bind();
+    let auth_a = KindeAuth::new(kinde_for(&tk_a, &base, "/a/auth/callback"))
+        .with_paths(RoutePaths::default().with_prefix("/a/auth"));
+    let auth_b = KindeAuth::new(kinde_for(&tk_b, &base, "/b/auth/callback"))
+        .with_paths(RoutePaths::default().with_prefix("/b/auth"));
+    let part = |auth: KindeAuth, prefix: &str| {
+        Router::new()
+            .nest(prefix, Router::new().route("/me", get(me)))
+            .merge(auth.routes())
+            .with_state(auth)
+    };
+    let session = auth_a.session_layer();
+    let app = part(auth_a, "/a").merge(part(auth_b, "/b")).layer(session);
+    let _app = serve_axum(listener, app);
+    let b = Browser::new(&base);
+
+    sign_in_at(
+        &b,
+        &login_as("/a/auth/login", ADA, Some("/a/me")),
+        "/a/auth/callback",
+    )
+    .await;
+    sign_in_at(
+        &b,
+        &login_as("/b/auth/login", GRACE, Some("/b/me")),
+        "/b/auth/callback",
+    )
+    .await;
+    let v = ok_json(b.get_json("/a/me").await).await;
+    assert_eq!(
+        (v["id"].as_str(), v["iss"].as_str()),
+        (Some("kp_demo_admin"), Some(tk_a.issuer().as_str()))
+    );
+    let v = ok_json(b.get_json("/b/me").await).await;
+    assert_eq!(
+        (v["id"].as_str(), v["iss"].as_str()),
+        (Some("kp_demo_reader"), Some(tk_b.issuer().as_str()))
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // 2. Guards as layers on nested routers
 // ---------------------------------------------------------------------------------
