@@ -4,6 +4,7 @@
 //! - `axum-app`: a server-rendered site with browser sessions ([`axum_app`]).
 //! - `axum-api`: a JSON API protected by bearer tokens ([`axum_api`]).
 //! - `actix-app`: the same site as `axum-app` on actix-web ([`actix_app`]).
+//! - `bench-app`: what `scripts/bench-http.sh` load-tests ([`bench`]); not an example.
 //!
 //! With no `KINDE_DOMAIN` set, each binary starts the embedded local Kinde server
 //! ([`demo::setup`]) so it works end to end with no account and no configuration.
@@ -11,6 +12,7 @@
 pub mod actix_app;
 pub mod axum_api;
 pub mod axum_app;
+pub mod bench;
 pub mod demo;
 pub mod pages;
 pub mod todos;

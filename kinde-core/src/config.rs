@@ -401,10 +401,12 @@ impl KindeConfigBuilder {
 
     /// How many verified tokens to remember (default 10 000; 0 turns the cache off).
     ///
-    /// A repeated token is then checked with a SHA-256 and a map lookup instead of an
-    /// RSA signature check; an entry is never used past the token's `exp`. The trade:
-    /// a token whose signing key is withdrawn from the JWKS stays accepted until it
-    /// expires or is evicted. Memory: roughly the size of the claims per entry.
+    /// A repeated token is then checked with a map lookup and a byte-for-byte comparison
+    /// with the token that was verified, instead of an RSA signature check; an entry is
+    /// never used past the token's `exp`, and only while the key that signed it is still
+    /// in the cached JWKS (so a withdrawn key stops its tokens as it would without the
+    /// cache). The trade: memory, roughly the size of the token plus its claims per
+    /// entry, and a repeated token's claims are the ones parsed the first time.
     pub fn verified_token_cache(mut self, entries: usize) -> Self {
         self.verified_token_cache = Some(entries);
         self

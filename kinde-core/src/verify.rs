@@ -193,7 +193,7 @@ impl Kinde {
         .filter(|_| cache.enabled());
         let cache_key = cached_kind.map(|k| VerifiedCache::key(k, token));
         if let Some(key) = &cache_key
-            && let Some(hit) = cache.get(key)
+            && let Some(hit) = cache.get(key, token)
             && self.inner.keys.snapshot.load().keys.contains_key(&*hit.kid)
         {
             return Ok(hit.claims);
@@ -207,6 +207,7 @@ impl Kinde {
             };
             cache.insert(
                 key,
+                token,
                 CacheEntry {
                     claims: claims.clone(),
                     until,

@@ -1,0 +1,112 @@
+//! The routers of `bench-app`, the app that `scripts/bench-http.sh` drives with a load
+//! generator (see BENCHMARKS.md). Not an example to copy: it exists to compare a
+//! guarded route with the same route without auth, under the same load.
+//!
+//! | route | auth |
+//! |---|---|
+//! | `GET /plain` | none |
+//! | `GET /bearer` | `KindeUser` from `Authorization: Bearer` ([`TokenSource::Bearer`](kinde_axum::TokenSource::Bearer)) |
+//! | `GET /session` | `KindeUser` from the in-memory session store ([`TokenSource::Session`](kinde_axum::TokenSource::Session)) |
+//!
+//! plus Kinde's `/login` and `/callback` (so a script can sign in once with `curl`).
+//! The three handlers return the same small JSON body ([`BODY`]); the guarded ones
+//! differ from `/plain` only by the `KindeUser` extractor (and, for `/session`, the
+//! session layer/middleware, which is part of what session auth costs).
+
+use std::net::TcpListener;
+
+/// The body every bench route returns.
+pub const BODY: &str = r#"{"ok":true,"message":"hello"}"#;
+
+// ---------------------------------------------------------------------------------
+// axum
+// ---------------------------------------------------------------------------------
+
+fn axum_body() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        BODY,
+    )
+}
+
+async fn axum_plain() -> impl axum::response::IntoResponse {
+    axum_body()
+}
+
+async fn axum_guarded(_user: kinde_axum::KindeUser) -> impl axum::response::IntoResponse {
+    axum_body()
+}
+
+/// The axum bench router: `/plain`, `/bearer`, `/session` (+ `/login`, `/callback`).
+pub fn axum_router(kinde: kinde_axum::KindeAuth) -> axum::Router {
+    use axum::Router;
+    use axum::routing::get;
+    use kinde_axum::TokenSource;
+
+    let bearer = kinde.clone().with_token_source(TokenSource::Bearer);
+    let session = kinde.with_token_source(TokenSource::Session);
+    let plain = Router::new().route("/plain", get(axum_plain));
+    let bearer = Router::new()
+        .route("/bearer", get(axum_guarded))
+        .with_state(bearer);
+    let session = Router::new()
+        .route("/session", get(axum_guarded))
+        .merge(session.routes())
+        .layer(session.session_layer())
+        .with_state(session);
+    plain.merge(bearer).merge(session)
+}
+
+// ---------------------------------------------------------------------------------
+// actix-web
+// ---------------------------------------------------------------------------------
+
+fn actix_body() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(BODY)
+}
+
+async fn actix_plain() -> actix_web::HttpResponse {
+    actix_body()
+}
+
+async fn actix_guarded(_user: kinde_actix::KindeUser) -> actix_web::HttpResponse {
+    actix_body()
+}
+
+/// Serve the actix bench app (`/plain`, `/bearer`, `/session`, `/login`, `/callback`)
+/// on `listener` with `workers` workers; the session middleware wraps only the session
+/// scope.
+pub fn actix_serve(
+    kinde: kinde_actix::KindeAuth,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<actix_web::dev::Server> {
+    use actix_web::{App, HttpServer, web};
+    use kinde_actix::TokenSource;
+
+    let bearer = kinde.clone().with_token_source(TokenSource::Bearer);
+    let session = kinde.with_token_source(TokenSource::Session);
+    Ok(HttpServer::new(move || {
+        App::new()
+            .route("/plain", web::get().to(actix_plain))
+            .service(
+                web::resource("/bearer")
+                    .app_data(web::Data::new(bearer.clone()))
+                    .route(web::get().to(actix_guarded)),
+            )
+            .service(
+                web::scope("")
+                    .configure(session.configure())
+                    .route("/session", web::get().to(actix_guarded))
+                    .wrap(session.session_middleware()),
+            )
+    })
+    .workers(workers)
+    // The process is stopped with a signal: no graceful shutdown of one server while
+    // the other keeps the process alive.
+    .disable_signals()
+    .listen(listener)?
+    .run())
+}

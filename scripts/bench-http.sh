@@ -1,0 +1,225 @@
+#!/usr/bin/env bash
+# HTTP load benchmark of kinde-rs: guarded routes vs the same route without auth.
+#
+#   scripts/bench-http.sh
+#
+# Builds `bench-app` (package kinde-examples) in release mode, starts it on loopback
+# against its embedded local Kinde server (axum and actix-web on two ports, one
+# process), signs in once with curl to get a session cookie, then drives each path with
+# wrk (installed with apt-get if missing) and prints requests/s, p50 and p99 of the
+# guarded route next to /plain under the same load (same headers, same wrk settings),
+# with the ratio. See BENCHMARKS.md for what each row means.
+#
+# Rows, per adapter:
+#   bearer warm   /bearer, the same valid token on every request   vs /plain with that header
+#   session       /session, one signed-in session (memory store)   vs /plain with that cookie
+#   bearer cold   /bearer, a different valid token per request     vs /plain with the same script
+#
+# Knobs (environment): ADAPTERS="axum actix", ROWS="warm session cold", DURATION=5 (s per run),
+# REPEAT=3 (alternating /plain and guarded runs; the best of each is kept), COLD_DURATION=3,
+# THREADS=2, CONNECTIONS=32, WARMUP=2, COLD_TOKENS=100000, AXUM_PORT=38091,
+# ACTIX_PORT=38092, WORKERS (server threads per adapter; default: all cores).
+# On a small machine wrk and the app share the cores: the ratios are what to read,
+# the absolute numbers depend on the machine.
+set -euo pipefail
+
+ADAPTERS=${ADAPTERS:-"axum actix"}
+ROWS_TO_RUN=${ROWS:-"warm session cold"}
+DURATION=${DURATION:-5}
+REPEAT=${REPEAT:-3}
+COLD_DURATION=${COLD_DURATION:-3}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-32}
+WARMUP=${WARMUP:-2}
+COLD_TOKENS=${COLD_TOKENS:-100000}
+AXUM_PORT=${AXUM_PORT:-38091}
+ACTIX_PORT=${ACTIX_PORT:-38092}
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LUA="$ROOT/scripts/bench/tokens.lua"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kinde-bench.XXXXXX")
+APP_PID=""
+
+cleanup() {
+    if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then
+        kill "$APP_PID" 2>/dev/null || true
+        wait "$APP_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# --- load generator -------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+    log "installing wrk (apt-get)"
+    SUDO=""
+    [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    if command -v apt-get >/dev/null 2>&1; then
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
+    fi
+    command -v wrk >/dev/null 2>&1 || {
+        echo "wrk is required (Debian/Ubuntu: apt-get install wrk; macOS: brew install wrk)" >&2
+        exit 1
+    }
+fi
+command -v curl >/dev/null 2>&1 || { echo "curl is required" >&2; exit 1; }
+
+# --- build and start ------------------------------------------------------------------
+log "building bench-app (release)"
+(cd "$ROOT" && cargo build --release --quiet -p kinde-examples --bin bench-app)
+BIN="$ROOT/target/release/bench-app"
+
+APP_ARGS=(--out "$WORK")
+[[ " $ROWS_TO_RUN " == *" cold "* ]] && APP_ARGS+=(--cold-tokens "$COLD_TOKENS")
+[[ " $ADAPTERS " == *" axum "* ]] && APP_ARGS+=(--axum-port "$AXUM_PORT")
+[[ " $ADAPTERS " == *" actix "* ]] && APP_ARGS+=(--actix-port "$ACTIX_PORT")
+[[ -n "${WORKERS:-}" ]] && APP_ARGS+=(--workers "$WORKERS")
+
+log "starting bench-app (minting $COLD_TOKENS distinct tokens for the cold row first)"
+"$BIN" "${APP_ARGS[@]}" >"$WORK/app.log" 2>&1 &
+APP_PID=$!
+for _ in $(seq 1 1200); do
+    [[ -f "$WORK/ready" ]] && break
+    kill -0 "$APP_PID" 2>/dev/null || { cat "$WORK/app.log" >&2; exit 1; }
+    sleep 0.25
+done
+[[ -f "$WORK/ready" ]] || { echo "bench-app did not start in 300 s" >&2; exit 1; }
+sed 's/^/    /' "$WORK/app.log" >&2
+TOKEN=$(cat "$WORK/token")
+
+port_of() { if [[ $1 == axum ]]; then echo "$AXUM_PORT"; else echo "$ACTIX_PORT"; fi; }
+
+# Sign in once through /login -> local Kinde (automatic login) -> /callback; print the
+# session cookie's value.
+sign_in() {
+    local base=$1 jar="$WORK/jar.$2" authorize callback status value
+    authorize=$(curl -sS -c "$jar" -b "$jar" -o /dev/null -w '%{redirect_url}' "$base/login")
+    callback=$(curl -sS -o /dev/null -w '%{redirect_url}' "$authorize")
+    status=$(curl -sS -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' "$callback")
+    [[ $status == 303 ]] || { echo "sign-in failed at the callback ($status)" >&2; exit 1; }
+    value=$(awk '$6 == "kinde_session" { print $7 }' "$jar")
+    [[ -n $value ]] || { echo "no session cookie after sign-in" >&2; exit 1; }
+    echo "$value"
+}
+
+# expect_ok URL HEADER...: one request must answer 200 before a path is measured.
+expect_ok() {
+    local url=$1 status
+    shift
+    local args=()
+    for h in "$@"; do args+=(-H "$h"); done
+    status=$(curl -sS -o /dev/null -w '%{http_code}' "${args[@]}" "$url")
+    [[ $status == 200 ]] || { echo "$url answered $status, expected 200" >&2; exit 1; }
+}
+
+# to_ms VALUE: wrk's "812.00us" / "2.37ms" / "1.02s" in milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.2f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.2f", v }
+        else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.2f", v * 60000 }
+        else { sub(/s$/, "", v); printf "%.2f", v * 1000 }
+    }'
+}
+
+# run NAME SECONDS URL WRK-ARGS...: run wrk, check every response was 2xx, and set
+# RPS, P50, P99, REQS.
+run() {
+    local name=$1 secs=$2 url=$3
+    shift 3
+    local out="$WORK/wrk.$name.txt"
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${secs}s" --latency "$url" "$@" >"$out" 2>&1 || {
+        cat "$out" >&2
+        exit 1
+    }
+    if grep -qE 'Non-2xx|Socket errors' "$out"; then
+        echo "$name: errors during the run:" >&2
+        cat "$out" >&2
+        exit 1
+    fi
+    RPS=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    P50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
+    P99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$out")")
+    REQS=$(awk '/requests in/ { print $1 }' "$out")
+}
+
+ROWS=()
+# measure ADAPTER ROW TARGET GUARDED-PATH SECONDS WRK-ARGS-FOR-PLAIN :: WRK-ARGS-FOR-GUARDED
+# (wrk arguments go after the URL: a script's own arguments follow its `--`)
+measure() {
+    local adapter=$1 row=$2 target=$3 path=$4 secs=$5
+    shift 5
+    local plain_args=() guarded_args=()
+    while [[ $1 != :: ]]; do plain_args+=("$1"); shift; done
+    shift
+    guarded_args=("$@")
+    local base="http://127.0.0.1:$(port_of "$adapter")"
+    log "$adapter / $row: warm-up ${WARMUP}s each, then ${REPEAT} × (${secs}s /plain, ${secs}s $path)"
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base/plain" "${plain_args[@]}" >/dev/null
+    # The cold row's guarded path is not warmed up: its tokens must stay unseen.
+    if [[ $row != "bearer cold" ]]; then
+        wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base$path" "${guarded_args[@]}" >/dev/null
+    fi
+    # Alternate /plain and the guarded route REPEAT times; keep the best run of each
+    # (on shared cores, scheduling noise only ever makes a run slower).
+    local prps=0 pp50="" pp99="" grps=0 gp50="" gp99="" greqs=0 i
+    for ((i = 1; i <= REPEAT; i++)); do
+        run "$adapter-$row-plain-$i" "$secs" "$base/plain" "${plain_args[@]}"
+        if ((RPS > prps)); then prps=$RPS pp50=$P50 pp99=$P99; fi
+        # The cold row's tokens are used once: its guarded route runs once.
+        if [[ $row != "bearer cold" || $i == 1 ]]; then
+            run "$adapter-$row-guarded-$i" "$secs" "$base$path" "${guarded_args[@]}"
+            if ((RPS > grps)); then grps=$RPS gp50=$P50 gp99=$P99 greqs=$REQS; fi
+        fi
+    done
+    RPS=$grps P50=$gp50 P99=$gp99 REQS=$greqs
+    local note=""
+    if [[ $row == "bearer cold" ]] && ((REQS + CONNECTIONS >= COLD_TOKENS)); then
+        note=" (tokens ran out: raise COLD_TOKENS)"
+    fi
+    local ratio met
+    ratio=$(awk -v g="$RPS" -v p="$prps" 'BEGIN { printf "%.2f", g / p }')
+    met=$(awk -v r="$ratio" -v t="$target" 'BEGIN { if (t == "-") print "report"; else if (r + 0 >= t + 0) print "yes"; else print "NO" }')
+    ROWS+=("$adapter|$row|/plain|$prps|$pp50|$pp99|||")
+    ROWS+=("$adapter|$row|$path|$RPS|$P50|$P99|$ratio|$target|$met$note")
+}
+
+for adapter in $ADAPTERS; do
+    base="http://127.0.0.1:$(port_of "$adapter")"
+    cookie="kinde_session=$(sign_in "$base" "$adapter")"
+    bearer="Authorization: Bearer $TOKEN"
+    accept="Accept: application/json"
+    expect_ok "$base/plain"
+    expect_ok "$base/bearer" "$bearer" "$accept"
+    expect_ok "$base/session" "Cookie: $cookie" "$accept"
+
+    if [[ " $ROWS_TO_RUN " == *" warm "* ]]; then
+        measure "$adapter" "bearer warm" 0.90 /bearer "$DURATION" \
+            -H "$bearer" -H "$accept" :: -H "$bearer" -H "$accept"
+    fi
+    if [[ " $ROWS_TO_RUN " == *" session "* ]]; then
+        measure "$adapter" "session" 0.80 /session "$DURATION" \
+            -H "Cookie: $cookie" -H "$accept" :: -H "Cookie: $cookie" -H "$accept"
+    fi
+    if [[ " $ROWS_TO_RUN " == *" cold "* ]]; then
+        measure "$adapter" "bearer cold" - /bearer "$COLD_DURATION" \
+            -s "$LUA" -- "$WORK/cold-tokens" "$THREADS" wrap \
+            :: -s "$LUA" -- "$WORK/cold-tokens" "$THREADS"
+    fi
+done
+
+CORES=$(nproc 2>/dev/null || echo "?")
+MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo "?")
+echo
+echo "kinde-rs HTTP benchmark: $CORES cores, $MEM, wrk -t$THREADS -c$CONNECTIONS, best of $REPEAT alternating runs of ${DURATION}s (cold: ${COLD_DURATION}s, guarded once), wrk and the app on the same machine"
+echo
+printf '| %-6s | %-11s | %-8s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
+    adapter row route "req/s" "p50 ms" "p99 ms" ratio target met
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- ------------- ---------- ----------: ---------: ---------: ------: -------: --------
+for r in "${ROWS[@]}"; do
+    IFS='|' read -r a row route rps p50 p99 ratio target met <<<"$r"
+    printf '| %-6s | %-11s | %-8s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
+        "$a" "$row" "$route" "$rps" "$p50" "$p99" "$ratio" "$(if [[ -z $target || $target == - ]]; then echo "$target"; else echo "≥ $target"; fi)" "$met"
+done
