@@ -8,16 +8,14 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use kinde_actix::{
     CurrentOrganization, FeatureFlags, KindeAuth, KindeUser, MaybeKindeUser, Permissions,
-    RequirePermission, RequireRole, Roles, permission, role,
+    RequirePermission, RequireRole, Roles,
 };
 use serde_json::{Value, json};
 
 use crate::pages;
 use crate::todos::{Todos, me_json, title_of};
 
-permission!(pub ReadTodos = "read:todos");
-permission!(pub WriteTodos = "write:todos");
-role!(pub Admin = "admin");
+pub use crate::todos::{Admin, ReadTodos, WriteTodos};
 
 /// Register the app's routes, its to-do store and Kinde's routes.
 pub fn configure(

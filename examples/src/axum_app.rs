@@ -18,16 +18,14 @@ use axum::routing::get;
 use axum::{Json, Router};
 use kinde_axum::{
     CurrentOrganization, FeatureFlags, KindeAuth, KindeUser, Permissions, RequirePermission,
-    RequireRole, Roles, permission, role,
+    RequireRole, Roles,
 };
 use serde_json::{Value, json};
 
 use crate::pages;
 use crate::todos::{Todos, me_json, title_of};
 
-permission!(pub ReadTodos = "read:todos");
-permission!(pub WriteTodos = "write:todos");
-role!(pub Admin = "admin");
+pub use crate::todos::{Admin, ReadTodos, WriteTodos};
 
 /// The app's state: the Kinde handle (found by the extractors through `FromRef`) and
 /// the to-do store.

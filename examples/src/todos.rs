@@ -1,9 +1,14 @@
-//! The tiny to-do store and the `/me` document shared by the example apps.
+//! The tiny to-do store, the `/me` document and the permission and role types shared
+//! by the example apps (one declaration works with both adapters).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
+
+kinde_core::permission!(pub ReadTodos = "read:todos");
+kinde_core::permission!(pub WriteTodos = "write:todos");
+kinde_core::role!(pub Admin = "admin");
 
 /// To-dos per user id, in memory.
 #[derive(Clone, Default)]

@@ -627,55 +627,7 @@ impl FromRequest for MaybeKindeUser {
 // Guards
 // ---------------------------------------------------------------------------------
 
-/// A permission key known at compile time. Declare one with [`permission!`].
-pub trait PermissionKey: 'static {
-    /// The permission's key in Kinde.
-    const KEY: &'static str;
-}
-
-/// A role key known at compile time. Declare one with [`role!`].
-pub trait RoleKey: 'static {
-    /// The role's key in Kinde.
-    const KEY: &'static str;
-}
-
-/// Declare a permission type (a typo becomes a compile error).
-///
-/// ```
-/// kinde_actix::permission!(pub ReadTodos = "read:todos");
-/// use kinde_actix::PermissionKey;
-/// assert_eq!(ReadTodos::KEY, "read:todos");
-/// ```
-#[macro_export]
-macro_rules! permission {
-    ($vis:vis $name:ident = $key:literal) => {
-        #[doc = concat!("The `", $key, "` permission.")]
-        #[derive(Debug, Clone, Copy)]
-        $vis struct $name;
-        impl $crate::PermissionKey for $name {
-            const KEY: &'static str = $key;
-        }
-    };
-}
-
-/// Declare a role type (see [`permission!`]).
-///
-/// ```
-/// kinde_actix::role!(pub Admin = "admin");
-/// use kinde_actix::RoleKey;
-/// assert_eq!(Admin::KEY, "admin");
-/// ```
-#[macro_export]
-macro_rules! role {
-    ($vis:vis $name:ident = $key:literal) => {
-        #[doc = concat!("The `", $key, "` role.")]
-        #[derive(Debug, Clone, Copy)]
-        $vis struct $name;
-        impl $crate::RoleKey for $name {
-            const KEY: &'static str = $key;
-        }
-    };
-}
+pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 
 async fn check(
     req: &HttpRequest,

@@ -607,55 +607,7 @@ where
 // Guards
 // ---------------------------------------------------------------------------------
 
-/// A permission key known at compile time. Declare one with [`permission!`].
-pub trait PermissionKey: Send + Sync + 'static {
-    /// The permission's key in Kinde, e.g. `read:todos`.
-    const KEY: &'static str;
-}
-
-/// A role key known at compile time. Declare one with [`role!`].
-pub trait RoleKey: Send + Sync + 'static {
-    /// The role's key in Kinde, e.g. `admin`.
-    const KEY: &'static str;
-}
-
-/// Declare a permission type, so a typo is a compile error rather than a silent 403.
-///
-/// ```
-/// kinde_axum::permission!(pub ReadTodos = "read:todos");
-/// use kinde_axum::PermissionKey;
-/// assert_eq!(ReadTodos::KEY, "read:todos");
-/// ```
-#[macro_export]
-macro_rules! permission {
-    ($vis:vis $name:ident = $key:literal) => {
-        #[doc = concat!("The `", $key, "` permission.")]
-        #[derive(Debug, Clone, Copy)]
-        $vis struct $name;
-        impl $crate::PermissionKey for $name {
-            const KEY: &'static str = $key;
-        }
-    };
-}
-
-/// Declare a role type (see [`permission!`]).
-///
-/// ```
-/// kinde_axum::role!(pub Admin = "admin");
-/// use kinde_axum::RoleKey;
-/// assert_eq!(Admin::KEY, "admin");
-/// ```
-#[macro_export]
-macro_rules! role {
-    ($vis:vis $name:ident = $key:literal) => {
-        #[doc = concat!("The `", $key, "` role.")]
-        #[derive(Debug, Clone, Copy)]
-        $vis struct $name;
-        impl $crate::RoleKey for $name {
-            const KEY: &'static str = $key;
-        }
-    };
-}
+pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 
 /// Guard: the signed-in user must hold permission `P`. Use it as an extractor
 /// (`_: RequirePermission<ReadTodos>`) or as a layer on a sub-router with

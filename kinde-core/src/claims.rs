@@ -571,6 +571,58 @@ fn or_default<T>(r: Result<T, FlagError>, default: T) -> Result<T, FlagError> {
     }
 }
 
+/// A permission key known at compile time, for the adapters' typed guards
+/// (`RequirePermission<P>`). Declare one with [`permission!`]; one declaration works
+/// with every adapter.
+pub trait PermissionKey: Send + Sync + 'static {
+    /// The permission's key in Kinde, e.g. `read:todos`.
+    const KEY: &'static str;
+}
+
+/// A role key known at compile time (`RequireRole<R>`). Declare one with [`role!`].
+pub trait RoleKey: Send + Sync + 'static {
+    /// The role's key in Kinde, e.g. `admin`.
+    const KEY: &'static str;
+}
+
+/// Declare a permission type, so a typo is a compile error rather than a silent 403.
+///
+/// ```
+/// kinde_core::permission!(pub ReadTodos = "read:todos");
+/// use kinde_core::PermissionKey;
+/// assert_eq!(ReadTodos::KEY, "read:todos");
+/// ```
+#[macro_export]
+macro_rules! permission {
+    ($vis:vis $name:ident = $key:literal) => {
+        #[doc = concat!("The `", $key, "` permission.")]
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+        impl $crate::PermissionKey for $name {
+            const KEY: &'static str = $key;
+        }
+    };
+}
+
+/// Declare a role type (see [`permission!`]).
+///
+/// ```
+/// kinde_core::role!(pub Admin = "admin");
+/// use kinde_core::RoleKey;
+/// assert_eq!(Admin::KEY, "admin");
+/// ```
+#[macro_export]
+macro_rules! role {
+    ($vis:vis $name:ident = $key:literal) => {
+        #[doc = concat!("The `", $key, "` role.")]
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+        impl $crate::RoleKey for $name {
+            const KEY: &'static str = $key;
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -49,8 +49,8 @@ pub use account::{
     PortalPage, UserProfile,
 };
 pub use claims::{
-    Claims, FeatureFlag, FeatureFlags, FlagError, FlagKind, KindeUser, Organization, Permissions,
-    Role, Roles,
+    Claims, FeatureFlag, FeatureFlags, FlagError, FlagKind, KindeUser, Organization, PermissionKey,
+    Permissions, Role, RoleKey, Roles,
 };
 pub use client::{Endpoints, Kinde};
 pub use config::{AudiencePolicy, DEFAULT_SCOPES, KindeConfig, KindeConfigBuilder};
