@@ -108,10 +108,19 @@ impl Kinde {
     /// when stored tokens fail verification; [`KindeError::Unavailable`] when Kinde cannot
     /// be reached to refresh or to fetch keys (the session is then still intact).
     pub async fn authenticate_session(&self, tokens: &TokenSet) -> Result<VerifiedSession> {
+        self.authenticate_owned_session(tokens.clone()).await
+    }
+
+    /// [`authenticate_session`](Self::authenticate_session) for tokens the caller no
+    /// longer needs (a session just loaded from the store): no copy of the tokens.
+    pub(crate) async fn authenticate_owned_session(
+        &self,
+        tokens: TokenSet,
+    ) -> Result<VerifiedSession> {
         let margin = self.inner.config.refresh_margin;
         if tokens.expires_within(margin) {
             if tokens.refresh_token().is_some() {
-                return self.refresh(tokens).await;
+                return self.refresh(&tokens).await;
             }
             if tokens.is_expired() {
                 return Err(KindeError::SessionEnded);
@@ -121,7 +130,7 @@ impl Kinde {
             Err(KindeError::InvalidToken(TokenRejection::Expired))
                 if tokens.refresh_token().is_some() =>
             {
-                return self.refresh(tokens).await;
+                return self.refresh(&tokens).await;
             }
             other => other?,
         };
@@ -130,7 +139,7 @@ impl Kinde {
             None => None,
         };
         Ok(VerifiedSession {
-            tokens: tokens.clone(),
+            tokens,
             access,
             id,
             refreshed: false,

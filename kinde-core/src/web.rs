@@ -485,7 +485,7 @@ impl Kinde {
         let Some(tokens) = stored else {
             return Ok(SessionState::Anonymous);
         };
-        match self.authenticate_session(&tokens).await {
+        match self.authenticate_owned_session(tokens).await {
             Ok(s) => Ok(SessionState::Active(Box::new(s))),
             Err(
                 KindeError::SessionEnded | KindeError::InvalidToken(_) | KindeError::NotSignedIn,
