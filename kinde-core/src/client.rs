@@ -72,6 +72,8 @@ struct Discovery {
 
 const DISCOVERY_RETRY: Duration = Duration::from_secs(30);
 
+type M2mSlot = Arc<tokio::sync::Mutex<Option<M2mToken>>>;
+
 pub(crate) struct Inner {
     pub(crate) config: KindeConfig,
     pub(crate) http: reqwest::Client,
@@ -80,7 +82,9 @@ pub(crate) struct Inner {
     pub(crate) refresh: Arc<RefreshCoordinator>,
     pub(crate) verified: Arc<VerifiedCache>,
     pub(crate) session_keys: crate::web::SessionKeys,
-    m2m: Arc<tokio::sync::Mutex<HashMap<String, M2mToken>>>,
+    /// One slot per audience, each with its own lock: a slow fetch for one audience
+    /// does not hold up the others, and concurrent callers of one share a fetch.
+    m2m: Arc<Mutex<HashMap<String, M2mSlot>>>,
 }
 
 /// A Kinde client: cheap to clone (an `Arc` inside), safe to share across tasks, and
@@ -156,7 +160,7 @@ impl Kinde {
                     lock: tokio::sync::Mutex::new(()),
                     retry_after: Mutex::new(None),
                 }),
-                m2m: Arc::new(tokio::sync::Mutex::new(HashMap::new())),
+                m2m: Arc::new(Mutex::new(HashMap::new())),
             }),
         }
     }
@@ -473,8 +477,12 @@ impl Kinde {
             ));
         }
         let key = audience.unwrap_or("").to_string();
-        let mut cache = self.inner.m2m.lock().await;
-        if let Some(t) = cache.get(&key)
+        let slot = {
+            let mut slots = self.inner.m2m.lock().unwrap_or_else(|p| p.into_inner());
+            slots.entry(key).or_default().clone()
+        };
+        let mut cached = slot.lock().await;
+        if let Some(t) = cached.as_ref()
             && t.expires_at() > now_secs() + 60
         {
             return Ok(t.clone());
@@ -500,7 +508,7 @@ impl Kinde {
                 .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
                 .unwrap_or(3600);
         let m2m = M2mToken::new(token, expires_at);
-        cache.insert(key, m2m.clone());
+        *cached = Some(m2m.clone());
         Ok(m2m)
     }
 }

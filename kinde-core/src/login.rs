@@ -666,7 +666,7 @@ impl Kinde {
             .filter(|c| !c.is_empty())
             .ok_or(CallbackError::MissingCode)?;
 
-        let raw = self
+        let exchanged = self
             .token_request(&[
                 ("grant_type", "authorization_code"),
                 ("code", code),
@@ -677,7 +677,17 @@ impl Kinde {
             .map_err(|e| match e {
                 KindeError::SessionEnded => CallbackError::CodeRejected.into(),
                 other => other,
-            })?;
+            });
+        let raw = match exchanged {
+            Ok(raw) => raw,
+            // Kinde could not be reached, so the code was not used: keep the pending
+            // login, and reloading the callback once Kinde is back completes it.
+            Err(e @ KindeError::Unavailable(_)) => {
+                pending.insert(login, ttl);
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let session = self
             .verified_token_set(raw, Some(&login.nonce), None)
             .await

@@ -1813,3 +1813,38 @@ async fn a_cancelled_refresh_does_not_start_a_second_one() {
         .await
         .expect("next refresh");
 }
+
+/// A callback that failed only because Kinde's token endpoint was unreachable did not
+/// use the code: the pending login is kept, and the same callback completes once Kinde
+/// is back (a visitor reloading the error page signs in).
+#[tokio::test]
+async fn a_callback_that_met_an_outage_can_be_retried() {
+    let server = TestKinde::start();
+    let kinde = client(&server);
+    let login = kinde
+        .login_url(LoginOptions::new().return_to("/after"))
+        .await
+        .unwrap();
+    let mut pending = pending_with(&kinde, &login);
+    let callback = follow_authorize(&login.url).await;
+
+    server.set_token_endpoint_failure(Some(503));
+    let err = kinde
+        .complete_login(&callback, &mut pending)
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 503, "{err}");
+    assert_eq!(pending.len(), 1, "the pending login survives an outage");
+
+    server.set_token_endpoint_failure(None);
+    let (session, return_to) =
+        signed_in(kinde.complete_login(&callback, &mut pending).await.unwrap());
+    assert_eq!(return_to, "/after");
+    assert!(session.user().is_some());
+    assert!(
+        pending.is_empty(),
+        "and is consumed by the successful exchange"
+    );
+    // Single use still holds.
+    assert!(kinde.complete_login(&callback, &mut pending).await.is_err());
+}
