@@ -37,7 +37,8 @@ async fn axum_guarded(_user: kinde_axum::KindeUser) -> impl axum::response::Into
     axum_body()
 }
 
-/// The axum bench router: `/plain`, `/bearer`, `/session` (+ `/login`, `/callback`).
+/// The axum bench router: `/plain`, `/bearer`, `/session`, `/session-plain` (no auth,
+/// behind the same session layer as `/session`), and `/login`, `/callback`.
 pub fn axum_router(kinde: kinde_axum::KindeAuth) -> axum::Router {
     use axum::Router;
     use axum::routing::get;
@@ -51,6 +52,7 @@ pub fn axum_router(kinde: kinde_axum::KindeAuth) -> axum::Router {
         .with_state(bearer);
     let session = Router::new()
         .route("/session", get(axum_guarded))
+        .route("/session-plain", get(axum_plain))
         .merge(session.routes())
         .layer(session.session_layer())
         .with_state(session);
@@ -100,6 +102,7 @@ pub fn actix_serve(
                 web::scope("")
                     .configure(session.configure())
                     .route("/session", web::get().to(actix_guarded))
+                    .route("/session-plain", web::get().to(actix_plain))
                     .wrap(session.session_middleware()),
             )
     })
