@@ -631,20 +631,12 @@ pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 
 async fn check(
     req: &HttpRequest,
-    ok: impl Fn(&Identity) -> bool,
-    missing: String,
+    require: impl Fn(&Identity) -> Result<(), KindeError>,
 ) -> Result<(), AuthError> {
-    let id = signed_in(req).await?;
-    if ok(&id) {
-        Ok(())
-    } else {
+    require(&signed_in(req).await?).map_err(|e| {
         let auth = KindeAuth::from_request(req).ok();
-        Err(auth_error(
-            req,
-            auth.as_ref(),
-            KindeError::Forbidden(missing),
-        ))
-    }
+        auth_error(req, auth.as_ref(), e)
+    })
 }
 
 /// Guard extractor: the signed-in user must hold permission `P` (403 otherwise).
@@ -672,12 +664,7 @@ impl<P: PermissionKey> FromRequest for RequirePermission<P> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            check(
-                &req,
-                |id| id.has_permission(P::KEY),
-                format!("missing permission {}", P::KEY),
-            )
-            .await?;
+            check(&req, |id| id.require_permission(P::KEY)).await?;
             Ok(RequirePermission(PhantomData))
         })
     }
@@ -690,12 +677,7 @@ impl<R: RoleKey> FromRequest for RequireRole<R> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            check(
-                &req,
-                |id| id.has_role(R::KEY),
-                format!("missing role {}", R::KEY),
-            )
-            .await?;
+            check(&req, |id| id.require_role(R::KEY)).await?;
             Ok(RequireRole(PhantomData))
         })
     }
@@ -707,12 +689,7 @@ pub async fn require_permission<P: PermissionKey>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    check(
-        req.request(),
-        |id| id.has_permission(P::KEY),
-        format!("missing permission {}", P::KEY),
-    )
-    .await?;
+    check(req.request(), |id| id.require_permission(P::KEY)).await?;
     next.call(req).await
 }
 
@@ -721,12 +698,7 @@ pub async fn require_role<R: RoleKey>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    check(
-        req.request(),
-        |id| id.has_role(R::KEY),
-        format!("missing role {}", R::KEY),
-    )
-    .await?;
+    check(req.request(), |id| id.require_role(R::KEY)).await?;
     next.call(req).await
 }
 

@@ -646,19 +646,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = KindeAuth::from_ref(state);
-        let id = signed_in(parts, &auth).await?;
-        if id
-            .access_claims()
-            .is_some_and(|c| c.permissions().is_granted(P::KEY))
-        {
-            Ok(RequirePermission(PhantomData))
-        } else {
-            Err(rejection(
-                parts,
-                &auth,
-                KindeError::Forbidden(format!("missing permission {}", P::KEY)),
-            ))
-        }
+        signed_in(parts, &auth)
+            .await?
+            .require_permission(P::KEY)
+            .map_err(|e| rejection(parts, &auth, e))?;
+        Ok(RequirePermission(PhantomData))
     }
 }
 
@@ -672,16 +664,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = KindeAuth::from_ref(state);
-        let id = signed_in(parts, &auth).await?;
-        if id.access_claims().is_some_and(|c| c.roles().has(R::KEY)) {
-            Ok(RequireRole(PhantomData))
-        } else {
-            Err(rejection(
-                parts,
-                &auth,
-                KindeError::Forbidden(format!("missing role {}", R::KEY)),
-            ))
-        }
+        signed_in(parts, &auth)
+            .await?
+            .require_role(R::KEY)
+            .map_err(|e| rejection(parts, &auth, e))?;
+        Ok(RequireRole(PhantomData))
     }
 }
 

@@ -404,6 +404,27 @@ impl Identity {
     pub fn has_role(&self, role: &str) -> bool {
         self.access_claims().is_some_and(|c| c.roles().has(role))
     }
+
+    /// `Ok` if the signed-in user holds `permission`, else [`KindeError::Forbidden`]
+    /// naming it (a guard's 403).
+    pub fn require_permission(&self, permission: &str) -> Result<(), KindeError> {
+        if self.has_permission(permission) {
+            Ok(())
+        } else {
+            Err(KindeError::Forbidden(format!(
+                "missing permission {permission}"
+            )))
+        }
+    }
+
+    /// `Ok` if the signed-in user has `role`, else [`KindeError::Forbidden`] naming it.
+    pub fn require_role(&self, role: &str) -> Result<(), KindeError> {
+        if self.has_role(role) {
+            Ok(())
+        } else {
+            Err(KindeError::Forbidden(format!("missing role {role}")))
+        }
+    }
 }
 
 /// How to answer a rejected request, independent of the framework: the adapter copies
