@@ -362,9 +362,20 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
         }
     }
     let session = req.get_session();
-    // A record that no longer parses is treated as no session.
-    let stored: Option<TokenSet> = session.get(&kinde.session_keys().tokens).unwrap_or(None);
-    match kinde.resume_session(stored).await? {
+    // actix-session keeps each value as its JSON text, which for the token set is the
+    // session format (`TokenSet::to_json`): a session verified before is recognised
+    // while borrowing it, without a copy.
+    let stored: Option<String> = {
+        let entries = session.entries();
+        match entries.get(kinde.session_keys().tokens.as_str()) {
+            Some(stored) => match kinde.cached_session(stored) {
+                Some(hit) => return Ok(Identity::Session(hit)),
+                None => Some(stored.clone()),
+            },
+            None => None,
+        }
+    };
+    match kinde.resume_stored_session(stored.as_deref()).await? {
         SessionState::Anonymous => Ok(Identity::Anonymous),
         SessionState::Ended => {
             session.remove(&kinde.session_keys().tokens);
@@ -376,7 +387,7 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
                     .insert(&kinde.session_keys().tokens, &s.tokens)
                     .map_err(|_| store_error())?;
             }
-            Ok(Identity::Session(Arc::from(s)))
+            Ok(Identity::Session(s))
         }
     }
 }
@@ -792,6 +803,21 @@ fn load_pending(session: &Session, kinde: &Kinde) -> PendingLogins {
         .unwrap_or_default()
 }
 
+fn save_pending(
+    session: &Session,
+    kinde: &Kinde,
+    pending: &PendingLogins,
+) -> Result<(), KindeError> {
+    let key = &kinde.session_keys().pending;
+    // No empty record left behind: a signed-in session stores only its tokens.
+    if pending.is_empty() {
+        session.remove(key);
+    } else {
+        session.insert(key, pending).map_err(|_| store_error())?;
+    }
+    Ok(())
+}
+
 async fn login_route(kind: LoginKind, req: HttpRequest, session: Session) -> HttpResponse {
     let auth = KindeAuth::from_request(&req);
     let result: Result<HttpResponse, KindeError> = async {
@@ -801,9 +827,7 @@ async fn login_route(kind: LoginKind, req: HttpRequest, session: Session) -> Htt
         let login = kinde.login_url(query.into_options(kind)).await?;
         let mut pending = load_pending(&session, kinde);
         pending.insert(login.pending, kinde.config().login_ttl());
-        session
-            .insert(&kinde.session_keys().pending, &pending)
-            .map_err(|_| store_error())?;
+        save_pending(&session, kinde, &pending)?;
         Ok(redirect(login.url.as_str()))
     }
     .await;
@@ -819,9 +843,7 @@ async fn callback_route(req: HttpRequest, session: Session) -> HttpResponse {
         let mut pending = load_pending(&session, kinde);
         let outcome = kinde.complete_login(&params, &mut pending).await;
         // The used (or expired) state is gone whatever happened next.
-        session
-            .insert(&kinde.session_keys().pending, &pending)
-            .map_err(|_| store_error())?;
+        save_pending(&session, kinde, &pending)?;
         match outcome? {
             CallbackOutcome::SignedIn {
                 session: signed_in,
@@ -836,9 +858,7 @@ async fn callback_route(req: HttpRequest, session: Session) -> HttpResponse {
             }
             CallbackOutcome::Restart(login) => {
                 pending.insert(login.pending, kinde.config().login_ttl());
-                session
-                    .insert(&kinde.session_keys().pending, &pending)
-                    .map_err(|_| store_error())?;
+                save_pending(&session, kinde, &pending)?;
                 Ok(redirect(login.url.as_str()))
             }
         }

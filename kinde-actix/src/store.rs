@@ -6,7 +6,7 @@
 //! It lives in one process: use actix-session's Redis store for several instances.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
 use actix_session::storage::{
@@ -25,7 +25,9 @@ type State = HashMap<String, String>;
 /// ```
 #[derive(Clone, Default)]
 pub struct MemorySessionStore {
-    sessions: Arc<Mutex<HashMap<String, (State, Instant)>>>,
+    // Loads (every request of a visitor with a session) only read: they never queue
+    // behind each other.
+    sessions: Arc<RwLock<HashMap<String, (State, Instant)>>>,
 }
 
 impl std::fmt::Debug for MemorySessionStore {
@@ -40,7 +42,7 @@ impl MemorySessionStore {
     /// How many live sessions are stored.
     pub fn len(&self) -> usize {
         let now = Instant::now();
-        self.lock()
+        self.read()
             .values()
             .filter(|(_, deadline)| *deadline > now)
             .count()
@@ -51,8 +53,12 @@ impl MemorySessionStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (State, Instant)>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, (State, Instant)>> {
+        self.sessions.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, (State, Instant)>> {
+        self.sessions.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -64,7 +70,7 @@ fn deadline(ttl: &Duration) -> Instant {
 impl SessionStore for MemorySessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let now = Instant::now();
-        let sessions = self.lock();
+        let sessions = self.read();
         Ok(sessions
             .get(session_key.as_ref())
             .filter(|(_, d)| *d > now)
@@ -73,7 +79,7 @@ impl SessionStore for MemorySessionStore {
 
     async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {
         let key = generate_session_key();
-        let mut sessions = self.lock();
+        let mut sessions = self.write();
         let now = Instant::now();
         sessions.retain(|_, (_, d)| *d > now);
         sessions.insert(key.as_ref().to_string(), (session_state, deadline(ttl)));
@@ -86,7 +92,7 @@ impl SessionStore for MemorySessionStore {
         session_state: State,
         ttl: &Duration,
     ) -> Result<SessionKey, UpdateError> {
-        let updated = match self.lock().get_mut(session_key.as_ref()) {
+        let updated = match self.write().get_mut(session_key.as_ref()) {
             Some(entry) => {
                 *entry = (session_state.clone(), deadline(ttl));
                 true
@@ -108,14 +114,14 @@ impl SessionStore for MemorySessionStore {
         session_key: &SessionKey,
         ttl: &Duration,
     ) -> Result<(), anyhow::Error> {
-        if let Some(entry) = self.lock().get_mut(session_key.as_ref()) {
+        if let Some(entry) = self.write().get_mut(session_key.as_ref()) {
             entry.1 = deadline(ttl);
         }
         Ok(())
     }
 
     async fn delete(&self, session_key: &SessionKey) -> Result<(), anyhow::Error> {
-        self.lock().remove(session_key.as_ref());
+        self.write().remove(session_key.as_ref());
         Ok(())
     }
 }

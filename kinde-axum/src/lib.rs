@@ -37,12 +37,14 @@
 //! ```
 //!
 //! ## Sessions
-//! [`KindeAuth::session_layer`] is a tower-sessions layer over a [`MemoryStore`] with
-//! `HttpOnly`, `SameSite=Lax`, `Secure` (unless the app runs on http loopback) and a
-//! 14-day inactivity expiry. For several instances or restarts, use any other
-//! tower-sessions store with [`KindeAuth::session_layer_with`] (for example
-//! `tower-sessions-redis-store`). The session stores only kinde-core's serializable
-//! [`TokenSet`] and [`PendingLogins`], server-side.
+//! [`KindeAuth::session_layer`] is a tower-sessions layer over a [`MemorySessionStore`]
+//! (in this process's memory; unlike tower-sessions' test `MemoryStore`, it forgets
+//! expired sessions) with `HttpOnly`, `SameSite=Lax`, `Secure` (unless the app runs on
+//! http loopback) and a 14-day inactivity expiry. For several instances or restarts, use
+//! any other tower-sessions store with [`KindeAuth::session_layer_with`] (for example
+//! `tower-sessions-redis-store`). The session holds, server-side, the tokens in
+//! kinde-core's session format ([`TokenSet::to_json`], one string) and, during a login,
+//! the [`PendingLogins`].
 //!
 //! ## Rejections
 //! A browser page without a session is redirected to the login route with `returnTo`;
@@ -66,15 +68,19 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use serde_json::Value;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration as CookieDuration;
-use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
 
 pub use kinde_core;
+
+mod store;
 use kinde_core::web::{self, ErrorResponse, Identity, LoginKind, LoginQuery, SessionState};
 use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
+pub use store::MemorySessionStore;
 
 pub use kinde_core::web::TokenSource;
 
@@ -233,8 +239,8 @@ impl KindeAuth {
     }
 
     /// A session layer over an in-memory store with safe defaults (see the crate docs).
-    pub fn session_layer(&self) -> SessionManagerLayer<MemoryStore> {
-        self.session_layer_with(MemoryStore::default())
+    pub fn session_layer(&self) -> SessionManagerLayer<MemorySessionStore> {
+        self.session_layer_with(MemorySessionStore::default())
     }
 
     /// The same session layer over any tower-sessions store.
@@ -334,11 +340,8 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
             "the kinde-axum session layer is missing: add `.layer(kinde.session_layer())`".into(),
         )
     })?;
-    let stored: Option<TokenSet> = session
-        .get(&kinde.session_keys().tokens)
-        .await
-        .map_err(store_error)?;
-    match kinde.resume_session(stored).await? {
+    let stored = stored_tokens(&session, kinde).await?;
+    match kinde.resume_stored_session(stored.as_deref()).await? {
         SessionState::Anonymous => Ok(Identity::Anonymous),
         SessionState::Ended => {
             session
@@ -349,14 +352,39 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
         }
         SessionState::Active(s) => {
             if s.refreshed {
-                session
-                    .insert(&kinde.session_keys().tokens, &s.tokens)
-                    .await
-                    .map_err(store_error)?;
+                store_tokens(&session, kinde, &s.tokens).await?;
             }
-            Ok(Identity::Session(Arc::from(s)))
+            Ok(Identity::Session(s))
         }
     }
+}
+
+/// The tokens kept in the session, in the session format (`TokenSet::to_json`).
+async fn stored_tokens(session: &Session, kinde: &Kinde) -> Result<Option<String>, KindeError> {
+    Ok(
+        match session
+            .get_value(&kinde.session_keys().tokens)
+            .await
+            .map_err(store_error)?
+        {
+            None => None,
+            Some(Value::String(stored)) => Some(stored),
+            // Written as a JSON object by an earlier version: the same JSON, as text.
+            Some(other) => Some(other.to_string()),
+        },
+    )
+}
+
+/// Keep `tokens` in the session, in the session format.
+async fn store_tokens(
+    session: &Session,
+    kinde: &Kinde,
+    tokens: &TokenSet,
+) -> Result<(), KindeError> {
+    session
+        .insert(&kinde.session_keys().tokens, tokens.to_json())
+        .await
+        .map_err(store_error)
 }
 
 fn store_error(e: tower_sessions::session::Error) -> KindeError {
@@ -695,6 +723,21 @@ async fn load_pending(session: &Session, kinde: &Kinde) -> Result<PendingLogins,
         .unwrap_or_default())
 }
 
+async fn save_pending(
+    session: &Session,
+    kinde: &Kinde,
+    pending: &PendingLogins,
+) -> Result<(), KindeError> {
+    let key = &kinde.session_keys().pending;
+    // No empty record left behind: a signed-in session stores only its tokens.
+    if pending.is_empty() {
+        session.remove_value(key).await.map_err(store_error)?;
+    } else {
+        session.insert(key, pending).await.map_err(store_error)?;
+    }
+    Ok(())
+}
+
 async fn login_route(
     kind: LoginKind,
     State(auth): State<KindeAuth>,
@@ -707,10 +750,7 @@ async fn login_route(
         let login = kinde.login_url(query.into_options(kind)).await?;
         let mut pending = load_pending(&session, kinde).await?;
         pending.insert(login.pending, kinde.config().login_ttl());
-        session
-            .insert(&kinde.session_keys().pending, &pending)
-            .await
-            .map_err(store_error)?;
+        save_pending(&session, kinde, &pending).await?;
         Ok(no_store(Redirect::to(login.url.as_str()).into_response()))
     }
     .await;
@@ -728,10 +768,7 @@ async fn callback_route(
         let mut pending = load_pending(&session, kinde).await?;
         let outcome = kinde.complete_login(&params, &mut pending).await;
         // The used (or expired) state is gone whatever happened next.
-        session
-            .insert(&kinde.session_keys().pending, &pending)
-            .await
-            .map_err(store_error)?;
+        save_pending(&session, kinde, &pending).await?;
         match outcome? {
             CallbackOutcome::SignedIn {
                 session: signed_in,
@@ -739,18 +776,12 @@ async fn callback_route(
             } => {
                 // A new session id on every login (session fixation).
                 session.cycle_id().await.map_err(store_error)?;
-                session
-                    .insert(&kinde.session_keys().tokens, &signed_in.tokens)
-                    .await
-                    .map_err(store_error)?;
+                store_tokens(&session, kinde, &signed_in.tokens).await?;
                 Ok(no_store(Redirect::to(&return_to).into_response()))
             }
             CallbackOutcome::Restart(login) => {
                 pending.insert(login.pending, kinde.config().login_ttl());
-                session
-                    .insert(&kinde.session_keys().pending, &pending)
-                    .await
-                    .map_err(store_error)?;
+                save_pending(&session, kinde, &pending).await?;
                 Ok(no_store(Redirect::to(login.url.as_str()).into_response()))
             }
         }
@@ -760,10 +791,11 @@ async fn callback_route(
 }
 
 async fn logout_route(State(auth): State<KindeAuth>, session: Session) -> Response {
-    let tokens: Option<TokenSet> = session
-        .get(&auth.kinde().session_keys().tokens)
+    let tokens = stored_tokens(&session, auth.kinde())
         .await
-        .unwrap_or(None);
+        .ok()
+        .flatten()
+        .and_then(|stored| TokenSet::from_json(&stored).ok());
     if let Err(e) = session.flush().await {
         return page_error(&auth, &store_error(e));
     }

@@ -211,6 +211,8 @@ twins! {
     fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
     /// Resume a browser session from stored tokens.
     fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState>;
+    /// Resume a browser session from its stored form (`TokenSet::to_json`).
+    fn resume_stored_session(&self, stored: Option<&str>) -> crate::Result<SessionState>;
     /// The logout URL (and background revocation of the refresh token).
     fn logout_url(&self, tokens: Option<&TokenSet>) -> Result<Url>;
     /// Revoke a refresh token.

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -26,9 +26,22 @@ use serde_json::{Map, Value};
 /// assert!(claims.permissions().is_granted("read:todos"));
 /// assert_eq!(claims.get_as::<String>("org_code").unwrap().as_deref(), Some("org_1"));
 /// ```
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Claims {
-    inner: Arc<Map<String, Value>>,
+    inner: Arc<ClaimsInner>,
+}
+
+struct ClaimsInner {
+    map: Map<String, Value>,
+    /// The user these claims describe on their own (a bearer request's), built on first
+    /// use: verified claims are cached and shared by every request of their token.
+    user: OnceLock<Option<KindeUser>>,
+}
+
+impl PartialEq for Claims {
+    fn eq(&self, other: &Self) -> bool {
+        self.inner.map == other.inner.map
+    }
 }
 
 impl fmt::Debug for Claims {
@@ -37,7 +50,7 @@ impl fmt::Debug for Claims {
         f.debug_struct("Claims")
             .field("sub", &self.subject())
             .field("iss", &self.get("iss"))
-            .field("names", &self.inner.keys().collect::<Vec<_>>())
+            .field("names", &self.inner.map.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -53,18 +66,21 @@ impl Claims {
 
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
         Claims {
-            inner: Arc::new(map),
+            inner: Arc::new(ClaimsInner {
+                map,
+                user: OnceLock::new(),
+            }),
         }
     }
 
     /// One claim, as raw JSON.
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.inner.get(name)
+        self.inner.map.get(name)
     }
 
     /// One claim, deserialized. `Ok(None)` when absent, `Err` when it has another shape.
     pub fn get_as<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, serde_json::Error> {
-        match self.inner.get(name) {
+        match self.inner.map.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => T::deserialize(v).map(Some),
         }
@@ -72,11 +88,19 @@ impl Claims {
 
     /// All claims.
     pub fn all(&self) -> &Map<String, Value> {
-        &self.inner
+        &self.inner.map
+    }
+
+    /// `KindeUser::from_claims(self, None)`, built once per verified token.
+    pub(crate) fn user_alone(&self) -> Option<KindeUser> {
+        self.inner
+            .user
+            .get_or_init(|| KindeUser::from_claims(self, None))
+            .clone()
     }
 
     fn str_claim(&self, name: &str) -> Option<&str> {
-        self.inner.get(name).and_then(Value::as_str)
+        self.inner.map.get(name).and_then(Value::as_str)
     }
 
     /// `sub`: the Kinde user id (`kp_…`), or the client for machine tokens.
@@ -91,12 +115,12 @@ impl Claims {
 
     /// `exp` as Unix seconds.
     pub fn expires_at(&self) -> Option<u64> {
-        self.inner.get("exp").and_then(Value::as_u64)
+        self.inner.map.get("exp").and_then(Value::as_u64)
     }
 
     /// `aud`, as a list whether the token sent a string or an array.
     pub fn audience(&self) -> Vec<&str> {
-        match self.inner.get("aud") {
+        match self.inner.map.get("aud") {
             Some(Value::String(s)) => vec![s.as_str()],
             Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
@@ -105,7 +129,7 @@ impl Claims {
 
     /// Scopes granted (`scp` array, or space-separated `scope`).
     pub fn scopes(&self) -> Vec<&str> {
-        match (self.inner.get("scp"), self.inner.get("scope")) {
+        match (self.inner.map.get("scp"), self.inner.map.get("scope")) {
             (Some(Value::Array(a)), _) => a.iter().filter_map(Value::as_str).collect(),
             (_, Some(Value::String(s))) => s.split_whitespace().collect(),
             _ => Vec::new(),
@@ -116,8 +140,9 @@ impl Claims {
     pub fn permissions(&self) -> Permissions {
         let keys = self
             .inner
+            .map
             .get("permissions")
-            .or_else(|| self.inner.get("x-hasura-permissions"))
+            .or_else(|| self.inner.map.get("x-hasura-permissions"))
             .map(string_list)
             .unwrap_or_default();
         Permissions {
@@ -131,8 +156,9 @@ impl Claims {
     pub fn roles(&self) -> Roles {
         let roles = match self
             .inner
+            .map
             .get("roles")
-            .or_else(|| self.inner.get("x-hasura-roles"))
+            .or_else(|| self.inner.map.get("x-hasura-roles"))
         {
             Some(Value::Array(items)) => items
                 .iter()
@@ -171,8 +197,9 @@ impl Claims {
     pub fn organizations(&self) -> Vec<Organization> {
         let objects = self
             .inner
+            .map
             .get("organizations")
-            .or_else(|| self.inner.get("x-hasura-organizations"));
+            .or_else(|| self.inner.map.get("x-hasura-organizations"));
         if let Some(Value::Array(items)) = objects {
             let orgs: Vec<Organization> = items
                 .iter()
@@ -190,8 +217,9 @@ impl Claims {
             }
         }
         self.inner
+            .map
             .get("org_codes")
-            .or_else(|| self.inner.get("x-hasura-org-codes"))
+            .or_else(|| self.inner.map.get("x-hasura-org-codes"))
             .map(string_list)
             .unwrap_or_default()
             .into_iter()
@@ -204,8 +232,9 @@ impl Claims {
         let mut flags = BTreeMap::new();
         let raw = self
             .inner
+            .map
             .get("feature_flags")
-            .or_else(|| self.inner.get("x-hasura-feature-flags"));
+            .or_else(|| self.inner.map.get("x-hasura-feature-flags"));
         if let Some(Value::Object(map)) = raw {
             for (name, flag) in map {
                 flags.insert(name.clone(), FeatureFlag::from_claim(flag));

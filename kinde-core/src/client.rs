@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::claims::Claims;
 use crate::config::{KindeConfig, is_loopback_host};
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshCoordinator, VerifiedSession};
@@ -80,7 +81,9 @@ pub(crate) struct Inner {
     discovery: Arc<Discovery>,
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) refresh: Arc<RefreshCoordinator>,
-    pub(crate) verified: Arc<VerifiedCache>,
+    pub(crate) verified: Arc<VerifiedCache<Claims>>,
+    /// Sessions verified from exactly their stored form (see `resume_stored_session`).
+    pub(crate) sessions: Arc<VerifiedCache<Arc<VerifiedSession>>>,
     pub(crate) session_keys: crate::web::SessionKeys,
     /// One slot per audience, each with its own lock: a slow fetch for one audience
     /// does not hold up the others, and concurrent callers of one share a fetch.
@@ -135,6 +138,7 @@ impl Kinde {
                 keys: i.keys.clone(),
                 refresh: i.refresh.clone(),
                 verified: i.verified.clone(),
+                sessions: i.sessions.clone(),
                 session_keys: i.session_keys.clone(),
                 m2m: i.m2m.clone(),
             }),
@@ -149,6 +153,7 @@ impl Kinde {
                 refresh: Arc::new(RefreshCoordinator::new(config.refresh_grace)),
                 keys: Arc::new(KeyCache::new(&config)),
                 verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
+                sessions: Arc::new(VerifiedCache::new(config.verified_session_cache)),
                 session_keys: crate::web::SessionKeys::for_client(
                     &config.issuer,
                     &config.client_id,
@@ -396,12 +401,11 @@ impl Kinde {
             .refresh_token
             .filter(|t| !t.is_empty())
             .or_else(|| previous.and_then(|p| p.refresh_token().map(str::to_string)));
-        Ok(VerifiedSession {
-            tokens: TokenSet::new(access, id_token, refresh_token, expires_at),
-            access: access_claims,
-            id: id_claims,
-            refreshed: false,
-        })
+        Ok(VerifiedSession::new(
+            TokenSet::new(access, id_token, refresh_token, expires_at),
+            access_claims,
+            id_claims,
+        ))
     }
 
     /// The URL that ends the session at Kinde, then sends the visitor to the configured

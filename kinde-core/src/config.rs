@@ -69,6 +69,7 @@ pub struct KindeConfig {
     pub(crate) jwks_min_refetch_interval: Duration,
     pub(crate) jwks_max_age: Duration,
     pub(crate) verified_token_cache: usize,
+    pub(crate) verified_session_cache: usize,
 }
 
 impl fmt::Debug for KindeConfig {
@@ -278,6 +279,7 @@ pub struct KindeConfigBuilder {
     jwks_min_refetch_interval: Option<Duration>,
     jwks_max_age: Option<Duration>,
     verified_token_cache: Option<usize>,
+    verified_session_cache: Option<usize>,
 }
 
 impl fmt::Debug for KindeConfigBuilder {
@@ -412,6 +414,21 @@ impl KindeConfigBuilder {
         self
     }
 
+    /// How many verified browser sessions to remember (default 10 000; 0 turns the
+    /// cache off).
+    ///
+    /// A session whose stored form (see [`TokenSet::to_json`](crate::TokenSet::to_json))
+    /// is byte-for-byte the one verified before is then resumed with a map lookup and a
+    /// comparison, without parsing the tokens or building the user again. An entry is
+    /// used only until the access token enters the refresh margin (then the session is
+    /// refreshed as usual) and only while the keys that signed its tokens are still
+    /// published. The trade: memory, about twice the stored session (~5 KB) per entry,
+    /// and the stored form is trusted only once it was verified in full.
+    pub fn verified_session_cache(mut self, entries: usize) -> Self {
+        self.verified_session_cache = Some(entries);
+        self
+    }
+
     /// Validate and build the configuration.
     pub fn build(self) -> Result<KindeConfig> {
         let (domain_src, domain) = self.domain.ok_or_else(|| {
@@ -502,6 +519,7 @@ impl KindeConfigBuilder {
                 .unwrap_or(Duration::from_secs(10)),
             jwks_max_age: self.jwks_max_age.unwrap_or(Duration::from_secs(3600)),
             verified_token_cache: self.verified_token_cache.unwrap_or(10_000),
+            verified_session_cache: self.verified_session_cache.unwrap_or(10_000),
         })
     }
 }

@@ -7,7 +7,7 @@
 //! the old refresh token to its replacement answers such late requests instead.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -32,12 +32,26 @@ pub struct VerifiedSession {
     pub id: Option<Claims>,
     /// Whether the tokens were refreshed while verifying.
     pub refreshed: bool,
+    /// The user, built on first use: a cached session serves many requests.
+    user: OnceLock<Option<KindeUser>>,
 }
 
 impl VerifiedSession {
+    pub(crate) fn new(tokens: TokenSet, access: Claims, id: Option<Claims>) -> Self {
+        VerifiedSession {
+            tokens,
+            access,
+            id,
+            refreshed: false,
+            user: OnceLock::new(),
+        }
+    }
+
     /// The signed-in user.
     pub fn user(&self) -> Option<KindeUser> {
-        KindeUser::from_claims(&self.access, self.id.as_ref())
+        self.user
+            .get_or_init(|| KindeUser::from_claims(&self.access, self.id.as_ref()))
+            .clone()
     }
 
     /// Permissions from the access token.
@@ -138,12 +152,7 @@ impl Kinde {
             Some(t) => Some(self.verify_stored_id_token(t).await?),
             None => None,
         };
-        Ok(VerifiedSession {
-            tokens,
-            access,
-            id,
-            refreshed: false,
-        })
+        Ok(VerifiedSession::new(tokens, access, id))
     }
 
     /// Verify the ID token kept in a session: it was checked at login (nonce included);

@@ -13,9 +13,8 @@
 //! seen the first time.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::claims::Claims;
 use crate::tokens::now_secs;
 
 const SHARDS: usize = 16;
@@ -28,19 +27,32 @@ pub(crate) struct CacheKey([u8; 32]);
 
 const TAIL: usize = 24;
 
-/// Verified claims, when they stop being valid, and the `kid` that signed them (a hit
-/// counts only while that key is still published).
-#[derive(Clone)]
-pub(crate) struct Entry {
-    pub(crate) claims: Claims,
-    pub(crate) until: u64,
-    pub(crate) kid: std::sync::Arc<str>,
+impl CacheKey {
+    /// The index of `token` verified as `kind` (a tag, so one token verified two ways
+    /// never shares an entry).
+    pub(crate) fn of(kind: u8, token: &str) -> CacheKey {
+        let bytes = token.as_bytes();
+        let mut k = [0u8; 32];
+        k[0] = kind;
+        k[1..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes()[..7]);
+        let tail = &bytes[bytes.len().saturating_sub(TAIL)..];
+        k[8..8 + tail.len()].copy_from_slice(tail);
+        CacheKey(k)
+    }
 }
 
-/// An entry with the exact token it was verified for.
-struct Stored {
+/// A verified value (a token's claims, or a whole session), when it stops being valid,
+/// and the `kid`s that signed it (a hit counts only while they are all still published).
+pub(crate) struct Entry<V> {
+    pub(crate) value: V,
+    pub(crate) until: u64,
+    pub(crate) kids: Box<[Arc<str>]>,
+}
+
+/// An entry with the exact bytes it was verified for.
+struct Stored<V> {
     token: Box<[u8]>,
-    entry: Entry,
+    entry: Entry<V>,
 }
 
 /// `a == b` without an early exit on the first differing byte (word by word).
@@ -61,15 +73,18 @@ fn fixed_time_eq(a: &[u8], b: &[u8]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-pub(crate) struct VerifiedCache {
-    shards: Vec<Mutex<HashMap<CacheKey, Stored>>>,
+/// The cache, for any cheaply cloned value: token claims, or `Arc`ed sessions.
+pub(crate) struct VerifiedCache<V> {
+    /// Read-locked on the hot path: concurrent requests of one session (one shard)
+    /// must not queue behind each other.
+    shards: Vec<RwLock<HashMap<CacheKey, Stored<V>>>>,
     per_shard: usize,
 }
 
-impl VerifiedCache {
+impl<V: Clone> VerifiedCache<V> {
     pub(crate) fn new(capacity: usize) -> Self {
         VerifiedCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
             per_shard: capacity.div_ceil(SHARDS),
         }
     }
@@ -78,49 +93,53 @@ impl VerifiedCache {
         self.per_shard > 0
     }
 
-    /// The index of `token` verified as `kind` (a tag, so one token verified two ways
-    /// never shares an entry).
-    pub(crate) fn key(kind: u8, token: &str) -> CacheKey {
-        let bytes = token.as_bytes();
-        let mut k = [0u8; 32];
-        k[0] = kind;
-        k[1..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes()[..7]);
-        let tail = &bytes[bytes.len().saturating_sub(TAIL)..];
-        k[8..8 + tail.len()].copy_from_slice(tail);
-        CacheKey(k)
+    fn shard_index(key: &CacheKey) -> usize {
+        // The tail is mostly signature bytes (a stored session ends with `"}`): mix it.
+        let mix = key.0[8..].iter().fold(0usize, |h, b| {
+            h.wrapping_mul(31).wrapping_add(usize::from(*b))
+        });
+        mix % SHARDS
     }
 
-    fn shard(&self, key: &CacheKey) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Stored>> {
-        // The last byte of the token: spread like its signature.
-        self.shards[key.0[31] as usize % SHARDS]
-            .lock()
+    fn read(&self, key: &CacheKey) -> RwLockReadGuard<'_, HashMap<CacheKey, Stored<V>>> {
+        self.shards[Self::shard_index(key)]
+            .read()
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The cached entry of exactly `token`, if present and not yet at its `until`.
-    pub(crate) fn get(&self, key: &CacheKey, token: &str) -> Option<Entry> {
+    fn write(&self, key: &CacheKey) -> RwLockWriteGuard<'_, HashMap<CacheKey, Stored<V>>> {
+        self.shards[Self::shard_index(key)]
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The cached value of exactly `token`, if present, not yet at its `until`, and
+    /// every key that signed it is still `published`.
+    pub(crate) fn get(
+        &self,
+        key: &CacheKey,
+        token: &str,
+        published: impl Fn(&str) -> bool,
+    ) -> Option<V> {
         if !self.enabled() {
             return None;
         }
         let now = now_secs();
-        let mut shard = self.shard(key);
-        match shard.get(key) {
-            Some(s) if !fixed_time_eq(&s.token, token.as_bytes()) => None,
-            Some(s) if now < s.entry.until => Some(s.entry.clone()),
-            Some(_) => {
-                shard.remove(key);
-                None
-            }
-            None => None,
-        }
+        // An entry past its `until` is left for `insert` to sweep out.
+        let shard = self.read(key);
+        let stored = shard.get(key)?;
+        let hit = now < stored.entry.until
+            && fixed_time_eq(&stored.token, token.as_bytes())
+            && stored.entry.kids.iter().all(|kid| published(kid));
+        hit.then(|| stored.entry.value.clone())
     }
 
-    /// Remember the verified claims of `token` until `entry.until` (Unix seconds).
-    pub(crate) fn insert(&self, key: CacheKey, token: &str, entry: Entry) {
+    /// Remember the verified value of `token` until `entry.until` (Unix seconds).
+    pub(crate) fn insert(&self, key: CacheKey, token: &str, entry: Entry<V>) {
         if !self.enabled() || entry.until <= now_secs() {
             return;
         }
-        let mut shard = self.shard(&key);
+        let mut shard = self.write(&key);
         if shard.len() >= self.per_shard {
             let now = now_secs();
             shard.retain(|_, s| now < s.entry.until);
@@ -143,48 +162,57 @@ impl VerifiedCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::claims::Claims;
 
-    fn entry(until: u64) -> Entry {
+    fn entry(until: u64) -> Entry<Claims> {
         Entry {
-            claims: Claims::from_value(serde_json::json!({"sub": "x"})).unwrap(),
+            value: Claims::from_value(serde_json::json!({"sub": "x"})).unwrap(),
             until,
-            kid: "k".into(),
+            kids: Box::new(["k".into()]),
         }
+    }
+
+    fn any(_: &str) -> bool {
+        true
     }
 
     #[test]
     fn never_serves_expired_and_stays_bounded() {
-        let cache = VerifiedCache::new(32);
-        let k = VerifiedCache::key(0, "a.b.c");
+        let cache = VerifiedCache::<Claims>::new(32);
+        let k = CacheKey::of(0, "a.b.c");
         cache.insert(k, "a.b.c", entry(now_secs() + 60));
-        assert!(cache.get(&k, "a.b.c").is_some());
-        let old = VerifiedCache::key(0, "old");
+        assert!(cache.get(&k, "a.b.c", any).is_some());
+        let old = CacheKey::of(0, "old");
         cache.insert(old, "old", entry(now_secs().saturating_sub(1)));
-        assert!(cache.get(&old, "old").is_none());
+        assert!(cache.get(&old, "old", any).is_none());
         for i in 0..10_000 {
             let t = i.to_string();
-            cache.insert(VerifiedCache::key(0, &t), &t, entry(now_secs() + 60));
+            cache.insert(CacheKey::of(0, &t), &t, entry(now_secs() + 60));
         }
-        let total: usize = cache.shards.iter().map(|s| s.lock().unwrap().len()).sum();
+        let total: usize = cache.shards.iter().map(|s| s.read().unwrap().len()).sum();
         assert!(total <= 32, "{total}");
-        assert_ne!(VerifiedCache::key(0, "t"), VerifiedCache::key(1, "t"));
-        assert!(VerifiedCache::new(0).get(&k, "a.b.c").is_none());
+        assert_ne!(CacheKey::of(0, "t"), CacheKey::of(1, "t"));
+        assert!(
+            VerifiedCache::<Claims>::new(0)
+                .get(&k, "a.b.c", any)
+                .is_none()
+        );
     }
 
     #[test]
     fn a_hit_needs_the_exact_token() {
-        let cache = VerifiedCache::new(32);
+        let cache = VerifiedCache::<Claims>::new(32);
         // Same kind, length and tail (same index), different bytes before the tail.
         let genuine = format!("header.payload-A.{}", "s".repeat(40));
         let forged = format!("header.payload-B.{}", "s".repeat(40));
-        let k = VerifiedCache::key(0, &genuine);
-        assert!(
-            k == VerifiedCache::key(0, &forged),
-            "same index by construction"
-        );
+        let k = CacheKey::of(0, &genuine);
+        assert!(k == CacheKey::of(0, &forged), "same index by construction");
         cache.insert(k, &genuine, entry(now_secs() + 60));
-        assert!(cache.get(&k, &genuine).is_some());
-        assert!(cache.get(&k, &forged).is_none(), "a lookalike is not a hit");
+        assert!(cache.get(&k, &genuine, any).is_some());
+        assert!(
+            cache.get(&k, &forged, any).is_none(),
+            "a lookalike is not a hit"
+        );
         assert!(fixed_time_eq(b"0123456789abc", b"0123456789abc"));
         assert!(!fixed_time_eq(b"0123456789abc", b"0123456789abd"));
         assert!(!fixed_time_eq(b"0123456789abc", b"1123456789abc"));

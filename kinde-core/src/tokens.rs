@@ -42,15 +42,17 @@ impl fmt::Debug for IdToken {
 /// ```
 #[derive(Clone, Serialize, Deserialize)]
 pub struct TokenSet {
-    #[serde(rename = "at")]
-    access_token: AccessToken,
-    #[serde(rename = "it", default, skip_serializing_if = "Option::is_none")]
-    id_token: Option<IdToken>,
-    #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
-    refresh_token: Option<RefreshToken>,
+    // Serialized in this order, so the access token (its signature) ends the stored
+    // form: the verified-session cache indexes a stored session by its last bytes.
     /// Unix seconds, from the verified `exp` of the access token.
     #[serde(rename = "exp")]
     expires_at: u64,
+    #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<RefreshToken>,
+    #[serde(rename = "it", default, skip_serializing_if = "Option::is_none")]
+    id_token: Option<IdToken>,
+    #[serde(rename = "at")]
+    access_token: AccessToken,
 }
 
 impl fmt::Debug for TokenSet {
@@ -121,6 +123,29 @@ impl TokenSet {
     /// Whether the access token expires within `margin`.
     pub fn expires_within(&self, margin: std::time::Duration) -> bool {
         now_secs().saturating_add(margin.as_secs()) >= self.expires_at
+    }
+
+    /// The session format: this set as one compact JSON string, what the adapters keep
+    /// in a session store and hand back to
+    /// [`Kinde::resume_stored_session`](crate::Kinde::resume_stored_session).
+    ///
+    /// One string rather than a JSON object, so a store copies one allocation per
+    /// request instead of a tree, and a session verified before is recognised by
+    /// comparing bytes. Treat it as a secret: it contains the tokens.
+    ///
+    /// ```
+    /// use kinde_core::TokenSet;
+    /// let t = TokenSet::new("h.p.s".into(), None, Some("rt".into()), 4_102_444_800);
+    /// assert_eq!(TokenSet::from_json(&t.to_json()).unwrap(), t);
+    /// ```
+    pub fn to_json(&self) -> String {
+        // A struct of strings and an integer always serializes.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Read the session format written by [`to_json`](Self::to_json).
+    pub fn from_json(stored: &str) -> Result<TokenSet, serde_json::Error> {
+        serde_json::from_str(stored)
     }
 }
 

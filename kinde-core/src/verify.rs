@@ -22,7 +22,7 @@ use crate::Kinde;
 use crate::claims::Claims;
 use crate::config::{AudiencePolicy, KindeConfig};
 use crate::error::{KindeError, Result, TokenRejection};
-use crate::token_cache::{Entry as CacheEntry, VerifiedCache};
+use crate::token_cache::{CacheKey, Entry as CacheEntry};
 
 /// The published signing keys, by `kid`.
 #[derive(Default)]
@@ -178,6 +178,12 @@ impl Kinde {
         self.verify_jwt(token, TokenKind::Unscoped).await
     }
 
+    /// Whether the key `kid` is in the current JWKS snapshot (a cached verification
+    /// counts only while the key that signed it is still published).
+    pub(crate) fn kid_published(&self, kid: &str) -> bool {
+        self.inner.keys.snapshot.load().keys.contains_key(kid)
+    }
+
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
         // Only checks that are the same every time are cached: access tokens, and the
         // stored ID token of a session (no nonce, no expiry check).
@@ -191,12 +197,11 @@ impl Kinde {
             _ => None,
         }
         .filter(|_| cache.enabled());
-        let cache_key = cached_kind.map(|k| VerifiedCache::key(k, token));
+        let cache_key = cached_kind.map(|k| CacheKey::of(k, token));
         if let Some(key) = &cache_key
-            && let Some(hit) = cache.get(key, token)
-            && self.inner.keys.snapshot.load().keys.contains_key(&*hit.kid)
+            && let Some(claims) = cache.get(key, token, |kid| self.kid_published(kid))
         {
-            return Ok(hit.claims);
+            return Ok(claims);
         }
         let (claims, kid) = self.verify_jwt_uncached(token, kind).await?;
         if let Some(key) = cache_key {
@@ -209,9 +214,9 @@ impl Kinde {
                 key,
                 token,
                 CacheEntry {
-                    claims: claims.clone(),
+                    value: claims.clone(),
                     until,
-                    kid: kid.into(),
+                    kids: Box::new([kid.into()]),
                 },
             );
         }

@@ -3,6 +3,8 @@
 //! the built-in routes, bearer-header parsing, content negotiation of rejections and the
 //! small error pages.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
@@ -11,7 +13,11 @@ use crate::Kinde;
 use crate::error::{CallbackError, ErrorClass, KindeError};
 use crate::login::{LoginOptions, safe_return_to};
 use crate::session::VerifiedSession;
+use crate::token_cache::{CacheKey, Entry};
 use crate::tokens::TokenSet;
+
+/// The verified-session cache's tag for a stored session (the token cache uses 0 and 1).
+const SESSION_CACHE_KIND: u8 = 2;
 
 /// The session keys under which an adapter stores one client's data: the visitor's
 /// [`TokenSet`] and their [`PendingLogins`](crate::PendingLogins). Namespaced by issuer
@@ -382,7 +388,12 @@ impl Identity {
     /// The signed-in user (profile from the ID token for sessions; from the access
     /// token for bearer requests).
     pub fn user(&self) -> Option<crate::KindeUser> {
-        crate::KindeUser::from_claims(self.access_claims()?, self.id_claims())
+        // Both built once (per verified session, per verified token) and cloned here.
+        match self {
+            Identity::Anonymous => None,
+            Identity::Session(s) => s.user(),
+            Identity::Bearer { claims, .. } => claims.user_alone(),
+        }
     }
 
     /// The raw access token, unless anonymous.
@@ -488,7 +499,7 @@ pub enum SessionState {
     /// Nobody is signed in (no tokens were stored).
     Anonymous,
     /// Signed in. If `session.refreshed`, write `session.tokens` back to the store.
-    Active(Box<VerifiedSession>),
+    Active(Arc<VerifiedSession>),
     /// The stored tokens can no longer be used (refresh refused, tokens invalid):
     /// remove them from the store and treat the visitor as signed out.
     Ended,
@@ -507,7 +518,7 @@ impl Kinde {
             return Ok(SessionState::Anonymous);
         };
         match self.authenticate_owned_session(tokens).await {
-            Ok(s) => Ok(SessionState::Active(Box::new(s))),
+            Ok(s) => Ok(SessionState::Active(Arc::new(s))),
             Err(
                 KindeError::SessionEnded | KindeError::InvalidToken(_) | KindeError::NotSignedIn,
             ) => {
@@ -516,6 +527,72 @@ impl Kinde {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// [`resume_session`](Self::resume_session) from the session format
+    /// ([`TokenSet::to_json`]), what both adapters store. A session verified before
+    /// from exactly these bytes is served from the verified-session cache (see
+    /// [`KindeConfigBuilder::verified_session_cache`](crate::KindeConfigBuilder::verified_session_cache));
+    /// otherwise the tokens are parsed and verified (and refreshed when due) in full.
+    /// A stored value that does not parse is [`SessionState::Ended`].
+    pub async fn resume_stored_session(&self, stored: Option<&str>) -> crate::Result<SessionState> {
+        let Some(stored) = stored else {
+            return Ok(SessionState::Anonymous);
+        };
+        if let Some(session) = self.cached_session(stored) {
+            return Ok(SessionState::Active(session));
+        }
+        let Ok(tokens) = TokenSet::from_json(stored) else {
+            tracing::debug!("stored Kinde session does not parse; treating it as ended");
+            return Ok(SessionState::Ended);
+        };
+        let state = self.resume_session(Some(tokens)).await?;
+        if let SessionState::Active(session) = &state
+            && !session.refreshed
+        {
+            self.remember_session(stored, session);
+        }
+        Ok(state)
+    }
+
+    /// The session verified before from exactly `stored` (the session format), while
+    /// it needs no refresh and the keys that signed it are still published. Never does
+    /// I/O, so an adapter can call it while it borrows the stored value.
+    pub fn cached_session(&self, stored: &str) -> Option<Arc<VerifiedSession>> {
+        let cache = &self.inner.sessions;
+        if !cache.enabled() {
+            return None;
+        }
+        cache.get(&CacheKey::of(SESSION_CACHE_KIND, stored), stored, |kid| {
+            self.kid_published(kid)
+        })
+    }
+
+    fn remember_session(&self, stored: &str, session: &Arc<VerifiedSession>) {
+        let cache = &self.inner.sessions;
+        if !cache.enabled() {
+            return;
+        }
+        let tokens = &session.tokens;
+        // Served until the access token enters the refresh margin: from then on every
+        // request takes the full path, which refreshes.
+        let until = tokens
+            .expires_at()
+            .saturating_sub(self.inner.config.refresh_margin.as_secs());
+        let kids: Option<Vec<Arc<str>>> = std::iter::once(tokens.access_token())
+            .chain(tokens.id_token())
+            .map(|t| jsonwebtoken::decode_header(t).ok()?.kid.map(Arc::from))
+            .collect();
+        let Some(kids) = kids else { return };
+        cache.insert(
+            CacheKey::of(SESSION_CACHE_KIND, stored),
+            stored,
+            Entry {
+                value: session.clone(),
+                until,
+                kids: kids.into(),
+            },
+        );
     }
 
     /// The absolute URL of a local path on this app, derived from the redirect URI's

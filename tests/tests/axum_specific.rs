@@ -616,6 +616,68 @@ async fn any_tower_sessions_store() {
     assert_eq!(b.get_json("/me").await.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// What the session holds under kinde's key: `"string"` (the session format) or
+/// `"object"` (how earlier versions stored the token set).
+async fn stored_shape(
+    axum::extract::State(auth): axum::extract::State<KindeAuth>,
+    session: tower_sessions::Session,
+) -> Json<Value> {
+    let key = &auth.kinde().session_keys().tokens;
+    let shape = match session.get_value(key).await.expect("session store") {
+        Some(Value::String(_)) => "string",
+        Some(Value::Object(_)) => "object",
+        Some(_) => "other",
+        None => "none",
+    };
+    Json(json!({ "shape": shape }))
+}
+
+/// Rewrite the stored tokens the way an earlier version stored them: a JSON object.
+async fn store_as_object(
+    axum::extract::State(auth): axum::extract::State<KindeAuth>,
+    session: tower_sessions::Session,
+) -> StatusCode {
+    let key = &auth.kinde().session_keys().tokens;
+    let Some(Value::String(stored)) = session.get_value(key).await.expect("session store") else {
+        return StatusCode::CONFLICT;
+    };
+    let object: Value = serde_json::from_str(&stored).expect("the session format is JSON");
+    session.insert(key, object).await.expect("session store");
+    StatusCode::NO_CONTENT
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_stored_by_an_earlier_version_keep_working() {
+    let tk = TestKinde::start();
+    let (listener, _, base) = bind();
+    let auth = KindeAuth::new(kinde_for(&tk, &base, "/callback"));
+    let app = Router::new()
+        .route("/me", get(me))
+        .route("/shape", get(stored_shape))
+        .route("/downgrade", get(store_as_object))
+        .merge(auth.routes())
+        .layer(auth.session_layer())
+        .with_state(auth);
+    let _app = serve_axum(listener, app);
+    let b = Browser::new(&base);
+    sign_in_at(&b, &login_as("/login", ADA, Some("/me")), "/callback").await;
+    assert_eq!(ok_json(b.get_json("/shape").await).await["shape"], "string");
+
+    assert_eq!(b.get("/downgrade").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(ok_json(b.get_json("/shape").await).await["shape"], "object");
+    let v = ok_json(b.get_json("/me").await).await;
+    assert_eq!(v["id"], "kp_demo_admin");
+
+    // Logout still finds the ID token for `id_token_hint`.
+    let r = b.get("/logout").await;
+    let url = url::Url::parse(&location(&r)).expect("logout URL");
+    assert!(
+        url.query_pairs().any(|(k, _)| k == "id_token_hint"),
+        "{url}"
+    );
+    assert_eq!(b.get_json("/me").await.status(), StatusCode::UNAUTHORIZED);
+}
+
 // ---------------------------------------------------------------------------------
 // 8. Route paths
 // ---------------------------------------------------------------------------------
