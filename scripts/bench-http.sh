@@ -13,6 +13,8 @@
 # Rows, per adapter:
 #   bearer warm   /bearer, the same valid token on every request   vs /plain with that header
 #   session       /session, one signed-in session (memory store)   vs /plain with that cookie
+#   session/layer /session again, vs /session-plain: the same route behind the same session
+#                 layer without auth (what auth adds to a session app's request)
 #   bearer cold   /bearer, a different valid token per request     vs /plain with the same script
 #
 # Knobs (environment): ADAPTERS="axum actix", ROWS="warm session cold", DURATION=5 (s per run),
@@ -146,31 +148,32 @@ run() {
 }
 
 ROWS=()
-# measure ADAPTER ROW TARGET GUARDED-PATH SECONDS WRK-ARGS-FOR-PLAIN :: WRK-ARGS-FOR-GUARDED
+# measure ADAPTER ROW TARGET BASELINE-PATH GUARDED-PATH SECONDS \
+#         WRK-ARGS-FOR-BASELINE :: WRK-ARGS-FOR-GUARDED
 # (wrk arguments go after the URL: a script's own arguments follow its `--`)
 measure() {
-    local adapter=$1 row=$2 target=$3 path=$4 secs=$5
-    shift 5
+    local adapter=$1 row=$2 target=$3 baseline=$4 path=$5 secs=$6
+    shift 6
     local plain_args=() guarded_args=()
     while [[ $1 != :: ]]; do plain_args+=("$1"); shift; done
     shift
     guarded_args=("$@")
     local base="http://127.0.0.1:$(port_of "$adapter")"
-    log "$adapter / $row: warm-up ${WARMUP}s each, then ${REPEAT} × (${secs}s /plain, ${secs}s $path)"
-    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base/plain" "${plain_args[@]}" >/dev/null
+    log "$adapter / $row: warm-up ${WARMUP}s each, then ${REPEAT} × (${secs}s $baseline, ${secs}s $path)"
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base$baseline" "${plain_args[@]}" >/dev/null
     # The cold row's guarded path is not warmed up: its tokens must stay unseen.
     if [[ $row != "bearer cold" ]]; then
         wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base$path" "${guarded_args[@]}" >/dev/null
     fi
-    # Alternate /plain and the guarded route REPEAT times; keep the best run of each
+    # Alternate the baseline and the guarded route REPEAT times; keep the best run of each
     # (on shared cores, scheduling noise only ever makes a run slower).
     local prps=0 pp50="" pp99="" grps=0 gp50="" gp99="" greqs=0 i
     for ((i = 1; i <= REPEAT; i++)); do
-        run "$adapter-$row-plain-$i" "$secs" "$base/plain" "${plain_args[@]}"
+        run "$adapter-${row//[ \/]/-}-baseline-$i" "$secs" "$base$baseline" "${plain_args[@]}"
         if ((RPS > prps)); then prps=$RPS pp50=$P50 pp99=$P99; fi
         # The cold row's tokens are used once: its guarded route runs once.
         if [[ $row != "bearer cold" || $i == 1 ]]; then
-            run "$adapter-$row-guarded-$i" "$secs" "$base$path" "${guarded_args[@]}"
+            run "$adapter-${row//[ \/]/-}-guarded-$i" "$secs" "$base$path" "${guarded_args[@]}"
             if ((RPS > grps)); then grps=$RPS gp50=$P50 gp99=$P99 greqs=$REQS; fi
         fi
     done
@@ -182,7 +185,7 @@ measure() {
     local ratio met
     ratio=$(awk -v g="$RPS" -v p="$prps" 'BEGIN { printf "%.2f", g / p }')
     met=$(awk -v r="$ratio" -v t="$target" 'BEGIN { if (t == "-") print "report"; else if (r + 0 >= t + 0) print "yes"; else print "NO" }')
-    ROWS+=("$adapter|$row|/plain|$prps|$pp50|$pp99|||")
+    ROWS+=("$adapter|$row|$baseline|$prps|$pp50|$pp99|||")
     ROWS+=("$adapter|$row|$path|$RPS|$P50|$P99|$ratio|$target|$met$note")
 }
 
@@ -194,17 +197,20 @@ for adapter in $ADAPTERS; do
     expect_ok "$base/plain"
     expect_ok "$base/bearer" "$bearer" "$accept"
     expect_ok "$base/session" "Cookie: $cookie" "$accept"
+    expect_ok "$base/session-plain" "Cookie: $cookie" "$accept"
 
     if [[ " $ROWS_TO_RUN " == *" warm "* ]]; then
-        measure "$adapter" "bearer warm" 0.90 /bearer "$DURATION" \
+        measure "$adapter" "bearer warm" 0.90 /plain /bearer "$DURATION" \
             -H "$bearer" -H "$accept" :: -H "$bearer" -H "$accept"
     fi
     if [[ " $ROWS_TO_RUN " == *" session "* ]]; then
-        measure "$adapter" "session" 0.80 /session "$DURATION" \
+        measure "$adapter" "session" 0.80 /plain /session "$DURATION" \
+            -H "Cookie: $cookie" -H "$accept" :: -H "Cookie: $cookie" -H "$accept"
+        measure "$adapter" "session/layer" 0.80 /session-plain /session "$DURATION" \
             -H "Cookie: $cookie" -H "$accept" :: -H "Cookie: $cookie" -H "$accept"
     fi
     if [[ " $ROWS_TO_RUN " == *" cold "* ]]; then
-        measure "$adapter" "bearer cold" - /bearer "$COLD_DURATION" \
+        measure "$adapter" "bearer cold" - /plain /bearer "$COLD_DURATION" \
             -s "$LUA" -- "$WORK/cold-tokens" "$THREADS" wrap \
             :: -s "$LUA" -- "$WORK/cold-tokens" "$THREADS"
     fi
@@ -215,11 +221,11 @@ MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/
 echo
 echo "kinde-rs HTTP benchmark: $CORES cores, $MEM, wrk -t$THREADS -c$CONNECTIONS, best of $REPEAT alternating runs of ${DURATION}s (cold: ${COLD_DURATION}s, guarded once), wrk and the app on the same machine"
 echo
-printf '| %-6s | %-11s | %-8s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
+printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
     adapter row route "req/s" "p50 ms" "p99 ms" ratio target met
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' --------- ------------- ---------- ----------: ---------: ---------: ------: -------: --------
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------- --------------- ---------------- ----------: ---------: ---------: ------: -------: --------
 for r in "${ROWS[@]}"; do
     IFS='|' read -r a row route rps p50 p99 ratio target met <<<"$r"
-    printf '| %-6s | %-11s | %-8s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
+    printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
         "$a" "$row" "$route" "$rps" "$p50" "$p99" "$ratio" "$(if [[ -z $target || $target == - ]]; then echo "$target"; else echo "≥ $target"; fi)" "$met"
 done

@@ -7,9 +7,10 @@
 //! | `GET /plain` | none |
 //! | `GET /bearer` | `KindeUser` from `Authorization: Bearer` ([`TokenSource::Bearer`](kinde_axum::TokenSource::Bearer)) |
 //! | `GET /session` | `KindeUser` from the in-memory session store ([`TokenSource::Session`](kinde_axum::TokenSource::Session)) |
+//! | `GET /session-plain` | none, behind the same session layer/middleware as `/session` |
 //!
 //! plus Kinde's `/login` and `/callback` (so a script can sign in once with `curl`).
-//! The three handlers return the same small JSON body ([`BODY`]); the guarded ones
+//! The handlers return the same small JSON body ([`BODY`]); the guarded ones
 //! differ from `/plain` only by the `KindeUser` extractor (and, for `/session`, the
 //! session layer/middleware, which is part of what session auth costs).
 
@@ -77,7 +78,8 @@ async fn actix_guarded(_user: kinde_actix::KindeUser) -> actix_web::HttpResponse
     actix_body()
 }
 
-/// Serve the actix bench app (`/plain`, `/bearer`, `/session`, `/login`, `/callback`)
+/// Serve the actix bench app (`/plain`, `/bearer`, `/session`, `/session-plain`,
+/// `/login`, `/callback`)
 /// on `listener` with `workers` workers; the session middleware wraps only the session
 /// scope.
 pub fn actix_serve(

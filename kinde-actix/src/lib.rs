@@ -51,7 +51,7 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use actix_session::config::{PersistentSession, TtlExtensionPolicy};
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_session::{Session, SessionExt, SessionMiddleware, storage::SessionStore};
 use actix_web::body::MessageBody;
 use actix_web::cookie::{Key, SameSite, time::Duration};
@@ -258,6 +258,9 @@ impl KindeAuth {
             .cookie_same_site(SameSite::Lax)
             .cookie_secure(!self.inner.kinde.config().is_local_http())
             .cookie_path("/".into())
+            // The cookie carries only the random key of a server-side record: it needs
+            // integrity, not secrecy (a visitor may read their own key).
+            .cookie_content_security(CookieContentSecurity::Signed)
             .session_lifecycle(
                 PersistentSession::default()
                     .session_ttl(Duration::days(14))
@@ -351,11 +354,7 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
         if let Some(token) = kweb::bearer_token(header)? {
-            let claims = kinde.verify_access_token(token).await?;
-            return Ok(Identity::Bearer {
-                token: Arc::from(token),
-                claims,
-            });
+            return kinde.bearer_identity(token).await;
         }
         if source == TokenSource::Bearer {
             return Ok(Identity::Anonymous);

@@ -325,11 +325,7 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
             .get(header::AUTHORIZATION)
             .map(HeaderValue::as_bytes);
         if let Some(token) = web::bearer_token(header)? {
-            let claims = kinde.verify_access_token(token).await?;
-            return Ok(Identity::Bearer {
-                token: Arc::from(token),
-                claims,
-            });
+            return kinde.bearer_identity(token).await;
         }
         if source == TokenSource::Bearer {
             return Ok(Identity::Anonymous);

@@ -1,4 +1,5 @@
-//! Token verification, claim extraction and session (de)serialization.
+//! Token verification, claim extraction, session (de)serialization and resuming a
+//! stored session.
 //!
 //! `cargo bench -p kinde-core --bench verify`
 //!
@@ -10,6 +11,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use kinde_core::testing::{MintOptions, TestKinde};
+use kinde_core::web::SessionState;
 use kinde_core::{Kinde, KindeUser, TokenSet};
 use serde_json::{Map, Value};
 use std::hint::black_box;
@@ -91,17 +93,50 @@ fn bench_verify(c: &mut Criterion) {
         Some("r".repeat(43)),
         4_102_444_800,
     );
-    let stored = serde_json::to_vec(&tokens).unwrap();
+    let stored = tokens.to_json();
     println!(
-        "stored session bytes (TokenSet as JSON, demo admin user): {}",
+        "stored session bytes (the session format, demo admin user): {}",
         stored.len()
     );
+    // A client whose verified-session cache is off: every resume parses the stored
+    // form and checks both tokens (each a verified-token cache hit).
+    let no_session_cache = Kinde::new(
+        server
+            .config_builder()
+            .verified_session_cache(0)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    for kinde in [&cached, &no_session_cache] {
+        let state = rt.block_on(kinde.resume_stored_session(Some(&stored)));
+        assert!(matches!(state, Ok(SessionState::Active(_))), "{state:?}");
+    }
     let mut group = c.benchmark_group("session");
     group.bench_function("token_set_serialize", |b| {
-        b.iter(|| serde_json::to_vec(black_box(&tokens)).unwrap())
+        b.iter(|| black_box(&tokens).to_json())
     });
     group.bench_function("token_set_deserialize", |b| {
-        b.iter(|| serde_json::from_slice::<TokenSet>(black_box(&stored)).unwrap())
+        b.iter(|| TokenSet::from_json(black_box(&stored)).unwrap())
+    });
+    group.bench_function("resume_stored_session_parsed_and_checked", |b| {
+        b.iter(|| {
+            rt.block_on(no_session_cache.resume_stored_session(Some(black_box(&stored))))
+                .unwrap()
+        })
+    });
+    group.bench_function("resume_stored_session_cached", |b| {
+        b.iter(|| {
+            rt.block_on(cached.resume_stored_session(Some(black_box(&stored))))
+                .unwrap()
+        })
+    });
+    let session = match rt.block_on(cached.resume_stored_session(Some(&stored))) {
+        Ok(SessionState::Active(s)) => s,
+        other => panic!("{other:?}"),
+    };
+    group.bench_function("user_of_a_verified_session", |b| {
+        b.iter(|| black_box(&session).user())
     });
     group.finish();
 }

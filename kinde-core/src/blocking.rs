@@ -46,7 +46,7 @@ use crate::error::{KindeError, Result};
 use crate::login::{CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogins};
 use crate::session::VerifiedSession;
 use crate::tokens::{M2mToken, TokenSet};
-use crate::web::SessionState;
+use crate::web::{Identity, SessionState};
 
 /// What a blocking call does when it finds itself inside an async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -211,6 +211,8 @@ twins! {
     fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
     /// Resume a browser session from stored tokens.
     fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState>;
+    /// The identity of a request with this bearer token.
+    fn bearer_identity(&self, token: &str) -> crate::Result<Identity>;
     /// Resume a browser session from its stored form (`TokenSet::to_json`).
     fn resume_stored_session(&self, stored: Option<&str>) -> crate::Result<SessionState>;
     /// The logout URL (and background revocation of the refresh token).

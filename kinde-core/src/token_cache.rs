@@ -49,9 +49,10 @@ pub(crate) struct Entry<V> {
     pub(crate) kids: Box<[Arc<str>]>,
 }
 
-/// An entry with the exact bytes it was verified for.
+/// An entry with the exact bytes it was verified for (shared: a hit hands them out
+/// instead of copying the presented token).
 struct Stored<V> {
-    token: Box<[u8]>,
+    token: Arc<str>,
     entry: Entry<V>,
 }
 
@@ -121,6 +122,17 @@ impl<V: Clone> VerifiedCache<V> {
         token: &str,
         published: impl Fn(&str) -> bool,
     ) -> Option<V> {
+        self.get_shared(key, token, published)
+            .map(|(value, _)| value)
+    }
+
+    /// [`get`](Self::get), with the cache's own copy of the token.
+    pub(crate) fn get_shared(
+        &self,
+        key: &CacheKey,
+        token: &str,
+        published: impl Fn(&str) -> bool,
+    ) -> Option<(V, Arc<str>)> {
         if !self.enabled() {
             return None;
         }
@@ -129,13 +141,13 @@ impl<V: Clone> VerifiedCache<V> {
         let shard = self.read(key);
         let stored = shard.get(key)?;
         let hit = now < stored.entry.until
-            && fixed_time_eq(&stored.token, token.as_bytes())
+            && fixed_time_eq(stored.token.as_bytes(), token.as_bytes())
             && stored.entry.kids.iter().all(|kid| published(kid));
-        hit.then(|| stored.entry.value.clone())
+        hit.then(|| (stored.entry.value.clone(), stored.token.clone()))
     }
 
     /// Remember the verified value of `token` until `entry.until` (Unix seconds).
-    pub(crate) fn insert(&self, key: CacheKey, token: &str, entry: Entry<V>) {
+    pub(crate) fn insert(&self, key: CacheKey, token: Arc<str>, entry: Entry<V>) {
         if !self.enabled() || entry.until <= now_secs() {
             return;
         }
@@ -149,13 +161,7 @@ impl<V: Clone> VerifiedCache<V> {
                 shard.clear();
             }
         }
-        shard.insert(
-            key,
-            Stored {
-                token: token.as_bytes().into(),
-                entry,
-            },
-        );
+        shard.insert(key, Stored { token, entry });
     }
 }
 
@@ -180,14 +186,18 @@ mod tests {
     fn never_serves_expired_and_stays_bounded() {
         let cache = VerifiedCache::<Claims>::new(32);
         let k = CacheKey::of(0, "a.b.c");
-        cache.insert(k, "a.b.c", entry(now_secs() + 60));
+        cache.insert(k, "a.b.c".into(), entry(now_secs() + 60));
         assert!(cache.get(&k, "a.b.c", any).is_some());
         let old = CacheKey::of(0, "old");
-        cache.insert(old, "old", entry(now_secs().saturating_sub(1)));
+        cache.insert(old, "old".into(), entry(now_secs().saturating_sub(1)));
         assert!(cache.get(&old, "old", any).is_none());
         for i in 0..10_000 {
             let t = i.to_string();
-            cache.insert(CacheKey::of(0, &t), &t, entry(now_secs() + 60));
+            cache.insert(
+                CacheKey::of(0, &t),
+                t.as_str().into(),
+                entry(now_secs() + 60),
+            );
         }
         let total: usize = cache.shards.iter().map(|s| s.read().unwrap().len()).sum();
         assert!(total <= 32, "{total}");
@@ -207,7 +217,7 @@ mod tests {
         let forged = format!("header.payload-B.{}", "s".repeat(40));
         let k = CacheKey::of(0, &genuine);
         assert!(k == CacheKey::of(0, &forged), "same index by construction");
-        cache.insert(k, &genuine, entry(now_secs() + 60));
+        cache.insert(k, genuine.as_str().into(), entry(now_secs() + 60));
         assert!(cache.get(&k, &genuine, any).is_some());
         assert!(
             cache.get(&k, &forged, any).is_none(),

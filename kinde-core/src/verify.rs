@@ -185,6 +185,18 @@ impl Kinde {
     }
 
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
+        self.verify_jwt_shared(token, kind)
+            .await
+            .map(|(claims, _)| claims)
+    }
+
+    /// [`verify_jwt`](Self::verify_jwt), also returning the token as a shared string:
+    /// the verified-token cache's own copy when it has one (no copy per request).
+    pub(crate) async fn verify_jwt_shared(
+        &self,
+        token: &str,
+        kind: TokenKind<'_>,
+    ) -> Result<(Claims, Arc<str>)> {
         // Only checks that are the same every time are cached: access tokens, and the
         // stored ID token of a session (no nonce, no expiry check).
         let cache = &self.inner.verified;
@@ -199,11 +211,12 @@ impl Kinde {
         .filter(|_| cache.enabled());
         let cache_key = cached_kind.map(|k| CacheKey::of(k, token));
         if let Some(key) = &cache_key
-            && let Some(claims) = cache.get(key, token, |kid| self.kid_published(kid))
+            && let Some(hit) = cache.get_shared(key, token, |kid| self.kid_published(kid))
         {
-            return Ok(claims);
+            return Ok(hit);
         }
         let (claims, kid) = self.verify_jwt_uncached(token, kind).await?;
+        let shared: Arc<str> = Arc::from(token);
         if let Some(key) = cache_key {
             let until = match kind {
                 TokenKind::Access => claims.expires_at().unwrap_or(0),
@@ -212,7 +225,7 @@ impl Kinde {
             };
             cache.insert(
                 key,
-                token,
+                shared.clone(),
                 CacheEntry {
                     value: claims.clone(),
                     until,
@@ -220,7 +233,7 @@ impl Kinde {
                 },
             );
         }
-        Ok(claims)
+        Ok((claims, shared))
     }
 
     async fn verify_jwt_uncached(

@@ -506,6 +506,16 @@ pub enum SessionState {
 }
 
 impl Kinde {
+    /// The identity of a request that presented `token` as `Authorization: Bearer`:
+    /// [`verify_access_token`](Self::verify_access_token), keeping the verified-token
+    /// cache's copy of the token instead of copying it per request.
+    pub async fn bearer_identity(&self, token: &str) -> crate::Result<Identity> {
+        let (claims, token) = self
+            .verify_jwt_shared(token, crate::verify::TokenKind::Access)
+            .await?;
+        Ok(Identity::Bearer { token, claims })
+    }
+
     /// The session keys of this client (see [`SessionKeys`]).
     pub fn session_keys(&self) -> &SessionKeys {
         &self.inner.session_keys
@@ -586,7 +596,7 @@ impl Kinde {
         let Some(kids) = kids else { return };
         cache.insert(
             CacheKey::of(SESSION_CACHE_KIND, stored),
-            stored,
+            Arc::from(stored),
             Entry {
                 value: session.clone(),
                 until,
