@@ -124,7 +124,7 @@ fn map_jwt_error(err: &jsonwebtoken::errors::Error) -> TokenRejection {
 }
 
 /// Read the header's `alg` and `kid` without trusting anything else in it.
-fn header_kid(token: &str) -> std::result::Result<String, TokenRejection> {
+pub(crate) fn header_kid(token: &str) -> std::result::Result<String, TokenRejection> {
     match jsonwebtoken::decode_header(token) {
         Ok(h) if h.alg != Algorithm::RS256 => Err(TokenRejection::UnsupportedAlgorithm),
         Ok(h) => h.kid.ok_or(TokenRejection::UnknownKey),

@@ -569,13 +569,11 @@ impl Kinde {
     /// it needs no refresh and the keys that signed it are still published. Never does
     /// I/O, so an adapter can call it while it borrows the stored value.
     pub fn cached_session(&self, stored: &str) -> Option<Arc<VerifiedSession>> {
-        let cache = &self.inner.sessions;
-        if !cache.enabled() {
-            return None;
-        }
-        cache.get(&CacheKey::of(SESSION_CACHE_KIND, stored), stored, |kid| {
-            self.kid_published(kid)
-        })
+        self.inner
+            .sessions
+            .get(&CacheKey::of(SESSION_CACHE_KIND, stored), stored, |kid| {
+                self.kid_published(kid)
+            })
     }
 
     fn remember_session(&self, stored: &str, session: &Arc<VerifiedSession>) {
@@ -591,7 +589,7 @@ impl Kinde {
             .saturating_sub(self.inner.config.refresh_margin.as_secs());
         let kids: Option<Vec<Arc<str>>> = std::iter::once(tokens.access_token())
             .chain(tokens.id_token())
-            .map(|t| jsonwebtoken::decode_header(t).ok()?.kid.map(Arc::from))
+            .map(|t| crate::verify::header_kid(t).ok().map(Arc::from))
             .collect();
         let Some(kids) = kids else { return };
         cache.insert(
