@@ -85,6 +85,20 @@ fn caller(s: &Shared, headers: &HeaderMap) -> Result<(TestUser, Option<String>),
     Ok((user, org))
 }
 
+/// One page of a list endpoint: `{"data": data(page), "metadata": …}`, or the
+/// pagination error.
+fn page_response(
+    s: &Shared,
+    items: Vec<(String, Value)>,
+    query: Option<&str>,
+    data: impl FnOnce(Vec<Value>) -> Value,
+) -> Response {
+    match paginate(s, items, &Params::query(query)) {
+        Ok((page, meta)) => json_response(200, &json!({"data": data(page), "metadata": meta})),
+        Err(r) => *r,
+    }
+}
+
 /// Cursor pagination over `(id, item)` pairs.
 fn paginate(
     s: &Shared,
@@ -165,13 +179,12 @@ async fn permissions(
             (id, item)
         })
         .collect();
-    match paginate(&s, items, &Params::query(q.as_deref())) {
-        Ok((page, meta)) => json_response(
-            200,
-            &json!({"data": {"org_code": org, "permissions": page}, "metadata": meta}),
-        ),
-        Err(r) => *r,
-    }
+    page_response(
+        &s,
+        items,
+        q.as_deref(),
+        |page| json!({"org_code": org, "permissions": page}),
+    )
 }
 
 async fn roles(
@@ -193,13 +206,12 @@ async fn roles(
             )
         })
         .collect();
-    match paginate(&s, items, &Params::query(q.as_deref())) {
-        Ok((page, meta)) => json_response(
-            200,
-            &json!({"data": {"org_code": org, "roles": page}, "metadata": meta}),
-        ),
-        Err(r) => *r,
-    }
+    page_response(
+        &s,
+        items,
+        q.as_deref(),
+        |page| json!({"org_code": org, "roles": page}),
+    )
 }
 
 async fn feature_flags(
@@ -229,13 +241,12 @@ async fn feature_flags(
             (id, item)
         })
         .collect();
-    match paginate(&s, items, &Params::query(q.as_deref())) {
-        Ok((page, meta)) => json_response(
-            200,
-            &json!({"data": {"feature_flags": page}, "metadata": meta}),
-        ),
-        Err(r) => *r,
-    }
+    page_response(
+        &s,
+        items,
+        q.as_deref(),
+        |page| json!({"feature_flags": page}),
+    )
 }
 
 async fn properties(
@@ -256,13 +267,7 @@ async fn properties(
             (id, item)
         })
         .collect();
-    match paginate(&s, items, &Params::query(q.as_deref())) {
-        Ok((page, meta)) => json_response(
-            200,
-            &json!({"data": {"properties": page}, "metadata": meta}),
-        ),
-        Err(r) => *r,
-    }
+    page_response(&s, items, q.as_deref(), |page| json!({"properties": page}))
 }
 
 async fn entitlements(
@@ -284,16 +289,12 @@ async fn entitlements(
         .iter()
         .map(|p| json!({"key": p.key, "subscribed_on": p.subscribed_on}))
         .collect();
-    match paginate(&s, items, &Params::query(q.as_deref())) {
-        Ok((page, meta)) => json_response(
-            200,
-            &json!({
-                "data": {"org_code": org, "plans": plans, "entitlements": page},
-                "metadata": meta,
-            }),
-        ),
-        Err(r) => *r,
-    }
+    page_response(
+        &s,
+        items,
+        q.as_deref(),
+        |page| json!({"org_code": org, "plans": plans, "entitlements": page}),
+    )
 }
 
 async fn entitlement(
