@@ -81,7 +81,7 @@ fn html(body: String) -> HttpResponse {
 }
 
 async fn home(user: MaybeKindeUser) -> HttpResponse {
-    html(pages::home(user.0.as_ref()))
+    html(pages::home(user.0.as_deref()))
 }
 
 async fn dashboard(

@@ -78,23 +78,19 @@ async fn actix_guarded(_user: kinde_actix::KindeUser) -> actix_web::HttpResponse
     actix_body()
 }
 
-/// Serve the actix bench app (`/plain`, `/bearer`, `/session`, `/session-plain`,
-/// `/login`, `/callback`)
-/// on `listener` with `workers` workers; the session middleware wraps only the session
-/// scope.
-pub fn actix_serve(
+/// The actix bench routes (`/plain`, `/bearer`, `/session`, `/session-plain`,
+/// `/login`, `/callback`), to `App::configure` on every worker; the session middleware
+/// wraps only the session scope.
+pub fn actix_routes(
     kinde: kinde_actix::KindeAuth,
-    listener: TcpListener,
-    workers: usize,
-) -> std::io::Result<actix_web::dev::Server> {
-    use actix_web::{App, HttpServer, web};
+) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static {
+    use actix_web::web;
     use kinde_actix::TokenSource;
 
     let bearer = kinde.clone().with_token_source(TokenSource::Bearer);
     let session = kinde.with_token_source(TokenSource::Session);
-    Ok(HttpServer::new(move || {
-        App::new()
-            .route("/plain", web::get().to(actix_plain))
+    move |cfg| {
+        cfg.route("/plain", web::get().to(actix_plain))
             .service(
                 web::resource("/bearer")
                     .app_data(web::Data::new(bearer.clone()))
@@ -106,12 +102,26 @@ pub fn actix_serve(
                     .route("/session", web::get().to(actix_guarded))
                     .route("/session-plain", web::get().to(actix_plain))
                     .wrap(session.session_middleware()),
-            )
-    })
-    .workers(workers)
-    // The process is stopped with a signal: no graceful shutdown of one server while
-    // the other keeps the process alive.
-    .disable_signals()
-    .listen(listener)?
-    .run())
+            );
+    }
+}
+
+/// Serve [`actix_routes`] on `listener` with `workers` workers.
+pub fn actix_serve(
+    kinde: kinde_actix::KindeAuth,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<actix_web::dev::Server> {
+    use actix_web::{App, HttpServer};
+
+    let routes = actix_routes(kinde);
+    Ok(
+        HttpServer::new(move || App::new().configure(routes.clone()))
+            .workers(workers)
+            // The process is stopped with a signal: no graceful shutdown of one server while
+            // the other keeps the process alive.
+            .disable_signals()
+            .listen(listener)?
+            .run(),
+    )
 }

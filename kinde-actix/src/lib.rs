@@ -353,8 +353,8 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
             .headers()
             .get(header::AUTHORIZATION)
             .map(|v| v.as_bytes());
-        if let Some(token) = kweb::bearer_token(header)? {
-            return kinde.bearer_identity(token).await;
+        if let Some(identity) = kinde.bearer_identity_of_header(header).await? {
+            return Ok(identity);
         }
         if source == TokenSource::Bearer {
             return Ok(Identity::Anonymous);
@@ -500,13 +500,16 @@ fn redirect(location: &str) -> HttpResponse {
 
 macro_rules! extractor {
     ($(#[$doc:meta])* $name:ident($inner:ty), |$id:ident| $body:expr) => {
+        extractor!($(#[$doc])* $name($inner) deref $inner, |$id| $body);
+    };
+    ($(#[$doc:meta])* $name:ident($inner:ty) deref $target:ty, |$id:ident| $body:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub $inner);
 
         impl Deref for $name {
-            type Target = $inner;
-            fn deref(&self) -> &$inner {
+            type Target = $target;
+            fn deref(&self) -> &$target {
                 &self.0
             }
         }
@@ -532,7 +535,9 @@ macro_rules! extractor {
 
 extractor!(
     /// The signed-in user. Rejects when nobody is signed in (see [`MaybeKindeUser`]).
-    KindeUser(kinde_core::KindeUser),
+    /// The user is built once per verified session or token and shared: extracting it
+    /// copies nothing.
+    KindeUser(Arc<kinde_core::KindeUser>) deref kinde_core::KindeUser,
     |id| id.user()
 );
 
@@ -613,7 +618,7 @@ impl FromRequest for AccessToken {
 /// (which actix fills with `None` on any error), an invalid bearer token or an outage
 /// of Kinde is still an error.
 #[derive(Debug, Clone)]
-pub struct MaybeKindeUser(pub Option<kinde_core::KindeUser>);
+pub struct MaybeKindeUser(pub Option<Arc<kinde_core::KindeUser>>);
 
 impl FromRequest for MaybeKindeUser {
     type Error = AuthError;
@@ -734,7 +739,7 @@ pub trait KindeRequestExt {
     fn kinde_identity(&self) -> Option<Identity>;
 
     /// The signed-in user.
-    fn kinde_user(&self) -> Option<kinde_core::KindeUser> {
+    fn kinde_user(&self) -> Option<Arc<kinde_core::KindeUser>> {
         self.kinde_identity().and_then(|id| id.user())
     }
 

@@ -78,7 +78,8 @@ pub use kinde_core;
 mod store;
 use kinde_core::web::{self, ErrorResponse, Identity, LoginKind, LoginQuery, SessionState};
 use kinde_core::{
-    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
+    CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage,
+    TokenSet, VerifiedSession,
 };
 pub use store::MemorySessionStore;
 
@@ -93,6 +94,9 @@ struct Inner {
     paths: RoutePaths,
     source: TokenSource,
     renderer: Option<Renderer>,
+    /// The store of [`KindeAuth::session_layer`]: shared by every layer made from this
+    /// handle, and read in place by the extractors (see `cached_session`).
+    memory_store: MemorySessionStore,
 }
 
 /// The Kinde handle of an axum app: the core client plus route and rejection settings.
@@ -148,6 +152,7 @@ impl KindeAuth {
                 paths: RoutePaths::default(),
                 source: TokenSource::default(),
                 renderer: None,
+                memory_store: MemorySessionStore::default(),
             }),
         }
     }
@@ -163,6 +168,7 @@ impl KindeAuth {
             paths: self.inner.paths.clone(),
             source: self.inner.source,
             renderer: self.inner.renderer.clone(),
+            memory_store: self.inner.memory_store.clone(),
         };
         f(&mut inner);
         KindeAuth {
@@ -240,7 +246,13 @@ impl KindeAuth {
 
     /// A session layer over an in-memory store with safe defaults (see the crate docs).
     pub fn session_layer(&self) -> SessionManagerLayer<MemorySessionStore> {
-        self.session_layer_with(MemorySessionStore::default())
+        self.session_layer_with(self.inner.memory_store.clone())
+    }
+
+    /// The in-memory session store behind [`session_layer`](Self::session_layer), one
+    /// per handle (and the handles derived from it with `with_*`).
+    pub fn memory_store(&self) -> &MemorySessionStore {
+        &self.inner.memory_store
     }
 
     /// The same session layer over any tower-sessions store.
@@ -324,8 +336,8 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
             .headers
             .get(header::AUTHORIZATION)
             .map(HeaderValue::as_bytes);
-        if let Some(token) = web::bearer_token(header)? {
-            return kinde.bearer_identity(token).await;
+        if let Some(identity) = kinde.bearer_identity_of_header(header).await? {
+            return Ok(identity);
         }
         if source == TokenSource::Bearer {
             return Ok(Identity::Anonymous);
@@ -336,6 +348,9 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
             "the kinde-axum session layer is missing: add `.layer(kinde.session_layer())`".into(),
         )
     })?;
+    if let Some(hit) = cached_session(&session, auth) {
+        return Ok(Identity::Session(hit));
+    }
     let stored = stored_tokens(&session, kinde).await?;
     match kinde.resume_stored_session(stored.as_deref()).await? {
         SessionState::Anonymous => Ok(Identity::Anonymous),
@@ -353,6 +368,24 @@ async fn resolve(parts: &mut Parts, auth: &KindeAuth) -> Result<Identity, KindeE
             Ok(Identity::Session(s))
         }
     }
+}
+
+/// A session verified before, recognised from its stored tokens read in place in
+/// [`KindeAuth::session_layer`]'s store: the common request of a signed-in visitor then
+/// copies nothing (tower-sessions would load a copy of the record, and reading a value
+/// copies it again; the tokens are ~2.5 KB). Only while this request has not changed the
+/// session, so the stored record is the session's; any other store takes the usual path.
+fn cached_session(session: &Session, auth: &KindeAuth) -> Option<Arc<VerifiedSession>> {
+    if session.is_modified() {
+        return None;
+    }
+    let kinde = &auth.inner.kinde;
+    auth.inner
+        .memory_store
+        .with_value(&session.id()?, &kinde.session_keys().tokens, |v| {
+            v.as_str().and_then(|stored| kinde.cached_session(stored))
+        })
+        .flatten()
 }
 
 /// The tokens kept in the session, in the session format (`TokenSet::to_json`).
@@ -478,13 +511,16 @@ fn no_store(mut resp: Response) -> Response {
 
 macro_rules! extractor {
     ($(#[$doc:meta])* $name:ident($inner:ty), |$id:ident| $body:expr) => {
+        extractor!($(#[$doc])* $name($inner) deref $inner, |$id| $body);
+    };
+    ($(#[$doc:meta])* $name:ident($inner:ty) deref $target:ty, |$id:ident| $body:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name(pub $inner);
 
         impl Deref for $name {
-            type Target = $inner;
-            fn deref(&self) -> &$inner {
+            type Target = $target;
+            fn deref(&self) -> &$target {
                 &self.0
             }
         }
@@ -509,8 +545,9 @@ macro_rules! extractor {
 extractor!(
     /// The signed-in user. Rejects when nobody is signed in (use `Option<KindeUser>` for
     /// pages that work either way). From a session, the profile comes from the ID token;
-    /// from a bearer token, only what the access token carries is filled.
-    KindeUser(kinde_core::KindeUser),
+    /// from a bearer token, only what the access token carries is filled. The user is
+    /// built once per verified session or token and shared: extracting it copies nothing.
+    KindeUser(Arc<kinde_core::KindeUser>) deref kinde_core::KindeUser,
     |id| id.user()
 );
 

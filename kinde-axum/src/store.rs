@@ -71,6 +71,23 @@ impl MemorySessionStore {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `f` of the value under `key` in the live record `id`, read in place under the
+    /// read lock (no copy of the record): how the extractors recognise a session they
+    /// verified before without tower-sessions loading a copy of it.
+    pub(crate) fn with_value<R>(
+        &self,
+        id: &Id,
+        key: &str,
+        f: impl FnOnce(&serde_json::Value) -> R,
+    ) -> Option<R> {
+        let records = self.read();
+        let record = records
+            .by_id
+            .get(id)
+            .filter(|r| is_live(r, OffsetDateTime::now_utc()))?;
+        record.data.get(key).map(f)
+    }
+
     fn write(&self) -> RwLockWriteGuard<'_, Records> {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }

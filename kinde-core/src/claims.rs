@@ -35,7 +35,7 @@ struct ClaimsInner {
     map: Map<String, Value>,
     /// The user these claims describe on their own (a bearer request's), built on first
     /// use: verified claims are cached and shared by every request of their token.
-    user: OnceLock<Option<KindeUser>>,
+    user: OnceLock<Option<Arc<KindeUser>>>,
 }
 
 impl PartialEq for Claims {
@@ -92,10 +92,10 @@ impl Claims {
     }
 
     /// `KindeUser::from_claims(self, None)`, built once per verified token.
-    pub(crate) fn user_alone(&self) -> Option<KindeUser> {
+    pub(crate) fn user_alone(&self) -> Option<Arc<KindeUser>> {
         self.inner
             .user
-            .get_or_init(|| KindeUser::from_claims(self, None))
+            .get_or_init(|| KindeUser::from_claims(self, None).map(Arc::new))
             .clone()
     }
 

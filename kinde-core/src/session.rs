@@ -7,7 +7,7 @@
 //! the old refresh token to its replacement answers such late requests instead.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
@@ -33,7 +33,7 @@ pub struct VerifiedSession {
     /// Whether the tokens were refreshed while verifying.
     pub refreshed: bool,
     /// The user, built on first use: a cached session serves many requests.
-    user: OnceLock<Option<KindeUser>>,
+    user: OnceLock<Option<Arc<KindeUser>>>,
 }
 
 impl VerifiedSession {
@@ -47,10 +47,11 @@ impl VerifiedSession {
         }
     }
 
-    /// The signed-in user.
-    pub fn user(&self) -> Option<KindeUser> {
+    /// The signed-in user, built once per verified session and shared (a cached session
+    /// serves many requests; handing out a clone of the `Arc` copies nothing).
+    pub fn user(&self) -> Option<Arc<KindeUser>> {
         self.user
-            .get_or_init(|| KindeUser::from_claims(&self.access, self.id.as_ref()))
+            .get_or_init(|| KindeUser::from_claims(&self.access, self.id.as_ref()).map(Arc::new))
             .clone()
     }
 

@@ -197,21 +197,13 @@ impl Kinde {
         token: &str,
         kind: TokenKind<'_>,
     ) -> Result<(Claims, Arc<str>)> {
-        // Only checks that are the same every time are cached: access tokens, and the
-        // stored ID token of a session (no nonce, no expiry check).
         let cache = &self.inner.verified;
-        let cached_kind = match kind {
-            TokenKind::Access => Some(0u8),
-            TokenKind::Id {
-                nonce: None,
-                check_exp: false,
-            } => Some(1u8),
-            _ => None,
-        }
-        .filter(|_| cache.enabled());
-        let cache_key = cached_kind.map(|k| CacheKey::of(k, token));
+        let cache_key = cache_kind(kind)
+            .filter(|_| cache.enabled())
+            .map(|k| CacheKey::of(k, token.as_bytes()));
         if let Some(key) = &cache_key
-            && let Some(hit) = cache.get_shared(key, token, |kid| self.kid_published(kid))
+            && let Some(hit) =
+                cache.get_shared(key, token.as_bytes(), |kid| self.kid_published(kid))
         {
             return Ok(hit);
         }
@@ -234,6 +226,17 @@ impl Kinde {
             );
         }
         Ok((claims, shared))
+    }
+
+    /// The verified claims of an access token seen before, from the verified-token
+    /// cache: exactly these bytes, not yet expired, its key still published. Takes the
+    /// raw bytes of a header: a hit needs no check of its characters (the cached token
+    /// passed them when it was verified).
+    pub(crate) fn cached_access_token(&self, token: &[u8]) -> Option<(Claims, Arc<str>)> {
+        let key = CacheKey::of(cache_kind(TokenKind::Access)?, token);
+        self.inner
+            .verified
+            .get_shared(&key, token, |kid| self.kid_published(kid))
     }
 
     async fn verify_jwt_uncached(
@@ -391,6 +394,20 @@ fn check_audience(claims: &Claims, policy: &AudiencePolicy) -> Result<()> {
         Ok(())
     } else {
         Err(TokenRejection::WrongAudience.into())
+    }
+}
+
+/// The verified-token cache's tag for tokens of `kind`, if they are cached at all: only
+/// checks that are the same every time are, so access tokens and the stored ID token of
+/// a session (no nonce, no expiry check).
+fn cache_kind(kind: TokenKind<'_>) -> Option<u8> {
+    match kind {
+        TokenKind::Access => Some(0),
+        TokenKind::Id {
+            nonce: None,
+            check_exp: false,
+        } => Some(1),
+        _ => None,
     }
 }
 

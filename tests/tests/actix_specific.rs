@@ -292,7 +292,7 @@ async fn fn_guards_without_resolve_identity_see_nobody() {
 // ---------------------------------------------------------------------------------
 
 async fn optional_home(user: MaybeKindeUser) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "user": user.0.map(|u| u.id) }))
+    HttpResponse::Ok().json(json!({ "user": user.0.map(|u| u.id.clone()) }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -245,7 +245,7 @@ async fn guards_as_layers_on_nested_routers() {
 // ---------------------------------------------------------------------------------
 
 async fn optional_home(user: Option<KindeUser>) -> Json<Value> {
-    Json(json!({ "user": user.map(|u| u.0.id) }))
+    Json(json!({ "user": user.map(|u| u.id.clone()) }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
