@@ -17,8 +17,9 @@
 #                 layer without auth (what auth adds to a session app's request)
 #   bearer cold   /bearer, a different valid token per request     vs /plain with the same script
 #
-# Knobs (environment): ADAPTERS="axum actix", ROWS="warm session cold", DURATION=5 (s per run),
-# REPEAT=3 (alternating /plain and guarded runs; the best of each is kept), COLD_DURATION=3,
+# Knobs (environment): ADAPTERS="axum actix", ROWS="warm session cold", DURATION=1 (s per run),
+# PAIRS=15 (alternating runs of /plain and the guarded route; the ratio is the median of
+# the pairs' ratios, req/s and latencies the medians of each route's runs), COLD_DURATION=3,
 # THREADS=2, CONNECTIONS=32, WARMUP=2, COLD_TOKENS=100000, AXUM_PORT=38091,
 # ACTIX_PORT=38092, WORKERS (server threads per adapter; default: all cores).
 # On a small machine wrk and the app share the cores: the ratios are what to read,
@@ -27,8 +28,8 @@ set -euo pipefail
 
 ADAPTERS=${ADAPTERS:-"axum actix"}
 ROWS_TO_RUN=${ROWS:-"warm session cold"}
-DURATION=${DURATION:-5}
-REPEAT=${REPEAT:-3}
+DURATION=${DURATION:-1}
+PAIRS=${PAIRS:-15}
 COLD_DURATION=${COLD_DURATION:-3}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -148,6 +149,12 @@ run() {
 }
 
 ROWS=()
+
+# median N...: the median of the numbers given.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.4f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # measure ADAPTER ROW TARGET BASELINE-PATH GUARDED-PATH SECONDS \
 #         WRK-ARGS-FOR-BASELINE :: WRK-ARGS-FOR-GUARDED
 # (wrk arguments go after the URL: a script's own arguments follow its `--`)
@@ -159,34 +166,40 @@ measure() {
     shift
     guarded_args=("$@")
     local base="http://127.0.0.1:$(port_of "$adapter")"
-    log "$adapter / $row: warm-up ${WARMUP}s each, then ${REPEAT} × (${secs}s $baseline, ${secs}s $path)"
+    # The cold row's tokens are used once: its guarded route runs once, not in pairs.
+    local pairs=$PAIRS
+    [[ $row == "bearer cold" ]] && pairs=1
+    log "$adapter / $row: warm-up ${WARMUP}s each, then $pairs × (${secs}s $baseline, ${secs}s $path)"
     wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base$baseline" "${plain_args[@]}" >/dev/null
     # The cold row's guarded path is not warmed up: its tokens must stay unseen.
     if [[ $row != "bearer cold" ]]; then
         wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WARMUP}s" "$base$path" "${guarded_args[@]}" >/dev/null
     fi
-    # Alternate the baseline and the guarded route REPEAT times; keep the best run of each
-    # (on shared cores, scheduling noise only ever makes a run slower).
-    local prps=0 pp50="" pp99="" grps=0 gp50="" gp99="" greqs=0 i
-    for ((i = 1; i <= REPEAT; i++)); do
+    # Short runs of the baseline and the guarded route, alternating: each pair ran under
+    # nearly the same machine conditions, so its ratio is the measurement, and the
+    # median over the pairs discards the pairs a burst of other load skewed (on a
+    # shared machine throughput drifts by tens of percent over minutes).
+    local prps=() pp50=() pp99=() grps=() gp50=() gp99=() ratios=() i
+    for ((i = 1; i <= pairs; i++)); do
         run "$adapter-${row//[ \/]/-}-baseline-$i" "$secs" "$base$baseline" "${plain_args[@]}"
-        if ((RPS > prps)); then prps=$RPS pp50=$P50 pp99=$P99; fi
-        # The cold row's tokens are used once: its guarded route runs once.
-        if [[ $row != "bearer cold" || $i == 1 ]]; then
-            run "$adapter-${row//[ \/]/-}-guarded-$i" "$secs" "$base$path" "${guarded_args[@]}"
-            if ((RPS > grps)); then grps=$RPS gp50=$P50 gp99=$P99 greqs=$REQS; fi
-        fi
+        prps+=("$RPS") pp50+=("$P50") pp99+=("$P99")
+        local plain_rps=$RPS
+        run "$adapter-${row//[ \/]/-}-guarded-$i" "$secs" "$base$path" "${guarded_args[@]}"
+        grps+=("$RPS") gp50+=("$P50") gp99+=("$P99")
+        ratios+=("$(awk -v g="$RPS" -v p="$plain_rps" 'BEGIN { printf "%.4f", g / p }')")
     done
-    RPS=$grps P50=$gp50 P99=$gp99 REQS=$greqs
     local note=""
     if [[ $row == "bearer cold" ]] && ((REQS + CONNECTIONS >= COLD_TOKENS)); then
         note=" (tokens ran out: raise COLD_TOKENS)"
     fi
-    local ratio met
-    ratio=$(awk -v g="$RPS" -v p="$prps" 'BEGIN { printf "%.2f", g / p }')
+    local ratio lo hi met
+    ratio=$(printf '%.2f' "$(median "${ratios[@]}")")
+    lo=$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)
+    hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
     met=$(awk -v r="$ratio" -v t="$target" 'BEGIN { if (t == "-") print "report"; else if (r + 0 >= t + 0) print "yes"; else print "NO" }')
-    ROWS+=("$adapter|$row|$baseline|$prps|$pp50|$pp99|||")
-    ROWS+=("$adapter|$row|$path|$RPS|$P50|$P99|$ratio|$target|$met$note")
+    ((pairs > 1)) && note+=" (pairs $(printf '%.2f' "$lo")–$(printf '%.2f' "$hi"))"
+    ROWS+=("$adapter|$row|$baseline|$(printf '%.0f' "$(median "${prps[@]}")")|$(median "${pp50[@]}")|$(median "${pp99[@]}")|||")
+    ROWS+=("$adapter|$row|$path|$(printf '%.0f' "$(median "${grps[@]}")")|$(median "${gp50[@]}")|$(median "${gp99[@]}")|$ratio|$target|$met$note")
 }
 
 for adapter in $ADAPTERS; do
@@ -219,7 +232,7 @@ done
 CORES=$(nproc 2>/dev/null || echo "?")
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo "?")
 echo
-echo "kinde-rs HTTP benchmark: $CORES cores, $MEM, wrk -t$THREADS -c$CONNECTIONS, best of $REPEAT alternating runs of ${DURATION}s (cold: ${COLD_DURATION}s, guarded once), wrk and the app on the same machine"
+echo "kinde-rs HTTP benchmark: $CORES cores, $MEM, wrk -t$THREADS -c$CONNECTIONS, median of $PAIRS alternating pairs of ${DURATION}s runs (cold: ${COLD_DURATION}s, guarded once), wrk and the app on the same machine"
 echo
 printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
     adapter row route "req/s" "p50 ms" "p99 ms" ratio target met

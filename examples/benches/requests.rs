@@ -7,7 +7,7 @@
 //!
 //! `cargo bench -p kinde-examples --bench requests`
 
-mod inprocess;
+mod support;
 
 use std::hint::black_box;
 
@@ -21,9 +21,9 @@ fn bench_axum(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("runtime");
-    let app = rt.block_on(inprocess::axum_app(&local));
+    let app = rt.block_on(support::axum_app(&local));
     let mut group = c.benchmark_group("axum");
-    for path in inprocess::ROUTES {
+    for path in support::ROUTES {
         assert_eq!(rt.block_on((app.send)(path)), StatusCode::OK, "{path}");
         group.bench_function(path.trim_start_matches('/'), |b| {
             b.to_async(&rt)
@@ -36,9 +36,9 @@ fn bench_axum(c: &mut Criterion) {
 fn bench_actix(c: &mut Criterion) {
     let local = TestKinde::start();
     let rt = actix_web::rt::System::new();
-    let app = rt.block_on(inprocess::actix_app(&local));
+    let app = rt.block_on(support::actix_app(&local));
     let mut group = c.benchmark_group("actix");
-    for path in inprocess::ROUTES {
+    for path in support::ROUTES {
         assert_eq!(rt.block_on((app.send)(path)), StatusCode::OK, "{path}");
         group.bench_function(path.trim_start_matches('/'), |b| {
             b.iter(|| rt.block_on(async { black_box((app.send)(path).await) }))

@@ -1,5 +1,5 @@
 //! Sends `N` requests of one route to an adapter's bench app in-process (see
-//! `benches/inprocess.rs`), after one warm-up request. Under callgrind, the difference
+//! `benches/support/mod.rs`), after one warm-up request. Under callgrind, the difference
 //! count of [`measured`] divided by N is that route's instruction cost per request, a
 //! figure the machine's load cannot move (see BENCHMARKS.md):
 //!
@@ -9,8 +9,8 @@
 //!     target/release/examples/request_cost axum /session 1000
 //! ```
 
-#[path = "../benches/inprocess.rs"]
-mod inprocess;
+#[path = "../benches/support/mod.rs"]
+mod support;
 
 use axum::http::StatusCode;
 use kinde_core::testing::TestKinde;
@@ -20,11 +20,11 @@ fn main() {
     let (Some(adapter), Some(route), Some(n)) = (args.first(), args.get(1), args.get(2)) else {
         eprintln!(
             "usage: request_cost axum|actix ROUTE N   (ROUTE: {:?})",
-            inprocess::ROUTES
+            support::ROUTES
         );
         std::process::exit(2);
     };
-    let route = inprocess::ROUTES
+    let route = support::ROUTES
         .into_iter()
         .find(|r| r == route)
         .expect("one of the bench routes");
@@ -36,14 +36,14 @@ fn main() {
                 .enable_all()
                 .build()
                 .expect("runtime");
-            let app = rt.block_on(inprocess::axum_app(&local));
+            let app = rt.block_on(support::axum_app(&local));
             // The first requests warm the caches (verification, session, JWKS).
             rt.block_on(requests(&app, route, 10));
             measured(|| rt.block_on(requests(&app, route, n)));
         }
         "actix" => {
             let rt = actix_web::rt::System::new();
-            let app = rt.block_on(inprocess::actix_app(&local));
+            let app = rt.block_on(support::actix_app(&local));
             rt.block_on(requests(&app, route, 10));
             measured(|| rt.block_on(requests(&app, route, n)));
         }
@@ -51,7 +51,7 @@ fn main() {
     }
 }
 
-async fn requests(app: &inprocess::App, route: &'static str, n: usize) {
+async fn requests(app: &support::App, route: &'static str, n: usize) {
     for _ in 0..n {
         assert_eq!((app.send)(route).await, StatusCode::OK);
     }

@@ -213,6 +213,8 @@ twins! {
     fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState>;
     /// The identity of a request with this bearer token.
     fn bearer_identity(&self, token: &str) -> crate::Result<Identity>;
+    /// The identity of a request's `Authorization` header value (`None`: no header).
+    fn bearer_identity_of_header(&self, header: Option<&[u8]>) -> crate::Result<Option<Identity>>;
     /// Resume a browser session from its stored form (`TokenSet::to_json`).
     fn resume_stored_session(&self, stored: Option<&str>) -> crate::Result<SessionState>;
     /// The logout URL (and background revocation of the refresh token).

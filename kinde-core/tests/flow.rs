@@ -675,6 +675,78 @@ async fn forged_and_invalid_tokens_are_rejected_with_the_right_reason() {
 }
 
 #[tokio::test]
+async fn bearer_headers_are_parsed_strictly_and_a_seen_token_is_recognised_from_its_bytes() {
+    use kinde_core::web::Identity;
+    let server = TestKinde::start();
+    let kinde = client(&server);
+    let user = admin(&server);
+    let token = server.mint_access_token(&user, MintOptions::default());
+    let subject = |id: Option<Identity>| {
+        id.and_then(|i| i.user())
+            .map(|u| u.id.clone())
+            .expect("a bearer identity")
+    };
+
+    assert!(
+        kinde
+            .bearer_identity_of_header(None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // First sight verifies in full, later ones are served from the cache: same answer,
+    // and the scheme is case-insensitive, surrounding blanks ignored.
+    for header in [
+        format!("Bearer {token}"),
+        format!("bearer {token}"),
+        format!("  BEARER   {token} "),
+    ] {
+        let id = kinde
+            .bearer_identity_of_header(Some(header.as_bytes()))
+            .await;
+        assert_eq!(subject(id.expect("valid token")), ADMIN);
+    }
+
+    // The same (cached) token with a byte changed, a space, a tab or a non-ASCII byte
+    // inside, or under another scheme: rejected, never a cache hit.
+    let mut flipped = token.clone().into_bytes();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x01;
+    let flipped = String::from_utf8(flipped).unwrap();
+    let spaced = format!("{} {}", &token[..middle], &token[middle..]);
+    let tabbed = format!("{}\t{}", &token[..middle], &token[middle..]);
+    let accented = format!("{}é{}", &token[..middle], &token[middle + 1..]);
+    let (_, error) = rejection(
+        kinde
+            .bearer_identity_of_header(Some(format!("Bearer {flipped}").as_bytes()))
+            .await,
+    );
+    assert_eq!(error.status(), 401);
+    for header in [
+        format!("Bearer {spaced}"),
+        format!("Bearer {tabbed}"),
+        format!("Bearer {accented}"),
+        format!("Basic {token}"),
+        format!("Bearer{token}"),
+        "Bearer".to_string(),
+        "Bearer    ".to_string(),
+    ] {
+        let result = kinde
+            .bearer_identity_of_header(Some(header.as_bytes()))
+            .await;
+        let (reason, _) = rejection(result);
+        assert_eq!(reason, TokenRejection::Malformed, "{header:.20}…");
+    }
+    // Raw bytes that are not UTF-8 at all.
+    let mut raw = format!("Bearer {token}").into_bytes();
+    raw.push(0xff);
+    let (reason, _) = rejection(kinde.bearer_identity_of_header(Some(&raw)).await);
+    assert_eq!(reason, TokenRejection::Malformed);
+    // The keys were fetched once, for the genuine token.
+    assert_eq!(server.requests(Endpoint::Jwks), 1);
+}
+
+#[tokio::test]
 async fn signing_key_rotation_is_picked_up_with_one_refetch() {
     let server = TestKinde::start();
     let user = admin(&server);

@@ -52,11 +52,14 @@ async fn authorize(location: &str) -> String {
         .to_string()
 }
 
+/// A request in flight, to its status.
+pub type Pending = Pin<Box<dyn Future<Output = StatusCode>>>;
+
 /// One adapter's bench app, signed in once, ready to take requests.
 pub struct App {
     /// Sends one request for a path (with the bearer token, the session cookie and
     /// `Accept: application/json`) and returns its status.
-    pub send: Box<dyn Fn(&'static str) -> Pin<Box<dyn Future<Output = StatusCode>>>>,
+    pub send: Box<dyn Fn(&'static str) -> Pending>,
 }
 
 /// The axum bench router against `local`, signed in.
