@@ -234,11 +234,11 @@ MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/
 echo
 echo "kinde-rs HTTP benchmark: $CORES cores, $MEM, wrk -t$THREADS -c$CONNECTIONS, median of $PAIRS alternating pairs of ${DURATION}s runs (cold: ${COLD_DURATION}s, guarded once), wrk and the app on the same machine"
 echo
-printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
+printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-25s |\n' \
     adapter row route "req/s" "p50 ms" "p99 ms" ratio target met
-printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------- --------------- ---------------- ----------: ---------: ---------: ------: -------: --------
+printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------- --------------- ---------------- ----------: ---------: ---------: ------: -------: ---------------------------
 for r in "${ROWS[@]}"; do
     IFS='|' read -r a row route rps p50 p99 ratio target met <<<"$r"
-    printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-6s |\n' \
+    printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-25s |\n' \
         "$a" "$row" "$route" "$rps" "$p50" "$p99" "$ratio" "$(if [[ -z $target || $target == - ]]; then echo "$target"; else echo "≥ $target"; fi)" "$met"
 done

@@ -244,7 +244,10 @@ impl KindeAuth {
         router
     }
 
-    /// A session layer over an in-memory store with safe defaults (see the crate docs).
+    /// A session layer over this handle's in-memory store ([`memory_store`](Self::memory_store),
+    /// shared by every layer made from this handle) with safe defaults (see the crate
+    /// docs). The extractors read the tokens of a signed-in visitor in place in this
+    /// store, without the copy tower-sessions would load.
     pub fn session_layer(&self) -> SessionManagerLayer<MemorySessionStore> {
         self.session_layer_with(self.inner.memory_store.clone())
     }
