@@ -80,12 +80,7 @@ impl MemorySessionStore {
         key: &str,
         f: impl FnOnce(&serde_json::Value) -> R,
     ) -> Option<R> {
-        let records = self.read();
-        let record = records
-            .by_id
-            .get(id)
-            .filter(|r| is_live(r, OffsetDateTime::now_utc()))?;
-        record.data.get(key).map(f)
+        self.read().live(id)?.data.get(key).map(f)
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, Records> {
@@ -94,6 +89,13 @@ impl MemorySessionStore {
 }
 
 impl Records {
+    /// The record `id`, unless it has expired.
+    fn live(&self, id: &Id) -> Option<&Record> {
+        self.by_id
+            .get(id)
+            .filter(|r| is_live(r, OffsetDateTime::now_utc()))
+    }
+
     fn sweep_if_due(&mut self) {
         let due = self.last_sweep.is_none_or(|at| at.elapsed() >= SWEEP_EVERY);
         if due {
@@ -125,13 +127,7 @@ impl SessionStore for MemorySessionStore {
     }
 
     async fn load(&self, session_id: &Id) -> session_store::Result<Option<Record>> {
-        let now = OffsetDateTime::now_utc();
-        Ok(self
-            .read()
-            .by_id
-            .get(session_id)
-            .filter(|r| is_live(r, now))
-            .cloned())
+        Ok(self.read().live(session_id).cloned())
     }
 
     async fn delete(&self, session_id: &Id) -> session_store::Result<()> {

@@ -28,10 +28,9 @@ pub(crate) struct CacheKey([u8; 32]);
 const TAIL: usize = 24;
 
 impl CacheKey {
-    /// The index of `token` verified as `kind` (a tag, so one token verified two ways
+    /// The index of the token `bytes` verified as `kind` (a tag, so one token verified two ways
     /// never shares an entry).
-    pub(crate) fn of(kind: u8, token: &[u8]) -> CacheKey {
-        let bytes = token;
+    pub(crate) fn of(kind: u8, bytes: &[u8]) -> CacheKey {
         let mut k = [0u8; 32];
         k[0] = kind;
         k[1..8].copy_from_slice(&(bytes.len() as u64).to_le_bytes()[..7]);

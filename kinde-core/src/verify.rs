@@ -197,19 +197,16 @@ impl Kinde {
         token: &str,
         kind: TokenKind<'_>,
     ) -> Result<(Claims, Arc<str>)> {
-        let cache = &self.inner.verified;
-        let cache_key = cache_kind(kind)
-            .filter(|_| cache.enabled())
-            .map(|k| CacheKey::of(k, token.as_bytes()));
-        if let Some(key) = &cache_key
-            && let Some(hit) =
-                cache.get_shared(key, token.as_bytes(), |kid| self.kid_published(kid))
-        {
+        if let Some(hit) = self.cached_jwt(token.as_bytes(), kind) {
             return Ok(hit);
         }
         let (claims, kid) = self.verify_jwt_uncached(token, kind).await?;
         let shared: Arc<str> = Arc::from(token);
-        if let Some(key) = cache_key {
+        let cache = &self.inner.verified;
+        if let Some(key) = cache_kind(kind)
+            .filter(|_| cache.enabled())
+            .map(|k| CacheKey::of(k, token.as_bytes()))
+        {
             let until = match kind {
                 TokenKind::Access => claims.expires_at().unwrap_or(0),
                 // An ID token checked without expiry: re-verify it every 5 minutes.
@@ -228,12 +225,16 @@ impl Kinde {
         Ok((claims, shared))
     }
 
-    /// The verified claims of an access token seen before, from the verified-token
-    /// cache: exactly these bytes, not yet expired, its key still published. Takes the
-    /// raw bytes of a header: a hit needs no check of its characters (the cached token
-    /// passed them when it was verified).
-    pub(crate) fn cached_access_token(&self, token: &[u8]) -> Option<(Claims, Arc<str>)> {
-        let key = CacheKey::of(cache_kind(TokenKind::Access)?, token);
+    /// The verified claims of a token seen before as `kind`, from the verified-token
+    /// cache: exactly these bytes, not yet expired, its key still published. Takes raw
+    /// bytes (a header's): a hit needs no check of its characters, the cached token
+    /// passed them when it was verified.
+    pub(crate) fn cached_jwt(
+        &self,
+        token: &[u8],
+        kind: TokenKind<'_>,
+    ) -> Option<(Claims, Arc<str>)> {
+        let key = CacheKey::of(cache_kind(kind)?, token);
         self.inner
             .verified
             .get_shared(&key, token, |kid| self.kid_published(kid))

@@ -565,7 +565,7 @@ impl Kinde {
     ) -> crate::Result<Option<Identity>> {
         let Some(raw) = header else { return Ok(None) };
         let token = bearer_bytes(raw)?;
-        if let Some((claims, token)) = self.cached_access_token(token) {
+        if let Some((claims, token)) = self.cached_jwt(token, crate::verify::TokenKind::Access) {
             return Ok(Some(Identity::Bearer { token, claims }));
         }
         self.bearer_identity(checked_token(token)?).await.map(Some)

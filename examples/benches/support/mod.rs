@@ -3,8 +3,6 @@
 //! route. Shared by `benches/requests.rs` (criterion) and `examples/request_cost.rs`
 //! (a fixed number of requests, for an instruction count under callgrind).
 
-#![allow(dead_code)]
-
 use std::future::Future;
 use std::pin::Pin;
 
