@@ -37,10 +37,12 @@
 //! ```
 //!
 //! ## Sessions
-//! [`KindeAuth::session_layer`] is a tower-sessions layer over a [`MemorySessionStore`]
+//! [`KindeAuth::session_layer`] is a [`SessionLayer`] over a [`MemorySessionStore`]
 //! (in this process's memory; unlike tower-sessions' test `MemoryStore`, it forgets
 //! expired sessions) with `HttpOnly`, `SameSite=Lax`, `Secure` (unless the app runs on
-//! http loopback) and a 14-day inactivity expiry. For several instances or restarts, use
+//! http loopback) and a 14-day inactivity expiry. Handlers extract tower-sessions'
+//! `Session` as usual; the layer is a leaner twin of tower-sessions'
+//! `SessionManagerLayer` that reads only its own cookie (see [`SessionLayer`] for why). For several instances or restarts, use
 //! any other tower-sessions store with [`KindeAuth::session_layer_with`] (for example
 //! `tower-sessions-redis-store`). The session holds, server-side, the tokens in
 //! kinde-core's session format ([`TokenSet::to_json`], one string) and, during a login,
@@ -69,18 +71,18 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde_json::Value;
-use tower_sessions::cookie::SameSite;
-use tower_sessions::cookie::time::Duration as CookieDuration;
-use tower_sessions::{Expiry, Session, SessionManagerLayer, SessionStore};
+use tower_sessions::{Session, SessionStore};
 
 pub use kinde_core;
 
+mod session_layer;
 mod store;
 use kinde_core::web::{self, ErrorResponse, Identity, LoginKind, LoginQuery, SessionState};
 use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage,
     TokenSet, VerifiedSession,
 };
+pub use session_layer::{SessionLayer, SessionService};
 pub use store::MemorySessionStore;
 
 pub use kinde_core::web::TokenSource;
@@ -248,7 +250,7 @@ impl KindeAuth {
     /// shared by every layer made from this handle) with safe defaults (see the crate
     /// docs). The extractors read the tokens of a signed-in visitor in place in this
     /// store, without the copy tower-sessions would load.
-    pub fn session_layer(&self) -> SessionManagerLayer<MemorySessionStore> {
+    pub fn session_layer(&self) -> SessionLayer<MemorySessionStore> {
         self.session_layer_with(self.inner.memory_store.clone())
     }
 
@@ -259,17 +261,12 @@ impl KindeAuth {
     }
 
     /// The same session layer over any tower-sessions store.
-    pub fn session_layer_with<St: SessionStore + Clone>(
-        &self,
-        store: St,
-    ) -> SessionManagerLayer<St> {
-        SessionManagerLayer::new(store)
-            .with_name("kinde_session")
-            .with_http_only(true)
-            .with_same_site(SameSite::Lax)
-            .with_secure(!self.inner.kinde.config().is_local_http())
-            .with_path("/")
-            .with_expiry(Expiry::OnInactivity(CookieDuration::days(14)))
+    pub fn session_layer_with<St: SessionStore>(&self, store: St) -> SessionLayer<St> {
+        SessionLayer::new(
+            store,
+            "kinde_session",
+            !self.inner.kinde.config().is_local_http(),
+        )
     }
 
     fn home(&self) -> &str {

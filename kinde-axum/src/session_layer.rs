@@ -1,0 +1,313 @@
+//! The session layer of [`KindeAuth::session_layer`](crate::KindeAuth::session_layer):
+//! tower-sessions' [`Session`] over any tower-sessions [`SessionStore`], with its one
+//! cookie read straight from the `Cookie` header.
+//!
+//! Why not tower-sessions' own `SessionManagerLayer`: it goes through tower-cookies,
+//! which parses and percent-decodes every cookie of every request into a jar shared
+//! behind a mutex, and it opens a tracing span per request. That was ~10k instructions a
+//! request, about as much as a whole axum request to a plain route, and it alone put a
+//! session app below 0.8× the throughput of the same app without sessions
+//! (BENCHMARKS.md). This layer does the same with the session itself: handlers extract
+//! the same `tower_sessions::Session`, any tower-sessions store works, and a session is
+//! saved and its cookie set or removed in the same cases as tower-sessions (see
+//! [`finish`]). It reads only its own cookie.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use tower::{Layer, Service};
+use tower_sessions::cookie::time::{Duration, OffsetDateTime};
+use tower_sessions::cookie::{Cookie, SameSite};
+use tower_sessions::session::Id;
+use tower_sessions::{Expiry, Session, SessionStore};
+
+/// A tower layer that gives every request a [`Session`] (extract it in handlers as
+/// `tower_sessions::Session`), stored server-side in `St` and identified by an
+/// `HttpOnly`, `SameSite=Lax` cookie. Made by
+/// [`KindeAuth::session_layer`](crate::KindeAuth::session_layer) and
+/// [`session_layer_with`](crate::KindeAuth::session_layer_with) with kinde's defaults;
+/// the `with_*` methods change them.
+///
+/// ```no_run
+/// # fn run(kinde: kinde_axum::KindeAuth) {
+/// use tower_sessions::Expiry;
+/// use tower_sessions::cookie::time::Duration;
+///
+/// let layer = kinde
+///     .session_layer()
+///     .with_name("my_app_session")
+///     .with_expiry(Expiry::OnInactivity(Duration::hours(8)));
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct SessionLayer<St> {
+    store: Arc<St>,
+    cookie: Arc<CookieSettings>,
+}
+
+impl<St> Clone for SessionLayer<St> {
+    fn clone(&self) -> Self {
+        SessionLayer {
+            store: self.store.clone(),
+            cookie: self.cookie.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct CookieSettings {
+    name: Cow<'static, str>,
+    secure: bool,
+    path: Cow<'static, str>,
+    domain: Option<Cow<'static, str>>,
+    expiry: Option<Expiry>,
+}
+
+impl<St: SessionStore> SessionLayer<St> {
+    /// A layer over `store`: cookie `name`, `Secure` when `secure`, path `/`, and
+    /// sessions that end after 14 days without a change.
+    pub(crate) fn new(store: St, name: &'static str, secure: bool) -> Self {
+        SessionLayer {
+            store: Arc::new(store),
+            cookie: Arc::new(CookieSettings {
+                name: Cow::Borrowed(name),
+                secure,
+                path: Cow::Borrowed("/"),
+                domain: None,
+                expiry: Some(Expiry::OnInactivity(Duration::days(14))),
+            }),
+        }
+    }
+
+    fn settings(mut self, f: impl FnOnce(&mut CookieSettings)) -> Self {
+        f(Arc::make_mut(&mut self.cookie));
+        self
+    }
+
+    /// The cookie's name (default `kinde_session`); give each app sharing a host its own.
+    pub fn with_name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.settings(|c| c.name = name.into())
+    }
+
+    /// Whether the cookie is `Secure` (default: yes, unless the app's redirect URI is
+    /// http on loopback).
+    pub fn with_secure(self, secure: bool) -> Self {
+        self.settings(|c| c.secure = secure)
+    }
+
+    /// The cookie's path (default `/`).
+    pub fn with_path(self, path: impl Into<Cow<'static, str>>) -> Self {
+        self.settings(|c| c.path = path.into())
+    }
+
+    /// The cookie's domain (default: none, so only the host that set it).
+    pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
+        self.settings(|c| c.domain = Some(domain.into()))
+    }
+
+    /// When a session ends (default: 14 days without a change,
+    /// `Expiry::OnInactivity`).
+    pub fn with_expiry(self, expiry: Expiry) -> Self {
+        self.settings(|c| c.expiry = Some(expiry))
+    }
+}
+
+impl<S, St> Layer<S> for SessionLayer<St> {
+    type Service = SessionService<S, St>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        SessionService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service of a [`SessionLayer`].
+#[derive(Debug)]
+pub struct SessionService<S, St> {
+    inner: S,
+    layer: SessionLayer<St>,
+}
+
+impl<S: Clone, St> Clone for SessionService<S, St> {
+    fn clone(&self) -> Self {
+        SessionService {
+            inner: self.inner.clone(),
+            layer: self.layer.clone(),
+        }
+    }
+}
+
+impl<ReqBody, ResBody, S, St> Service<Request<ReqBody>> for SessionService<S, St>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send,
+    St: SessionStore,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let settings = self.layer.cookie.clone();
+        let cookie = cookie_value(req.headers(), &settings.name);
+        let had_cookie = cookie.is_some();
+        let id = cookie.and_then(|value| match value.parse::<Id>() {
+            Ok(id) => Some(id),
+            Err(e) => {
+                // Never logs the value: it may be somebody's session id.
+                tracing::warn!(error = %e, "possibly suspicious activity: malformed session id");
+                None
+            }
+        });
+        let session = Session::new(id, self.layer.store.clone(), settings.expiry);
+        req.extensions_mut().insert(session.clone());
+        // Call the service that was polled ready, leave its clone for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        Box::pin(async move {
+            let response = inner.call(req).await?;
+            Ok(finish(response, &session, had_cookie, &settings).await)
+        })
+    }
+}
+
+/// The value of the first cookie called `name` in the request's `Cookie` headers.
+fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get_all(header::COOKIE).iter().find_map(|header| {
+        header.to_str().ok()?.split(';').find_map(|pair| {
+            let (n, value) = pair.split_once('=')?;
+            (n.trim() == name).then(|| value.trim().trim_matches('"'))
+        })
+    })
+}
+
+/// After the handler, as tower-sessions does it: a session emptied (flushed, or never
+/// stored) whose cookie came in gets the cookie removed; a changed session is saved and
+/// its cookie (re)set, unless the response is a server error. A store failing to save is
+/// a 503 without a body (the error is logged, not shown).
+async fn finish<B: Default>(
+    mut response: Response<B>,
+    session: &Session,
+    had_cookie: bool,
+    settings: &CookieSettings,
+) -> Response<B> {
+    let empty = session.is_empty().await;
+    let cookie = if had_cookie && empty {
+        let mut removal = settings.cookie(String::new(), None);
+        removal.make_removal();
+        removal
+    } else if session.is_modified() && !empty && !response.status().is_server_error() {
+        if let Err(e) = session.save().await {
+            tracing::error!(error = %e, "failed to save the session");
+            return unavailable();
+        }
+        let Some(id) = session.id() else {
+            tracing::error!("a saved session has no id");
+            return unavailable();
+        };
+        settings.cookie(id.to_string(), session.expiry())
+    } else {
+        return response;
+    };
+    match HeaderValue::try_from(cookie.encoded().to_string()) {
+        Ok(value) => {
+            response.headers_mut().append(header::SET_COOKIE, value);
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the session cookie is not a valid header value");
+            unavailable()
+        }
+    }
+}
+
+fn unavailable<B: Default>() -> Response<B> {
+    let mut response = Response::default();
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+}
+
+impl CookieSettings {
+    fn cookie(&self, value: String, expiry: Option<Expiry>) -> Cookie<'static> {
+        let mut cookie = Cookie::build((self.name.clone(), value))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .path(self.path.clone());
+        if let Some(domain) = &self.domain {
+            cookie = cookie.domain(domain.clone());
+        }
+        match expiry {
+            Some(Expiry::OnInactivity(age)) => cookie = cookie.max_age(age),
+            Some(Expiry::AtDateTime(at)) => cookie = cookie.max_age(at - OffsetDateTime::now_utc()),
+            Some(Expiry::OnSessionEnd) | None => {}
+        }
+        cookie.build()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append(header::COOKIE, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn finds_its_own_cookie_among_others() {
+        let h = headers(&["a=1; kinde_session=abc ; b=2"]);
+        assert_eq!(cookie_value(&h, "kinde_session"), Some("abc"));
+        let h = headers(&["a=1", "kinde_session=\"xyz\""]);
+        assert_eq!(cookie_value(&h, "kinde_session"), Some("xyz"));
+        // The first of two wins; a name that only ends with ours is not ours.
+        let h = headers(&["my_kinde_session=no; kinde_session=one; kinde_session=two"]);
+        assert_eq!(cookie_value(&h, "kinde_session"), Some("one"));
+        assert_eq!(
+            cookie_value(&headers(&["kinde_session"]), "kinde_session"),
+            None
+        );
+        assert_eq!(cookie_value(&HeaderMap::new(), "kinde_session"), None);
+    }
+
+    #[test]
+    fn cookies_carry_the_safe_attributes() {
+        let settings = CookieSettings {
+            name: "kinde_session".into(),
+            secure: true,
+            path: "/".into(),
+            domain: None,
+            expiry: None,
+        };
+        let set = settings
+            .cookie("id".into(), Some(Expiry::OnInactivity(Duration::days(14))))
+            .encoded()
+            .to_string();
+        for part in [
+            "kinde_session=id",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Secure",
+            "Path=/",
+            "Max-Age=1209600",
+        ] {
+            assert!(set.contains(part), "{set} lacks {part}");
+        }
+    }
+}
