@@ -33,17 +33,21 @@
 //! ```
 //!
 //! ## Sessions
-//! actix-session has no in-memory store and its cookie store cannot hold Kinde's tokens,
-//! so [`KindeAuth::session_middleware`] uses [`MemorySessionStore`] (server-side state,
-//! a random key in a signed cookie: `HttpOnly`, `SameSite=Lax`, `Secure` unless the app
-//! runs on http loopback, 14 days). The store belongs to the `KindeAuth` handle, so every
-//! worker that calls `session_middleware()` shares it. For several instances, pass actix-session's `RedisSessionStore`
-//! to [`KindeAuth::session_middleware_with`]. The session id is renewed at sign-in.
+//! [`KindeAuth::session_middleware`] is kinde-actix's own [`SessionMiddleware`]: the
+//! state on the server, in a [`MemorySessionStore`] (actix-session has no in-memory
+//! store), and only a random key in the cookie (`HttpOnly`, `SameSite=Lax`, `Secure`
+//! unless the app runs on http loopback, 14 days). Handlers extract its [`Session`] for
+//! their own data. It is leaner than actix-session's middleware (see [`Session`] for
+//! why) and takes any of actix-session's server-side stores. The store belongs to the
+//! `KindeAuth` handle, so every worker that calls `session_middleware()` shares it. For
+//! several instances, pass actix-session's `RedisSessionStore` to
+//! [`KindeAuth::session_middleware_with`]. The session key is renewed at sign-in.
 //!
 //! ## Optional users
 //! actix's `Option<T>` extractor turns every error into `None`, an outage included. Use
 //! [`MaybeKindeUser`]: `None` only when nobody is signed in.
 
+mod session;
 mod store;
 
 use std::fmt;
@@ -51,10 +55,8 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
-use actix_session::{Session, SessionExt, SessionMiddleware, storage::SessionStore};
+use actix_session::storage::SessionStore;
 use actix_web::body::MessageBody;
-use actix_web::cookie::{Key, SameSite, time::Duration};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::guard::GuardContext;
 use actix_web::http::{StatusCode, header};
@@ -68,6 +70,7 @@ use kinde_core::web::{self as kweb, ErrorResponse, Identity, LoginKind, LoginQue
 use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
+pub use session::{Session, SessionError, SessionMiddleware, SessionService};
 pub use store::MemorySessionStore;
 
 pub use kinde_core::web::RoutePaths;
@@ -79,7 +82,6 @@ struct Inner {
     paths: RoutePaths,
     source: TokenSource,
     renderer: Option<Renderer>,
-    session_key: Key,
     memory_store: MemorySessionStore,
     cookie_name: String,
 }
@@ -123,7 +125,6 @@ impl KindeAuth {
                 paths: RoutePaths::default(),
                 source: TokenSource::default(),
                 renderer: None,
-                session_key: Key::generate(),
                 memory_store: MemorySessionStore::default(),
                 cookie_name: "kinde_session".into(),
             }),
@@ -141,7 +142,6 @@ impl KindeAuth {
             paths: self.inner.paths.clone(),
             source: self.inner.source,
             renderer: self.inner.renderer.clone(),
-            session_key: self.inner.session_key.clone(),
             memory_store: self.inner.memory_store.clone(),
             cookie_name: self.inner.cookie_name.clone(),
         };
@@ -159,12 +159,6 @@ impl KindeAuth {
     /// Choose where credentials come from (default [`TokenSource::Both`]).
     pub fn with_token_source(self, source: TokenSource) -> Self {
         self.map(|i| i.source = source)
-    }
-
-    /// Sign session cookies with this key (e.g. loaded from configuration, so cookies
-    /// survive restarts with a persistent store). Default: a random key per process.
-    pub fn with_session_key(self, key: Key) -> Self {
-        self.map(|i| i.session_key = key)
     }
 
     /// Name the session cookie (default `kinde_session`), e.g. one per tenant so a
@@ -250,23 +244,17 @@ impl KindeAuth {
         &self.inner.memory_store
     }
 
-    /// The same middleware over any actix-session store (e.g. `RedisSessionStore`).
-    pub fn session_middleware_with<S: SessionStore>(&self, store: S) -> SessionMiddleware<S> {
-        SessionMiddleware::builder(store, self.inner.session_key.clone())
-            .cookie_name(self.inner.cookie_name.clone())
-            .cookie_http_only(true)
-            .cookie_same_site(SameSite::Lax)
-            .cookie_secure(!self.inner.kinde.config().is_local_http())
-            .cookie_path("/".into())
-            // The cookie carries only the random key of a server-side record: it needs
-            // integrity, not secrecy (a visitor may read their own key).
-            .cookie_content_security(CookieContentSecurity::Signed)
-            .session_lifecycle(
-                PersistentSession::default()
-                    .session_ttl(Duration::days(14))
-                    .session_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
-            )
-            .build()
+    /// The same middleware over any actix-session store that keeps the state
+    /// server-side (e.g. `RedisSessionStore`; not `CookieSessionStore`, see [`Session`]).
+    pub fn session_middleware_with<S: SessionStore + 'static>(
+        &self,
+        store: S,
+    ) -> SessionMiddleware<S> {
+        SessionMiddleware::new(
+            store,
+            self.inner.cookie_name.clone(),
+            !self.inner.kinde.config().is_local_http(),
+        )
     }
 
     fn home(&self) -> &str {
@@ -360,39 +348,65 @@ async fn resolve(req: &HttpRequest) -> Result<Identity, KindeError> {
             return Ok(Identity::Anonymous);
         }
     }
-    let session = req.get_session();
-    // actix-session keeps each value as its JSON text, which for the token set is the
-    // session format (`TokenSet::to_json`): a session verified before is recognised
-    // while borrowing it, without a copy.
-    let stored: Option<String> = {
-        let entries = session.entries();
-        match entries.get(kinde.session_keys().tokens.as_str()) {
-            Some(stored) => match kinde.cached_session(stored) {
-                Some(hit) => return Ok(Identity::Session(hit)),
-                None => Some(stored.clone()),
-            },
-            None => None,
-        }
+    let Some(session) = Session::of(req) else {
+        return Err(KindeError::Config(
+            "the kinde-actix session middleware is missing: add `.wrap(kinde.session_middleware())`"
+                .into(),
+        ));
+    };
+    // A session verified before is recognised from its tokens read in place in the
+    // handle's memory store, without loading a copy of the state.
+    if let Some(hit) = session.with_untouched_key(|key| {
+        auth.inner
+            .memory_store
+            .with_value(key, &kinde.session_keys().tokens, |stored| {
+                kinde.cached_session(stored)
+            })
+    }) {
+        return Ok(Identity::Session(hit));
+    }
+    // Each value is kept as its JSON text, which for the token set is the session
+    // format (`TokenSet::to_json`).
+    // (A session that was loaded or changed earlier in this request, or kept in
+    // another store, is looked up here, still without a copy on a hit.)
+    let looked_up = session
+        .with_raw(&kinde.session_keys().tokens, |raw| {
+            raw.map(|stored| {
+                kinde
+                    .cached_session(stored)
+                    .ok_or_else(|| stored.to_owned())
+            })
+        })
+        .await
+        .map_err(session_error)?;
+    let stored = match looked_up {
+        Some(Ok(hit)) => return Ok(Identity::Session(hit)),
+        Some(Err(stored)) => Some(stored),
+        None => None,
     };
     match kinde.resume_stored_session(stored.as_deref()).await? {
         SessionState::Anonymous => Ok(Identity::Anonymous),
         SessionState::Ended => {
-            session.remove(&kinde.session_keys().tokens);
+            session
+                .remove(&kinde.session_keys().tokens)
+                .await
+                .map_err(session_error)?;
             Ok(Identity::Anonymous)
         }
         SessionState::Active(s) => {
             if s.refreshed {
                 session
                     .insert(&kinde.session_keys().tokens, &s.tokens)
-                    .map_err(|_| store_error())?;
+                    .await
+                    .map_err(session_error)?;
             }
             Ok(Identity::Session(s))
         }
     }
 }
 
-fn store_error() -> KindeError {
-    tracing::error!("session store error");
+fn session_error(e: SessionError) -> KindeError {
+    tracing::error!(error = %e, "session store error");
     KindeError::Unavailable("session store".into())
 }
 
@@ -799,15 +813,18 @@ fn page_error(auth: Option<&KindeAuth>, err: &KindeError) -> HttpResponse {
     resp
 }
 
-fn load_pending(session: &Session, kinde: &Kinde) -> PendingLogins {
+async fn load_pending(session: &Session, kinde: &Kinde) -> Result<PendingLogins, KindeError> {
     // A pending-login record that no longer parses is dropped.
     session
-        .get::<PendingLogins>(&kinde.session_keys().pending)
-        .unwrap_or(None)
-        .unwrap_or_default()
+        .with_raw(&kinde.session_keys().pending, |raw| {
+            raw.and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_default()
+        })
+        .await
+        .map_err(session_error)
 }
 
-fn save_pending(
+async fn save_pending(
     session: &Session,
     kinde: &Kinde,
     pending: &PendingLogins,
@@ -815,9 +832,9 @@ fn save_pending(
     let key = &kinde.session_keys().pending;
     // No empty record left behind: a signed-in session stores only its tokens.
     if pending.is_empty() {
-        session.remove(key);
+        session.remove(key).await.map_err(session_error)?;
     } else {
-        session.insert(key, pending).map_err(|_| store_error())?;
+        session.insert(key, pending).await.map_err(session_error)?;
     }
     Ok(())
 }
@@ -829,9 +846,9 @@ async fn login_route(kind: LoginKind, req: HttpRequest, session: Session) -> Htt
         let query: LoginQuery = kweb::parse_query(Some(req.query_string()))?;
         let kinde = auth.kinde();
         let login = kinde.login_url(query.into_options(kind)).await?;
-        let mut pending = load_pending(&session, kinde);
+        let mut pending = load_pending(&session, kinde).await?;
         pending.insert(login.pending, kinde.config().login_ttl());
-        save_pending(&session, kinde, &pending)?;
+        save_pending(&session, kinde, &pending).await?;
         Ok(redirect(login.url.as_str()))
     }
     .await;
@@ -844,25 +861,26 @@ async fn callback_route(req: HttpRequest, session: Session) -> HttpResponse {
         let auth = auth.as_ref().map_err(Clone::clone)?;
         let params: CallbackParams = kweb::parse_query(Some(req.query_string()))?;
         let kinde = auth.kinde();
-        let mut pending = load_pending(&session, kinde);
+        let mut pending = load_pending(&session, kinde).await?;
         let outcome = kinde.complete_login(&params, &mut pending).await;
         // The used (or expired) state is gone whatever happened next.
-        save_pending(&session, kinde, &pending)?;
+        save_pending(&session, kinde, &pending).await?;
         match outcome? {
             CallbackOutcome::SignedIn {
                 session: signed_in,
                 return_to,
             } => {
                 // A new session id on every login (session fixation).
-                session.renew();
+                session.renew().await.map_err(session_error)?;
                 session
                     .insert(&kinde.session_keys().tokens, &signed_in.tokens)
-                    .map_err(|_| store_error())?;
+                    .await
+                    .map_err(session_error)?;
                 Ok(redirect(&return_to))
             }
             CallbackOutcome::Restart(login) => {
                 pending.insert(login.pending, kinde.config().login_ttl());
-                save_pending(&session, kinde, &pending)?;
+                save_pending(&session, kinde, &pending).await?;
                 Ok(redirect(login.url.as_str()))
             }
         }
@@ -876,8 +894,10 @@ async fn logout_route(req: HttpRequest, session: Session) -> HttpResponse {
         Ok(a) => a,
         Err(e) => return page_error(None, &e),
     };
+    // Tokens that no longer parse are still signed out of, without a hint.
     let tokens: Option<TokenSet> = session
         .get(&auth.kinde().session_keys().tokens)
+        .await
         .unwrap_or(None);
     session.purge();
     let url = match auth.kinde().logout_url(tokens.as_ref()).await {

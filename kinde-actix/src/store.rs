@@ -57,6 +57,23 @@ impl MemorySessionStore {
         self.sessions.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `f` of the JSON text under `name` in the live session `key`, read in place under
+    /// the read lock (no copy of the state): how the extractors recognise a session they
+    /// verified before.
+    pub(crate) fn with_value<R>(
+        &self,
+        key: &str,
+        name: &str,
+        f: impl FnOnce(&str) -> Option<R>,
+    ) -> Option<R> {
+        let sessions = self.read();
+        let (state, deadline) = sessions.get(key)?;
+        if *deadline <= Instant::now() {
+            return None;
+        }
+        f(state.get(name)?)
+    }
+
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, (State, Instant)>> {
         self.sessions.write().unwrap_or_else(|p| p.into_inner())
     }
