@@ -347,14 +347,9 @@ where
     }
 }
 
-/// The value of the first cookie called `name` in the request's `Cookie` headers.
+/// The value of this middleware's cookie, if the request has one.
 fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get_all(header::COOKIE).find_map(|header| {
-        header.to_str().ok()?.split(';').find_map(|pair| {
-            let (n, value) = pair.split_once('=')?;
-            (n.trim() == name).then(|| value.trim().trim_matches('"'))
-        })
-    })
+    kinde_core::web::cookie_value(headers.get_all(header::COOKIE).map(|v| v.as_bytes()), name)
 }
 
 /// Persist what the request changed (see the module docs).
@@ -437,22 +432,6 @@ impl CookieSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::http::header::HeaderValue;
-
-    #[test]
-    fn finds_its_own_cookie_among_others() {
-        let mut h = HeaderMap::new();
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; my_kinde_session=no; kinde_session=one"),
-        );
-        h.append(
-            header::COOKIE,
-            HeaderValue::from_static("kinde_session=two"),
-        );
-        assert_eq!(cookie_value(&h, "kinde_session"), Some("one"));
-        assert_eq!(cookie_value(&HeaderMap::new(), "kinde_session"), None);
-    }
 
     #[test]
     fn cookies_carry_the_safe_attributes() {

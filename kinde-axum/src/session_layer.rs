@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use kinde_core::web;
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::cookie::{Cookie, SameSite};
@@ -183,14 +184,15 @@ where
     }
 }
 
-/// The value of the first cookie called `name` in the request's `Cookie` headers.
+/// The value of this layer's cookie, if the request has one.
 fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get_all(header::COOKIE).iter().find_map(|header| {
-        header.to_str().ok()?.split(';').find_map(|pair| {
-            let (n, value) = pair.split_once('=')?;
-            (n.trim() == name).then(|| value.trim().trim_matches('"'))
-        })
-    })
+    web::cookie_value(
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(HeaderValue::as_bytes),
+        name,
+    )
 }
 
 /// After the handler, as tower-sessions does it: a session emptied (flushed, or never
@@ -261,30 +263,6 @@ impl CookieSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn headers(values: &[&str]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for v in values {
-            h.append(header::COOKIE, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    #[test]
-    fn finds_its_own_cookie_among_others() {
-        let h = headers(&["a=1; kinde_session=abc ; b=2"]);
-        assert_eq!(cookie_value(&h, "kinde_session"), Some("abc"));
-        let h = headers(&["a=1", "kinde_session=\"xyz\""]);
-        assert_eq!(cookie_value(&h, "kinde_session"), Some("xyz"));
-        // The first of two wins; a name that only ends with ours is not ours.
-        let h = headers(&["my_kinde_session=no; kinde_session=one; kinde_session=two"]);
-        assert_eq!(cookie_value(&h, "kinde_session"), Some("one"));
-        assert_eq!(
-            cookie_value(&headers(&["kinde_session"]), "kinde_session"),
-            None
-        );
-        assert_eq!(cookie_value(&HeaderMap::new(), "kinde_session"), None);
-    }
 
     #[test]
     fn cookies_carry_the_safe_attributes() {

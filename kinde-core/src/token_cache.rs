@@ -13,6 +13,8 @@
 //! seen the first time.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::tokens::now_secs;
@@ -22,8 +24,57 @@ const SHARDS: usize = 16;
 /// Where a token's entry lives: its kind, its length and the last bytes of the token
 /// (for a JWT, part of its signature). Only an index: a hit also needs the whole token
 /// to match the entry's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CacheKey([u8; 32]);
+
+impl CacheKey {
+    /// The key's bytes folded into one word, high bits included (the map uses them).
+    /// Not a keyed hash, and it needs none: only verified tokens are ever inserted, so
+    /// nobody can fill a bucket with chosen keys; a lookup of a forged key only probes.
+    fn mix(&self) -> u64 {
+        let w =
+            |i: usize| u64::from_le_bytes(self.0[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let folded = w(0) ^ w(1).rotate_left(16) ^ w(2).rotate_left(32) ^ w(3).rotate_left(48);
+        let m = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        m ^ (m >> 29)
+    }
+}
+
+impl Hash for CacheKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.mix());
+    }
+}
+
+/// Passes [`CacheKey::mix`] through: SipHash of the key was a fifth of a warm request's
+/// cache lookup.
+#[derive(Default)]
+struct MixHasher(u64);
+
+impl Hasher for MixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (by `CacheKey`); anything else still hashes.
+        for b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x100_0000_01B3);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Shard<V> = HashMap<CacheKey, Stored<V>, BuildHasherDefault<MixHasher>>;
+
+/// The signing keys a hit is checked against (the current JWKS snapshot).
+pub(crate) trait Published {
+    /// A number that changes whenever the published keys may have changed.
+    fn generation(&self) -> u64;
+    /// Whether the key `kid` is published.
+    fn has(&self, kid: &str) -> bool;
+}
 
 const TAIL: usize = 24;
 
@@ -48,11 +99,17 @@ pub(crate) struct Entry<V> {
     pub(crate) kids: Box<[Arc<str>]>,
 }
 
+/// No key generation: the `kid`s of a new entry are checked on its first hit.
+const UNCONFIRMED: u64 = u64::MAX;
+
 /// An entry with the exact bytes it was verified for (shared: a hit hands them out
 /// instead of copying the presented token).
 struct Stored<V> {
     token: Arc<str>,
     entry: Entry<V>,
+    /// The key generation in which all `kids` were last seen published: a hit in the
+    /// same generation needs no lookup of its keys.
+    confirmed: AtomicU64,
 }
 
 /// `a == b` without an early exit on the first differing byte. 32 bytes a step in four
@@ -81,14 +138,14 @@ fn fixed_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub(crate) struct VerifiedCache<V> {
     /// Read-locked on the hot path: concurrent requests of one session (one shard)
     /// must not queue behind each other.
-    shards: Vec<RwLock<HashMap<CacheKey, Stored<V>>>>,
+    shards: Vec<RwLock<Shard<V>>>,
     per_shard: usize,
 }
 
 impl<V: Clone> VerifiedCache<V> {
     pub(crate) fn new(capacity: usize) -> Self {
         VerifiedCache {
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| RwLock::new(Shard::default())).collect(),
             per_shard: capacity.div_ceil(SHARDS),
         }
     }
@@ -98,20 +155,17 @@ impl<V: Clone> VerifiedCache<V> {
     }
 
     fn shard_index(key: &CacheKey) -> usize {
-        // The tail is mostly signature bytes (a stored session ends with `"}`): mix it.
-        let mix = key.0[8..].iter().fold(0usize, |h, b| {
-            h.wrapping_mul(31).wrapping_add(usize::from(*b))
-        });
-        mix % SHARDS
+        // The top bits: the map picks buckets with the low ones and tags with bits 57–63.
+        (key.mix() >> 52) as usize % SHARDS
     }
 
-    fn read(&self, key: &CacheKey) -> RwLockReadGuard<'_, HashMap<CacheKey, Stored<V>>> {
+    fn read(&self, key: &CacheKey) -> RwLockReadGuard<'_, Shard<V>> {
         self.shards[Self::shard_index(key)]
             .read()
             .unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self, key: &CacheKey) -> RwLockWriteGuard<'_, HashMap<CacheKey, Stored<V>>> {
+    fn write(&self, key: &CacheKey) -> RwLockWriteGuard<'_, Shard<V>> {
         self.shards[Self::shard_index(key)]
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -123,7 +177,7 @@ impl<V: Clone> VerifiedCache<V> {
         &self,
         key: &CacheKey,
         token: &[u8],
-        published: impl Fn(&str) -> bool,
+        published: &impl Published,
     ) -> Option<V> {
         self.get_shared(key, token, published)
             .map(|(value, _)| value)
@@ -134,7 +188,7 @@ impl<V: Clone> VerifiedCache<V> {
         &self,
         key: &CacheKey,
         token: &[u8],
-        published: impl Fn(&str) -> bool,
+        published: &impl Published,
     ) -> Option<(V, Arc<str>)> {
         if !self.enabled() {
             return None;
@@ -145,8 +199,20 @@ impl<V: Clone> VerifiedCache<V> {
         let stored = shard.get(key)?;
         let hit = now < stored.entry.until
             && fixed_time_eq(stored.token.as_bytes(), token)
-            && stored.entry.kids.iter().all(|kid| published(kid));
+            && Self::keys_published(stored, published);
         hit.then(|| (stored.entry.value.clone(), stored.token.clone()))
+    }
+
+    fn keys_published(stored: &Stored<V>, published: &impl Published) -> bool {
+        let generation = published.generation();
+        if stored.confirmed.load(Ordering::Relaxed) == generation {
+            return true;
+        }
+        let all = stored.entry.kids.iter().all(|kid| published.has(kid));
+        if all {
+            stored.confirmed.store(generation, Ordering::Relaxed);
+        }
+        all
     }
 
     /// Remember the verified value of `token` until `entry.until` (Unix seconds).
@@ -164,7 +230,14 @@ impl<V: Clone> VerifiedCache<V> {
                 shard.clear();
             }
         }
-        shard.insert(key, Stored { token, entry });
+        shard.insert(
+            key,
+            Stored {
+                token,
+                entry,
+                confirmed: AtomicU64::new(UNCONFIRMED),
+            },
+        );
     }
 }
 
@@ -181,19 +254,27 @@ mod tests {
         }
     }
 
-    fn any(_: &str) -> bool {
-        true
+    /// Every key published, in one generation.
+    struct Any;
+    impl Published for Any {
+        fn generation(&self) -> u64 {
+            0
+        }
+        fn has(&self, _: &str) -> bool {
+            true
+        }
     }
+    const ANY: &Any = &Any;
 
     #[test]
     fn never_serves_expired_and_stays_bounded() {
         let cache = VerifiedCache::<Claims>::new(32);
         let k = CacheKey::of(0, b"a.b.c");
         cache.insert(k, "a.b.c".into(), entry(now_secs() + 60));
-        assert!(cache.get(&k, b"a.b.c", any).is_some());
+        assert!(cache.get(&k, b"a.b.c", ANY).is_some());
         let old = CacheKey::of(0, b"old");
         cache.insert(old, "old".into(), entry(now_secs().saturating_sub(1)));
-        assert!(cache.get(&old, b"old", any).is_none());
+        assert!(cache.get(&old, b"old", ANY).is_none());
         for i in 0..10_000 {
             let t = i.to_string();
             cache.insert(
@@ -207,7 +288,7 @@ mod tests {
         assert_ne!(CacheKey::of(0, b"t"), CacheKey::of(1, b"t"));
         assert!(
             VerifiedCache::<Claims>::new(0)
-                .get(&k, b"a.b.c", any)
+                .get(&k, b"a.b.c", ANY)
                 .is_none()
         );
     }
@@ -224,9 +305,9 @@ mod tests {
             "same index by construction"
         );
         cache.insert(k, genuine.as_str().into(), entry(now_secs() + 60));
-        assert!(cache.get(&k, genuine.as_bytes(), any).is_some());
+        assert!(cache.get(&k, genuine.as_bytes(), ANY).is_some());
         assert!(
-            cache.get(&k, forged.as_bytes(), any).is_none(),
+            cache.get(&k, forged.as_bytes(), ANY).is_none(),
             "a lookalike is not a hit"
         );
         assert!(fixed_time_eq(b"0123456789abc", b"0123456789abc"));
@@ -241,5 +322,30 @@ mod tests {
             other[at] ^= 0x40;
             assert!(!fixed_time_eq(&long, &other), "difference at {at}");
         }
+    }
+
+    /// The published keys of a test: a generation and a set of kids.
+    struct Keys(u64, &'static [&'static str]);
+    impl Published for Keys {
+        fn generation(&self) -> u64 {
+            self.0
+        }
+        fn has(&self, kid: &str) -> bool {
+            self.1.contains(&kid)
+        }
+    }
+
+    #[test]
+    fn a_hit_counts_only_while_its_keys_are_published() {
+        let cache = VerifiedCache::<Claims>::new(32);
+        let k = CacheKey::of(0, b"a.b.c");
+        cache.insert(k, "a.b.c".into(), entry(now_secs() + 60));
+        // Checked on the first hit, then trusted for the rest of that generation.
+        assert!(cache.get(&k, b"a.b.c", &Keys(1, &["k"])).is_some());
+        assert!(cache.get(&k, b"a.b.c", &Keys(1, &[])).is_some());
+        // A new snapshot without the key: no hit, in that generation and the next.
+        assert!(cache.get(&k, b"a.b.c", &Keys(2, &["other"])).is_none());
+        assert!(cache.get(&k, b"a.b.c", &Keys(2, &["other"])).is_none());
+        assert!(cache.get(&k, b"a.b.c", &Keys(3, &["k", "other"])).is_some());
     }
 }

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
@@ -22,17 +23,31 @@ use crate::Kinde;
 use crate::claims::Claims;
 use crate::config::{AudiencePolicy, KindeConfig};
 use crate::error::{KindeError, Result, TokenRejection};
-use crate::token_cache::{CacheKey, Entry as CacheEntry};
+use crate::token_cache::{CacheKey, Entry as CacheEntry, Published};
 
 /// The published signing keys, by `kid`.
 #[derive(Default)]
 pub(crate) struct KeySet {
     keys: HashMap<String, DecodingKey>,
     fetched_at: Option<Instant>,
+    /// Which fetch this is (0: none yet): lets the verified-token cache trust a `kid`
+    /// it already found in this snapshot without looking it up again.
+    generation: u64,
+}
+
+impl Published for KeySet {
+    fn generation(&self) -> u64 {
+        self.generation
+    }
+    fn has(&self, kid: &str) -> bool {
+        self.keys.contains_key(kid)
+    }
 }
 
 pub(crate) struct KeyCache {
     snapshot: ArcSwap<KeySet>,
+    /// How many snapshots were fetched (each one's `generation`).
+    fetches: AtomicU64,
     /// Single flight: only the holder fetches; the others re-read the snapshot after it.
     fetch_lock: tokio::sync::Mutex<()>,
     /// When the last fetch was attempted (success or not), for the rate limit.
@@ -58,6 +73,7 @@ impl KeyCache {
             validation,
             validation_no_exp,
             snapshot: ArcSwap::from_pointee(KeySet::default()),
+            fetches: AtomicU64::new(0),
             fetch_lock: tokio::sync::Mutex::new(()),
             last_attempt: Mutex::new(None),
         }
@@ -178,10 +194,10 @@ impl Kinde {
         self.verify_jwt(token, TokenKind::Unscoped).await
     }
 
-    /// Whether the key `kid` is in the current JWKS snapshot (a cached verification
-    /// counts only while the key that signed it is still published).
-    pub(crate) fn kid_published(&self, kid: &str) -> bool {
-        self.inner.keys.snapshot.load().keys.contains_key(kid)
+    /// The current JWKS snapshot (a cached verification counts only while the keys that
+    /// signed it are in it).
+    pub(crate) fn published_keys(&self) -> arc_swap::Guard<Arc<KeySet>> {
+        self.inner.keys.snapshot.load()
     }
 
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
@@ -237,7 +253,7 @@ impl Kinde {
         let key = CacheKey::of(cache_kind(kind)?, token);
         self.inner
             .verified
-            .get_shared(&key, token, |kid| self.kid_published(kid))
+            .get_shared(&key, token, &**self.published_keys())
     }
 
     async fn verify_jwt_uncached(
@@ -339,6 +355,7 @@ impl Kinde {
                 let set = Arc::new(KeySet {
                     keys,
                     fetched_at: Some(Instant::now()),
+                    generation: cache.fetches.fetch_add(1, Ordering::Relaxed) + 1,
                 });
                 cache.snapshot.store(set.clone());
                 Ok(set)

@@ -233,6 +233,34 @@ fn is_visible_ascii(bytes: &[u8]) -> bool {
     }) == 0
 }
 
+/// The value of the first cookie called `name` in a request's `Cookie` headers (given
+/// as bytes, in order), without its optional quotes; `None` when there is none or it is
+/// not UTF-8. What the session layers use to find their one cookie without parsing,
+/// decoding and copying every cookie of the request.
+///
+/// ```
+/// use kinde_core::web::cookie_value;
+/// let headers: [&[u8]; 2] = [b"theme=dark; kinde_session_b=x", b"kinde_session=\"k1\"; a=1"];
+/// assert_eq!(cookie_value(headers, "kinde_session"), Some("k1"));
+/// assert_eq!(cookie_value(headers, "missing"), None);
+/// ```
+pub fn cookie_value<'h>(
+    headers: impl IntoIterator<Item = &'h [u8]>,
+    name: &str,
+) -> Option<&'h str> {
+    headers.into_iter().find_map(|header| {
+        header.split(|b| *b == b';').find_map(|pair| {
+            let rest = pair.trim_ascii_start().strip_prefix(name.as_bytes())?;
+            let value = rest.trim_ascii_start().strip_prefix(b"=")?.trim_ascii();
+            let value = match value {
+                [b'"', inner @ .., b'"'] => inner,
+                other => other,
+            };
+            std::str::from_utf8(value).ok()
+        })
+    })
+}
+
 /// Whether a request should get API-style rejections (401 + JSON) rather than a login
 /// redirect: it carried an `Authorization` header, prefers JSON, or is not a GET/HEAD.
 ///
@@ -627,7 +655,7 @@ impl Kinde {
         self.inner.sessions.get(
             &CacheKey::of(SESSION_CACHE_KIND, stored.as_bytes()),
             stored.as_bytes(),
-            |kid| self.kid_published(kid),
+            &**self.published_keys(),
         )
     }
 
@@ -670,6 +698,28 @@ impl Kinde {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_one_cookie_among_others() {
+        let one = |h: &'static str| cookie_value([h.as_bytes()], "kinde_session");
+        assert_eq!(one("a=1; kinde_session=abc ; b=2"), Some("abc"));
+        assert_eq!(one("kinde_session=\"xyz\""), Some("xyz"));
+        assert_eq!(one("kinde_session = spaced"), Some("spaced"));
+        // The first of two wins; a name that only starts or ends with ours is not ours.
+        assert_eq!(
+            one("my_kinde_session=no; kinde_session_b=no; kinde_session=one; kinde_session=two"),
+            Some("one")
+        );
+        assert_eq!(one("kinde_session"), None);
+        assert_eq!(one("kinde_session="), Some(""));
+        assert_eq!(
+            cookie_value([&b"kinde_session=\xff"[..]], "kinde_session"),
+            None
+        );
+        let two: [&[u8]; 2] = [b"a=1", b"kinde_session=k"];
+        assert_eq!(cookie_value(two, "kinde_session"), Some("k"));
+        assert_eq!(cookie_value([], "kinde_session"), None);
+    }
 
     #[test]
     fn login_query_maps_to_options() {
