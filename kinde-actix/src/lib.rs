@@ -37,11 +37,12 @@
 //! state on the server, in a [`MemorySessionStore`] (actix-session has no in-memory
 //! store), and only a random key in the cookie (`HttpOnly`, `SameSite=Lax`, `Secure`
 //! unless the app runs on http loopback, 14 days). Handlers extract its [`Session`] for
-//! their own data. It is leaner than actix-session's middleware (see [`Session`] for
-//! why) and takes any of actix-session's server-side stores. The store belongs to the
-//! `KindeAuth` handle, so every worker that calls `session_middleware()` shares it. For
-//! several instances, pass actix-session's `RedisSessionStore` to
-//! [`KindeAuth::session_middleware_with`]. The session key is renewed at sign-in.
+//! their own data. It is leaner than actix-session's middleware (see
+//! [`SessionMiddleware`] for why) and takes any of actix-session's server-side stores.
+//! The store belongs to the `KindeAuth` handle, so every worker that calls
+//! `session_middleware()` shares it. For several instances, pass actix-session's
+//! `RedisSessionStore` to [`KindeAuth::session_middleware_with`]. The session key is
+//! renewed at sign-in.
 //!
 //! ## Optional users
 //! actix's `Option<T>` extractor turns every error into `None`, an outage included. Use
@@ -245,7 +246,8 @@ impl KindeAuth {
     }
 
     /// The same middleware over any actix-session store that keeps the state
-    /// server-side (e.g. `RedisSessionStore`; not `CookieSessionStore`, see [`Session`]).
+    /// server-side (e.g. `RedisSessionStore`; not `CookieSessionStore`, see
+    /// [`SessionMiddleware`]).
     pub fn session_middleware_with<S: SessionStore + 'static>(
         &self,
         store: S,

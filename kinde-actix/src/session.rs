@@ -1,24 +1,5 @@
 //! kinde-actix's sessions: a [`Session`] handle per request, kept server-side in any
 //! actix-session [`SessionStore`] and identified by a random key in one cookie.
-//!
-//! Why not actix-session's own `SessionMiddleware`: on every request of a visitor with a
-//! cookie it parses and percent-decodes every cookie, checks the cookie's HMAC signature
-//! and loads a copy of the whole session state (Kinde's tokens are ~2.5 KB), whether or
-//! not the route reads the session: ~35k instructions, 3.9 µs a request on the bench
-//! machine, more than a whole actix request to a plain route (BENCHMARKS.md). This
-//! middleware reads only its own cookie, loads the state only when a handler asks for it,
-//! and lets kinde's extractors read a signed-in visitor's tokens in place in
-//! [`MemorySessionStore`](crate::MemorySessionStore). The key needs no signature: it is
-//! 64 random alphanumerics (~380 bits) naming a record on the server, so it cannot be
-//! guessed, and a forged one names nothing. For the same reason the store must keep the
-//! state server-side (actix-session's `CookieSessionStore`, which puts the state itself
-//! in the cookie, is not supported).
-//!
-//! What it saves, and when (after the handler): a session whose state changed is saved
-//! and its cookie set (with a fresh 14-day `Max-Age`); a renewed session moves to a new
-//! key (the old record is deleted); a purged or emptied session is deleted and its
-//! cookie removed; an unchanged session costs the store nothing. Changes are saved even
-//! when the handler failed: a token set refreshed during the request must not be lost.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -243,6 +224,25 @@ impl FromRequest for Session {
 
 /// The middleware of [`KindeAuth::session_middleware`](crate::KindeAuth::session_middleware):
 /// gives every request a [`Session`] over `St`.
+///
+/// Why not actix-session's own `SessionMiddleware`: on every request of a visitor with a
+/// cookie it parses and percent-decodes every cookie, checks the cookie's HMAC signature
+/// and loads a copy of the whole session state (Kinde's tokens are ~2.5 KB), whether or
+/// not the route reads the session: ~35k instructions, 3.9 µs a request on the bench
+/// machine, more than a whole actix request to a plain route (BENCHMARKS.md). This
+/// middleware reads only its own cookie, loads the state only when a handler asks for it,
+/// and lets kinde's extractors read a signed-in visitor's tokens in place in
+/// [`MemorySessionStore`](crate::MemorySessionStore). The key needs no signature: it is
+/// 64 random alphanumerics (~380 bits) naming a record on the server, so it cannot be
+/// guessed, and a forged one names nothing. For the same reason the store must keep the
+/// state server-side (actix-session's `CookieSessionStore`, which puts the state itself
+/// in the cookie, is not supported).
+///
+/// What it saves, and when (after the handler): a session whose state changed is saved
+/// and its cookie set (with a fresh 14-day `Max-Age`); a renewed session moves to a new
+/// key (the old record is deleted); a purged or emptied session is deleted and its
+/// cookie removed; an unchanged session costs the store nothing. Changes are saved even
+/// when the handler failed: a token set refreshed during the request must not be lost.
 pub struct SessionMiddleware<St> {
     store: Rc<St>,
     cookie: Rc<CookieSettings>,

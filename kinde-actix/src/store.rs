@@ -2,7 +2,8 @@
 //!
 //! actix-session ships no in-memory store, and its cookie store cannot hold Kinde's
 //! tokens (a browser keeps at most about 4 KB per cookie), so this is the out-of-the-box
-//! default: session state on the server, only a random key in the (signed) cookie.
+//! default of [`SessionMiddleware`](crate::SessionMiddleware): session state on the
+//! server, only a random key in the cookie.
 //! It lives in one process: use actix-session's Redis store for several instances.
 
 use std::collections::HashMap;

@@ -42,9 +42,9 @@
 //! expired sessions) with `HttpOnly`, `SameSite=Lax`, `Secure` (unless the app runs on
 //! http loopback) and a 14-day inactivity expiry. Handlers extract tower-sessions'
 //! `Session` as usual; the layer is a leaner twin of tower-sessions'
-//! `SessionManagerLayer` that reads only its own cookie (see [`SessionLayer`] for why). For several instances or restarts, use
-//! any other tower-sessions store with [`KindeAuth::session_layer_with`] (for example
-//! `tower-sessions-redis-store`). The session holds, server-side, the tokens in
+//! `SessionManagerLayer` that reads only its own cookie (see [`SessionLayer`] for why).
+//! For several instances or restarts, use any other tower-sessions store with
+//! [`KindeAuth::session_layer_with`] (for example `tower-sessions-redis-store`). The session holds, server-side, the tokens in
 //! kinde-core's session format ([`TokenSet::to_json`], one string) and, during a login,
 //! the [`PendingLogins`].
 //!

@@ -1,16 +1,6 @@
 //! The session layer of [`KindeAuth::session_layer`](crate::KindeAuth::session_layer):
 //! tower-sessions' [`Session`] over any tower-sessions [`SessionStore`], with its one
 //! cookie read straight from the `Cookie` header.
-//!
-//! Why not tower-sessions' own `SessionManagerLayer`: it goes through tower-cookies,
-//! which parses and percent-decodes every cookie of every request into a jar shared
-//! behind a mutex, and it opens a tracing span per request. That was ~10k instructions a
-//! request, about as much as a whole axum request to a plain route, and it alone put a
-//! session app below 0.8× the throughput of the same app without sessions
-//! (BENCHMARKS.md). This layer does the same with the session itself: handlers extract
-//! the same `tower_sessions::Session`, any tower-sessions store works, and a session is
-//! saved and its cookie set or removed in the same cases as tower-sessions (see
-//! [`finish`]). It reads only its own cookie.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -32,6 +22,20 @@ use tower_sessions::{Expiry, Session, SessionStore};
 /// [`KindeAuth::session_layer`](crate::KindeAuth::session_layer) and
 /// [`session_layer_with`](crate::KindeAuth::session_layer_with) with kinde's defaults;
 /// the `with_*` methods change them.
+///
+/// Why not tower-sessions' own `SessionManagerLayer`: it goes through tower-cookies,
+/// which parses and percent-decodes every cookie of every request into a jar shared
+/// behind a mutex, and it opens a tracing span per request. That was ~10k instructions a
+/// request, about as much as a whole axum request to a plain route, and it alone put a
+/// session app below 0.8× the throughput of the same app without sessions
+/// (BENCHMARKS.md). This layer does the same with the session itself: handlers extract
+/// the same `tower_sessions::Session`, any tower-sessions store works, and a session is
+/// saved and its cookie set or removed in the same cases as tower-sessions, and also
+/// after a failed handler: a session emptied (flushed, or never stored) whose cookie came
+/// in gets its cookie removed; a changed one is saved and its cookie (re)set, also when
+/// the handler failed (5xx), so a token set refreshed during the request is not lost; a
+/// store failing to save is a 503 without a body (logged, not shown). It reads only
+/// its own cookie.
 ///
 /// ```no_run
 /// # fn run(kinde: kinde_axum::KindeAuth) {
@@ -197,8 +201,10 @@ fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// After the handler, as tower-sessions does it: a session emptied (flushed, or never
 /// stored) whose cookie came in gets the cookie removed; a changed session is saved and
-/// its cookie (re)set, unless the response is a server error. A store failing to save is
-/// a 503 without a body (the error is logged, not shown).
+/// its cookie (re)set. Unlike tower-sessions, also when the handler failed (5xx): a
+/// token set refreshed during the request must not be lost, nor its rotated refresh
+/// token. A store failing to save is a 503 without a body (the error is logged, not
+/// shown).
 async fn finish<B: Default>(
     mut response: Response<B>,
     session: &Session,
@@ -210,7 +216,7 @@ async fn finish<B: Default>(
         let mut removal = settings.cookie(String::new(), None);
         removal.make_removal();
         removal
-    } else if session.is_modified() && !empty && !response.status().is_server_error() {
+    } else if session.is_modified() && !empty {
         if let Err(e) = session.save().await {
             tracing::error!(error = %e, "failed to save the session");
             return unavailable();
