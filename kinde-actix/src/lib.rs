@@ -71,7 +71,7 @@ use kinde_core::web::{self as kweb, ErrorResponse, Identity, LoginKind, LoginQue
 use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage, TokenSet,
 };
-pub use session::{Session, SessionError, SessionMiddleware, SessionService};
+pub use session::{Session, SessionError, SessionFuture, SessionMiddleware, SessionService};
 pub use store::MemorySessionStore;
 
 pub use kinde_core::web::RoutePaths;

@@ -4,8 +4,10 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll, ready as ready_poll};
 
 use actix_session::storage::{LoadError, SessionKey, SessionStore};
 use actix_web::body::MessageBody;
@@ -16,6 +18,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError};
 use futures_util::future::LocalBoxFuture;
+use pin_project_lite::pin_project;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -325,7 +328,7 @@ where
 {
     type Response = ServiceResponse<B>;
     type Error = actix_web::Error;
-    type Future = LocalBoxFuture<'static, Result<ServiceResponse<B>, actix_web::Error>>;
+    type Future = SessionFuture<S::Future, B, St>;
 
     forward_ready!(service);
 
@@ -337,13 +340,85 @@ where
             .map(str::to_owned);
         let session = Session::new(key, self.load.clone());
         req.extensions_mut().insert(session.clone());
-        let response = self.service.call(req);
-        let (store, cookie) = (self.store.clone(), self.cookie.clone());
-        Box::pin(async move {
-            let mut response = response.await?;
-            finish(&mut response, &session, had_cookie, &*store, &cookie).await?;
-            Ok(response)
-        })
+        SessionFuture {
+            state: Phase::Handler {
+                future: self.service.call(req),
+                after: Some(After {
+                    session,
+                    had_cookie,
+                    store: self.store.clone(),
+                    cookie: self.cookie.clone(),
+                }),
+            },
+        }
+    }
+}
+
+/// What a request's session needs after the handler.
+struct After<St> {
+    session: Session,
+    had_cookie: bool,
+    store: Rc<St>,
+    cookie: Rc<CookieSettings>,
+}
+
+pin_project! {
+    /// The response future of a [`SessionService`]: the handler's, then (only when the
+    /// session changed) the store's work, boxed.
+    pub struct SessionFuture<F, B, St> {
+        #[pin]
+        state: Phase<F, B, St>,
+    }
+}
+
+pin_project! {
+    #[project = PhaseProj]
+    enum Phase<F, B, St> {
+        Handler {
+            #[pin]
+            future: F,
+            after: Option<After<St>>,
+        },
+        Finishing {
+            future: LocalBoxFuture<'static, Result<ServiceResponse<B>, actix_web::Error>>,
+        },
+    }
+}
+
+impl<F, B, St> Future for SessionFuture<F, B, St>
+where
+    F: Future<Output = Result<ServiceResponse<B>, actix_web::Error>>,
+    B: 'static,
+    St: SessionStore + 'static,
+{
+    type Output = Result<ServiceResponse<B>, actix_web::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                PhaseProj::Handler { future, after } => {
+                    let mut response = ready_poll!(future.poll(cx))?;
+                    // The common request leaves its session unchanged: nothing to do.
+                    let Some(after) = after.take().filter(|a| a.session.0.borrow().changed) else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    this.state.set(Phase::Finishing {
+                        future: Box::pin(async move {
+                            let After {
+                                session,
+                                had_cookie,
+                                store,
+                                cookie,
+                            } = after;
+                            finish(&mut response, &session, had_cookie, &*store, &cookie).await?;
+                            Ok(response)
+                        }),
+                    });
+                }
+                PhaseProj::Finishing { future } => return future.as_mut().poll(cx),
+            }
+        }
     }
 }
 

@@ -82,7 +82,7 @@ use kinde_core::{
     CallbackOutcome, CallbackParams, Claims, Kinde, KindeError, PendingLogins, PortalPage,
     TokenSet, VerifiedSession,
 };
-pub use session_layer::{SessionLayer, SessionService};
+pub use session_layer::{ResponseFuture, SessionLayer, SessionService};
 pub use store::MemorySessionStore;
 
 pub use kinde_core::web::TokenSource;

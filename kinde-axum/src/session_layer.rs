@@ -6,10 +6,11 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
 use kinde_core::web;
+use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::{Duration, OffsetDateTime};
 use tower_sessions::cookie::{Cookie, SameSite};
@@ -153,12 +154,12 @@ where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send,
     ReqBody: Send + 'static,
-    ResBody: Default + Send,
+    ResBody: Default + Send + 'static,
     St: SessionStore,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response<ResBody>, S::Error>> + Send>>;
+    type Future = ResponseFuture<S::Future, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
         self.inner.poll_ready(cx)
@@ -181,10 +182,67 @@ where
         // Call the service that was polled ready, leave its clone for the next call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let response = inner.call(req).await?;
-            Ok(finish(response, &session, had_cookie, &settings).await)
-        })
+        ResponseFuture {
+            state: State::Handler {
+                future: inner.call(req),
+                after: Some((session, had_cookie, settings)),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of a [`SessionService`]: the handler's, then (only when the
+    /// session has something to save or remove) the store's work, boxed.
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Handler {
+            #[pin]
+            future: F,
+            after: Option<(Session, bool, Arc<CookieSettings>)>,
+        },
+        Finishing {
+            future: Pin<Box<dyn Future<Output = Response<B>> + Send>>,
+        },
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Default + Send + 'static,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Handler { future, after } => {
+                    let response = ready!(future.poll(cx))?;
+                    let Some((session, had_cookie, settings)) = after.take() else {
+                        return Poll::Ready(Ok(response));
+                    };
+                    // The common request: a session it neither changed nor found missing
+                    // in the store (or no session at all). Nothing to save or remove.
+                    if !session.is_modified() && (session.id().is_some() || !had_cookie) {
+                        return Poll::Ready(Ok(response));
+                    }
+                    let finishing = finish(response, session, had_cookie, settings);
+                    this.state.set(State::Finishing {
+                        future: Box::pin(finishing),
+                    });
+                }
+                StateProj::Finishing { future } => return future.as_mut().poll(cx).map(Ok),
+            }
+        }
     }
 }
 
@@ -207,9 +265,9 @@ fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 /// shown).
 async fn finish<B: Default>(
     mut response: Response<B>,
-    session: &Session,
+    session: Session,
     had_cookie: bool,
-    settings: &CookieSettings,
+    settings: Arc<CookieSettings>,
 ) -> Response<B> {
     let empty = session.is_empty().await;
     let cookie = if had_cookie && empty {
