@@ -8,8 +8,9 @@
 # `valgrind --tool=callgrind` (installed with apt-get if missing) once per adapter and
 # route: it signs in to an in-process bench app (the routers of scripts/bench-http.sh,
 # without sockets), warms it up, then sends N requests of one route; only those requests
-# are counted. Prints instructions per request and what each guarded route adds.
-# Knobs: ADAPTERS="axum actix", N=1000.
+# are counted. Prints instructions per request and what each guarded route adds, then
+# the cold path: instructions per verification of a new token, kinde vs raw jsonwebtoken.
+# Knobs: ADAPTERS="axum actix", N=1000, VERIFY_N=200.
 # What it does not count: the kernel's share of a real HTTP request (sockets, wake-ups),
 # which scripts/bench-http.sh includes. Under valgrind, SHA-256 runs without the CPU's
 # SHA extensions, so actix-session's cookie signature counts more than it costs.
@@ -27,8 +28,8 @@ if ! command -v valgrind >/dev/null 2>&1; then
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq valgrind >/dev/null
 fi
 
-log "building request_cost (release)"
-(cd "$ROOT" && cargo build --release --quiet -p kinde-examples --example request_cost)
+log "building request_cost and verify_cost (release)"
+(cd "$ROOT" && cargo build --release --quiet -p kinde-examples --example request_cost --example verify_cost)
 BIN="$ROOT/target/release/examples/request_cost"
 
 # per_request ADAPTER ROUTE: instructions per request.
@@ -61,3 +62,21 @@ for adapter in $ADAPTERS; do
     done
     unset cost
 done
+
+# The cold path: instructions per verification of a token seen for the first time
+# (examples/examples/verify_cost.rs), against a raw jsonwebtoken decode of the same token.
+VERIFY_N=${VERIFY_N:-200}
+verify_cost() {
+    local total
+    total=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null --collect-atstart=no \
+        --toggle-collect='verify_cost::measured*' "$ROOT/target/release/examples/verify_cost" \
+        "$1" "$VERIFY_N" 2>&1 | awk '/Collected :/ { print $4 }')
+    [[ -n $total ]] || { echo "callgrind run of verify_cost $1 failed" >&2; exit 1; }
+    echo $((total / VERIFY_N))
+}
+log "cold verification"
+raw=$(verify_cost raw)
+kinde=$(verify_cost kinde)
+echo
+echo "cold verification, instructions per token ($VERIFY_N tokens): raw jsonwebtoken decode $raw," \
+    "kinde verify_access_token (cache off) $kinde: $(awk -v a="$kinde" -v b="$raw" 'BEGIN { printf "%.3f", a / b }')x (target <= 1.15x)"
