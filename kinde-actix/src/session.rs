@@ -28,8 +28,15 @@ type Loader = Rc<dyn Fn(String) -> LocalBoxFuture<'static, Result<Option<State>,
 /// How long a session lives after its last change.
 const TTL: Duration = Duration::days(14);
 
-/// The longest cookie value taken as a session key (the stores' keys are 64 characters).
-const MAX_KEY: usize = 256;
+/// The length of the keys actix-session's stores generate (`generate_session_key`).
+const KEY_LEN: usize = 64;
+
+/// Whether a cookie value has the shape of a generated key: 64 ASCII letters and digits.
+/// Only such values reach the store, so a visitor cannot name any other record of a
+/// shared store (actix-session's Redis store keys records by the session key itself).
+fn is_generated_key(value: &str) -> bool {
+    value.len() == KEY_LEN && value.bytes().all(|b| b.is_ascii_alphanumeric())
+}
 
 /// A session store failed, or a value could not be (de)serialised. Renders as 503
 /// without details (they are logged).
@@ -122,7 +129,9 @@ impl Session {
         let mut inner = self.0.borrow_mut();
         if inner.state.is_none() {
             if state.is_none() {
-                // Unknown or expired key: a new session, saved under a new key.
+                // Unknown or expired key: a new session, saved under a new key. Its
+                // cookie is left alone unless the session is saved: another app or
+                // tenant on this host may use a cookie of the same name.
                 inner.key = None;
             }
             inner.state = Some(state.unwrap_or_default());
@@ -237,15 +246,21 @@ impl FromRequest for Session {
 /// and lets kinde's extractors read a signed-in visitor's tokens in place in
 /// [`MemorySessionStore`](crate::MemorySessionStore). The key needs no signature: it is
 /// 64 random alphanumerics (~380 bits) naming a record on the server, so it cannot be
-/// guessed, and a forged one names nothing. For the same reason the store must keep the
-/// state server-side (actix-session's `CookieSessionStore`, which puts the state itself
-/// in the cookie, is not supported).
+/// guessed; a cookie of any other shape is ignored, so it cannot name another record of
+/// a shared store, and a forged key of the right shape names nothing. For the same
+/// reason the store must keep the state server-side and generate its keys as
+/// actix-session's stores do (actix-session's `CookieSessionStore`, which puts the state
+/// itself in the cookie, is not supported).
 ///
 /// What it saves, and when (after the handler): a session whose state changed is saved
 /// and its cookie set (with a fresh 14-day `Max-Age`); a renewed session moves to a new
-/// key (the old record is deleted); a purged or emptied session is deleted and its
-/// cookie removed; an unchanged session costs the store nothing. Changes are saved even
-/// when the handler failed: a token set refreshed during the request must not be lost.
+/// key (the old record is deleted once the new one is saved); a purged or emptied
+/// session is deleted and its cookie removed; an unchanged session costs the store
+/// nothing, and a cookie naming no record is left as it is until the session is saved
+/// (another app or tenant on the host may use a cookie of the same name). Changes are saved whatever the
+/// response's status, 5xx included: a token set refreshed during the request must not be
+/// lost. (An `Err` returned by an inner middleware passes through unsaved, as with
+/// actix-session.)
 pub struct SessionMiddleware<St> {
     store: Rc<St>,
     cookie: Rc<CookieSettings>,
@@ -335,9 +350,7 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let cookie = cookie_value(req.headers(), &self.cookie.name);
         let had_cookie = cookie.is_some();
-        let key = cookie
-            .filter(|v| !v.is_empty() && v.len() <= MAX_KEY)
-            .map(str::to_owned);
+        let key = cookie.filter(|v| is_generated_key(v)).map(str::to_owned);
         let session = Session::new(key, self.load.clone());
         req.extensions_mut().insert(session.clone());
         SessionFuture {
@@ -447,23 +460,17 @@ async fn finish<B, St: SessionStore>(
         )
     };
     let failed = |e: &dyn fmt::Display| SessionError(e.to_string());
-    if let Some(old) = retired {
-        store
-            .delete(&session_key(old)?)
-            .await
-            .map_err(|e| failed(&e))?;
-    }
     if state.is_empty() {
-        if let Some(key) = key {
+        // Ended (purged, or every value removed): no record may survive (a sign-out that
+        // could not delete its record is an error, not a success).
+        for key in [key, retired].into_iter().flatten() {
             store
                 .delete(&session_key(key)?)
                 .await
                 .map_err(|e| failed(&e))?;
         }
         if had_cookie {
-            let mut removal = cookie.build(String::new());
-            removal.make_removal();
-            add_cookie(response, &removal)?;
+            remove_cookie(response, cookie)?;
         }
         return Ok(());
     }
@@ -474,10 +481,27 @@ async fn finish<B, St: SessionStore>(
             .map_err(|e| failed(&e))?,
         None => store.save(state, &TTL).await.map_err(|e| failed(&e))?,
     };
-    add_cookie(response, &cookie.build(key.into()))
+    add_cookie(response, &cookie.build(key.into()))?;
+    // Only after the state is safe under its new key: a failure here leaves the
+    // pre-renewal state under a key the visitor no longer has, instead of losing both.
+    if let Some(old) = retired
+        && let Err(e) = store.delete(&session_key(old)?).await
+    {
+        tracing::warn!(error = %e, "could not delete the old record of a renewed session");
+    }
+    Ok(())
 }
 
-/// The store's key type (a cookie's key is at most [`MAX_KEY`] bytes, which it accepts).
+fn remove_cookie<B>(
+    response: &mut ServiceResponse<B>,
+    cookie: &CookieSettings,
+) -> Result<(), actix_web::Error> {
+    let mut removal = cookie.build(String::new());
+    removal.make_removal();
+    add_cookie(response, &removal)
+}
+
+/// The store's key type (a cookie's key is [`KEY_LEN`] bytes, which it accepts).
 fn session_key(key: String) -> Result<SessionKey, SessionError> {
     SessionKey::try_from(key).map_err(|e| SessionError(e.to_string()))
 }
