@@ -291,22 +291,23 @@ async fn a_failing_store_is_a_clean_503(base: &str) {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "0"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn axum_session_layer() {
+/// Every scenario against the app that `start` serves (with a working store, then with
+/// a failing one).
+async fn every_scenario(start: fn(&TestKinde, bool) -> (RunningApp, String)) {
     let tk = TestKinde::start();
-    let (_app, base) = axum_app::start(&tk, false);
+    let (_app, base) = start(&tk, false);
     keeps_the_apps_data(&base).await;
     forged_cookies_get_a_fresh_session(&base).await;
-    let (_failing, base) = axum_app::start(&tk, true);
+    let (_failing, base) = start(&tk, true);
     a_failing_store_is_a_clean_503(&base).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_session_layer() {
+    every_scenario(axum_app::start).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_session_middleware() {
-    let tk = TestKinde::start();
-    let (_app, base) = actix_app::start(&tk, false);
-    keeps_the_apps_data(&base).await;
-    forged_cookies_get_a_fresh_session(&base).await;
-    let (_failing, base) = actix_app::start(&tk, true);
-    a_failing_store_is_a_clean_503(&base).await;
+    every_scenario(actix_app::start).await;
 }
