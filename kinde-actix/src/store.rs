@@ -67,17 +67,20 @@ impl MemorySessionStore {
         name: &str,
         f: impl FnOnce(&str) -> Option<R>,
     ) -> Option<R> {
-        let sessions = self.read();
-        let (state, deadline) = sessions.get(key)?;
-        if *deadline <= Instant::now() {
-            return None;
-        }
-        f(state.get(name)?)
+        f(live(&self.read(), key)?.get(name)?)
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, (State, Instant)>> {
         self.sessions.write().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The state of the session `key`, unless it has expired.
+fn live<'a>(sessions: &'a HashMap<String, (State, Instant)>, key: &str) -> Option<&'a State> {
+    sessions
+        .get(key)
+        .filter(|(_, deadline)| *deadline > Instant::now())
+        .map(|(state, _)| state)
 }
 
 fn deadline(ttl: &Duration) -> Instant {
@@ -87,12 +90,7 @@ fn deadline(ttl: &Duration) -> Instant {
 
 impl SessionStore for MemorySessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let now = Instant::now();
-        let sessions = self.read();
-        Ok(sessions
-            .get(session_key.as_ref())
-            .filter(|(_, d)| *d > now)
-            .map(|(state, _)| state.clone()))
+        Ok(live(&self.read(), session_key.as_ref()).cloned())
     }
 
     async fn save(&self, session_state: State, ttl: &Duration) -> Result<SessionKey, SaveError> {

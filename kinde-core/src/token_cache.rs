@@ -32,8 +32,7 @@ impl CacheKey {
     /// Not a keyed hash, and it needs none: only verified tokens are ever inserted, so
     /// nobody can fill a bucket with chosen keys; a lookup of a forged key only probes.
     fn mix(&self) -> u64 {
-        let w =
-            |i: usize| u64::from_le_bytes(self.0[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let w = |i: usize| word(&self.0, i);
         let folded = w(0) ^ w(1).rotate_left(16) ^ w(2).rotate_left(32) ^ w(3).rotate_left(48);
         let m = folded.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         m ^ (m >> 29)
@@ -44,6 +43,11 @@ impl Hash for CacheKey {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write_u64(self.mix());
     }
+}
+
+/// The `i`-th 8-byte word of `bytes` (which holds at least `8 * (i + 1)` bytes).
+fn word(bytes: &[u8], i: usize) -> u64 {
+    u64::from_le_bytes(bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
 }
 
 /// Passes [`CacheKey::mix`] through: SipHash of the key was a fifth of a warm request's
@@ -119,8 +123,6 @@ fn fixed_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let word =
-        |c: &[u8], i: usize| u64::from_ne_bytes(c[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
     let mut diff = [0u64; 4];
     let (ac, bc) = (a.chunks_exact(32), b.chunks_exact(32));
     for (x, y) in ac.remainder().iter().zip(bc.remainder()) {
