@@ -143,7 +143,16 @@ impl Session {
     pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         self.with_raw(key, |raw| raw.map(serde_json::from_str).transpose())
             .await?
-            .map_err(|e| SessionError(format!("`{key}` does not deserialise: {e}")))
+            // Not the serde message: it may quote the stored value, and this error is
+            // logged when it is rendered.
+            .map_err(|e| {
+                SessionError(format!(
+                    "`{key}` does not deserialise to the requested type ({:?} error at line {}, column {})",
+                    e.classify(),
+                    e.line(),
+                    e.column()
+                ))
+            })
     }
 
     /// `f` of the JSON text under `key`, borrowed.
@@ -257,10 +266,10 @@ impl FromRequest for Session {
 /// key (the old record is deleted once the new one is saved); a purged or emptied
 /// session is deleted and its cookie removed; an unchanged session costs the store
 /// nothing, and a cookie naming no record is left as it is until the session is saved
-/// (another app or tenant on the host may use a cookie of the same name). Changes are saved whatever the
-/// response's status, 5xx included: a token set refreshed during the request must not be
-/// lost. (An `Err` returned by an inner middleware passes through unsaved, as with
-/// actix-session.)
+/// (another app or tenant on the host may use a cookie of the same name). Changes are
+/// saved whatever the response's status, 5xx included: a token set refreshed during the
+/// request must not be lost. (An `Err` returned by an inner middleware passes through
+/// unsaved, as with actix-session.)
 pub struct SessionMiddleware<St> {
     store: Rc<St>,
     cookie: Rc<CookieSettings>,
@@ -440,7 +449,7 @@ fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     kinde_core::web::cookie_value(headers.get_all(header::COOKIE).map(|v| v.as_bytes()), name)
 }
 
-/// Persist what the request changed (see the module docs).
+/// Persist what the request changed (see [`SessionMiddleware`]: what it saves, and when).
 async fn finish<B, St: SessionStore>(
     response: &mut ServiceResponse<B>,
     session: &Session,

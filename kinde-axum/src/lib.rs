@@ -44,9 +44,9 @@
 //! `Session` as usual; the layer is a leaner twin of tower-sessions'
 //! `SessionManagerLayer` that reads only its own cookie (see [`SessionLayer`] for why).
 //! For several instances or restarts, use any other tower-sessions store with
-//! [`KindeAuth::session_layer_with`] (for example `tower-sessions-redis-store`). The session holds, server-side, the tokens in
-//! kinde-core's session format ([`TokenSet::to_json`], one string) and, during a login,
-//! the [`PendingLogins`].
+//! [`KindeAuth::session_layer_with`] (for example `tower-sessions-redis-store`). The
+//! session holds, server-side, the tokens in kinde-core's session format
+//! ([`TokenSet::to_json`], one string) and, during a login, the [`PendingLogins`].
 //!
 //! ## Rejections
 //! A browser page without a session is redirected to the login route with `returnTo`;
