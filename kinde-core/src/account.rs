@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::Kinde;
+use crate::client::Kinde;
 use crate::config::is_loopback_host;
 use crate::error::{KindeError, Result};
+use crate::http::{get_json, get_json_opt};
+use crate::tokens::AccessToken;
 
 /// The user profile from `/oauth2/v2/user_profile`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -275,7 +277,7 @@ impl Kinde {
     /// the list) and all items.
     async fn account_pages(
         &self,
-        access_token: &str,
+        access_token: &AccessToken,
         path: &str,
         list_key: &str,
     ) -> Result<(Map<String, Value>, Vec<Value>)> {
@@ -288,7 +290,7 @@ impl Kinde {
             if let Some(c) = &cursor {
                 url.query_pairs_mut().append_pair("starting_after", c);
             }
-            let mut page: Page = self.get_json(path, url, Some(access_token)).await?;
+            let mut page: Page = get_json(&self.inner.http, path, url, Some(access_token.secret())).await?;
             if let Some(Value::Array(list)) = page.data.remove(list_key) {
                 items.extend(list);
             }
@@ -324,13 +326,13 @@ impl Kinde {
     }
 
     /// The signed-in user's profile (`/oauth2/v2/user_profile`).
-    pub async fn user_profile(&self, access_token: &str) -> Result<UserProfile> {
+    pub async fn user_profile(&self, access_token: &AccessToken) -> Result<UserProfile> {
         let url = self.resolved_endpoints().await.user_profile.clone();
-        self.get_json("user profile", url, Some(access_token)).await
+        get_json(&self.inner.http, "user profile", url, Some(access_token.secret())).await
     }
 
     /// Every entitlement (and plan) of the user's current organisation.
-    pub async fn entitlements(&self, access_token: &str) -> Result<Entitlements> {
+    pub async fn entitlements(&self, access_token: &AccessToken) -> Result<Entitlements> {
         let (data, items) = self
             .account_pages(access_token, "/account_api/v1/entitlements", "entitlements")
             .await?;
@@ -352,7 +354,7 @@ impl Kinde {
     /// One entitlement by feature key; `Ok(None)` when the organisation has none.
     pub async fn entitlement(
         &self,
-        access_token: &str,
+        access_token: &AccessToken,
         feature_key: &str,
     ) -> Result<Option<Entitlement>> {
         let mut url = self.inner.config.url("/account_api/v1/entitlement/");
@@ -360,9 +362,13 @@ impl Kinde {
             .map_err(|_| KindeError::Config("KINDE_DOMAIN: cannot hold a path".into()))?
             .pop_if_empty()
             .push(feature_key);
-        let Some(page) = self
-            .get_json_opt::<Page>("entitlement", url, Some(access_token))
-            .await?
+        let Some(page) = get_json_opt::<Page>(
+            &self.inner.http,
+            "entitlement",
+            url,
+            Some(access_token.secret()),
+        )
+        .await?
         else {
             return Ok(None);
         };
@@ -376,18 +382,18 @@ impl Kinde {
 
     /// The user's permissions from the Account API (useful when they are too many to
     /// fit in the token).
-    pub async fn account_permissions(&self, access_token: &str) -> Result<AccountList> {
+    pub async fn account_permissions(&self, access_token: &AccessToken) -> Result<AccountList> {
         self.account_list(access_token, "/account_api/v1/permissions", "permissions")
             .await
     }
 
     /// The user's roles from the Account API.
-    pub async fn account_roles(&self, access_token: &str) -> Result<AccountList> {
+    pub async fn account_roles(&self, access_token: &AccessToken) -> Result<AccountList> {
         self.account_list(access_token, "/account_api/v1/roles", "roles")
             .await
     }
 
-    async fn account_list(&self, access_token: &str, path: &str, key: &str) -> Result<AccountList> {
+    async fn account_list(&self, access_token: &AccessToken, path: &str, key: &str) -> Result<AccountList> {
         let (data, items) = self.account_pages(access_token, path, key).await?;
         Ok(AccountList {
             org_code: data
@@ -401,7 +407,7 @@ impl Kinde {
     /// The user's feature flags from the Account API.
     pub async fn account_feature_flags(
         &self,
-        access_token: &str,
+        access_token: &AccessToken,
     ) -> Result<Vec<AccountFeatureFlag>> {
         let (_, items) = self
             .account_pages(
@@ -414,7 +420,7 @@ impl Kinde {
     }
 
     /// The user's (and organisation's) properties from the Account API.
-    pub async fn account_properties(&self, access_token: &str) -> Result<Vec<AccountProperty>> {
+    pub async fn account_properties(&self, access_token: &AccessToken) -> Result<Vec<AccountProperty>> {
         let (_, items) = self
             .account_pages(access_token, "/account_api/v1/properties", "properties")
             .await?;
@@ -425,7 +431,7 @@ impl Kinde {
     /// absolute URL) afterwards, opened at `page` (default: the profile).
     pub async fn portal_link(
         &self,
-        access_token: &str,
+        access_token: &AccessToken,
         return_url: &str,
         page: Option<PortalPage>,
     ) -> Result<Url> {
@@ -447,8 +453,7 @@ impl Kinde {
         struct Link {
             url: String,
         }
-        let link: Link = self
-            .get_json("portal link", url, Some(access_token))
+        let link: Link = get_json(&self.inner.http, "portal link", url, Some(access_token.secret()))
             .await?;
         Url::parse(&link.url)
             .ok()

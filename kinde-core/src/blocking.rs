@@ -40,13 +40,14 @@ use crate::account::{
     UserProfile,
 };
 use crate::claims::Claims;
-use crate::client::Endpoints;
 use crate::config::KindeConfig;
+use crate::discovery::Endpoints;
 use crate::error::{KindeError, Result};
+use crate::flow::{Resolution, RouteInput, RoutePlan};
 use crate::login::{CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogins};
-use crate::session::VerifiedSession;
-use crate::tokens::{M2mToken, TokenSet};
-use crate::web::{Identity, SessionState};
+use crate::session::{SessionState, VerifiedSession};
+use crate::tokens::{AccessToken, M2mToken, TokenSet};
+use crate::web::{Caller, Route, TokenSource};
 
 /// What a blocking call does when it finds itself inside an async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -205,18 +206,14 @@ twins! {
     fn switch_org_url(&self, org_code: &str, options: LoginOptions) -> Result<LoginRequest>;
     /// Complete a login callback.
     fn complete_login(&self, params: &CallbackParams, pending: &mut PendingLogins) -> Result<CallbackOutcome>;
-    /// Verify (and refresh when due) a stored session.
-    fn authenticate_session(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
     /// Refresh a token set now.
     fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
-    /// Resume a browser session from stored tokens.
-    fn resume_session(&self, stored: Option<TokenSet>) -> crate::Result<SessionState>;
-    /// The identity of a request with this bearer token.
-    fn bearer_identity(&self, token: &str) -> crate::Result<Identity>;
-    /// The identity of a request's `Authorization` header value (`None`: no header).
-    fn bearer_identity_of_header(&self, header: Option<&[u8]>) -> crate::Result<Option<Identity>>;
     /// Resume a browser session from its stored form (`TokenSet::to_json`).
-    fn resume_stored_session(&self, stored: Option<&str>) -> crate::Result<SessionState>;
+    fn resume_session(&self, stored: Option<&str>) -> Result<SessionState>;
+    /// The caller of a request with this bearer token.
+    fn bearer_caller(&self, token: &str) -> Result<Caller>;
+    /// The first step of resolving a request, from its `Authorization` header.
+    fn resolve_request(&self, source: TokenSource, authorization: Option<&[u8]>) -> Result<Resolution>;
     /// The logout URL (and background revocation of the refresh token).
     fn logout_url(&self, tokens: Option<&TokenSet>) -> Result<Url>;
     /// Revoke a refresh token.
@@ -224,21 +221,52 @@ twins! {
     /// A machine-to-machine token (cached).
     fn client_credentials_token(&self, audience: Option<&str>) -> Result<M2mToken>;
     /// The user's profile.
-    fn user_profile(&self, access_token: &str) -> Result<UserProfile>;
+    fn user_profile(&self, access_token: &AccessToken) -> Result<UserProfile>;
     /// All entitlements.
-    fn entitlements(&self, access_token: &str) -> Result<Entitlements>;
+    fn entitlements(&self, access_token: &AccessToken) -> Result<Entitlements>;
     /// One entitlement.
-    fn entitlement(&self, access_token: &str, feature_key: &str) -> Result<Option<Entitlement>>;
+    fn entitlement(&self, access_token: &AccessToken, feature_key: &str) -> Result<Option<Entitlement>>;
     /// Permissions from the Account API.
-    fn account_permissions(&self, access_token: &str) -> Result<AccountList>;
+    fn account_permissions(&self, access_token: &AccessToken) -> Result<AccountList>;
     /// Roles from the Account API.
-    fn account_roles(&self, access_token: &str) -> Result<AccountList>;
+    fn account_roles(&self, access_token: &AccessToken) -> Result<AccountList>;
     /// Feature flags from the Account API.
-    fn account_feature_flags(&self, access_token: &str) -> Result<Vec<AccountFeatureFlag>>;
+    fn account_feature_flags(&self, access_token: &AccessToken) -> Result<Vec<AccountFeatureFlag>>;
     /// Properties from the Account API.
-    fn account_properties(&self, access_token: &str) -> Result<Vec<AccountProperty>>;
+    fn account_properties(&self, access_token: &AccessToken) -> Result<Vec<AccountProperty>>;
     /// A self-serve portal link.
-    fn portal_link(&self, access_token: &str, return_url: &str, page: Option<PortalPage>) -> Result<Url>;
+    fn portal_link(&self, access_token: &AccessToken, return_url: &str, page: Option<PortalPage>) -> Result<Url>;
+}
+
+/// The blocking twins of the route flows: the same name and arguments; the plan comes
+/// in a `Result` (unlike the async flows, which always give a plan) because a blocking
+/// call can be refused inside an async runtime.
+macro_rules! flow_twins {
+    ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*); )*) => {
+        impl Kinde {
+            $(
+                $(#[$doc])*
+                #[doc = ""]
+                #[doc = concat!("Blocking twin of [`crate::Kinde::", stringify!($name), "`].")]
+                pub fn $name(&self $(, $arg: $ty)*) -> Result<RoutePlan> {
+                    self.run(async { Ok(self.inner.$name($($arg),*).await) })
+                }
+            )*
+        }
+    };
+}
+
+flow_twins! {
+    /// Start the login of a route.
+    fn begin_login(&self, route: Route, query: Option<&str>, stored_pending: Option<&str>);
+    /// Finish a login from Kinde's callback.
+    fn finish_callback(&self, query: Option<&str>, stored_pending: Option<&str>);
+    /// Sign out.
+    fn logout(&self, stored_tokens: Option<&str>);
+    /// Send a signed-in caller to their Kinde portal.
+    fn portal(&self, query: Option<&str>, caller: &Caller);
+    /// The plan of a built-in route.
+    fn run_route(&self, route: Route, input: RouteInput<'_>);
 }
 
 impl crate::Kinde {

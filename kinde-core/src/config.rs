@@ -249,6 +249,23 @@ impl KindeConfig {
             .is_some_and(|u| u.scheme() == "http" && is_loopback_host(u))
     }
 
+    /// The absolute URL of a local path on this app, on the redirect URI's origin (the
+    /// portal's `return_url`, for example); a path that could leave the site becomes `/`.
+    ///
+    /// ```
+    /// use kinde_core::KindeConfig;
+    /// let config = KindeConfig::builder().domain("a.kinde.com").client_id("app")
+    ///     .redirect_uri("https://app.example/callback").build()?;
+    /// assert_eq!(config.app_url("/settings").unwrap().as_str(), "https://app.example/settings");
+    /// assert_eq!(config.app_url("//evil.example").unwrap().as_str(), "https://app.example/");
+    /// # Ok::<(), kinde_core::KindeError>(())
+    /// ```
+    pub fn app_url(&self, path: &str) -> Option<Url> {
+        let base = self.redirect_uri.as_ref()?;
+        let path = crate::return_to::safe_return_to(path).unwrap_or("/");
+        base.join(path).ok()
+    }
+
     pub(crate) fn url(&self, path: &str) -> Url {
         // The issuer URL has no path of its own (checked at build), so joining is exact.
         let mut u = self.issuer_url.clone();

@@ -177,6 +177,21 @@ impl KindeError {
         KindeError::Config(format!("{var}: {msg}"))
     }
 
+    /// The session store failed (unreachable, timed out, or could not save): a 503 for
+    /// the visitor, never a sign-out. The detail is logged here and kept out of the
+    /// error, so no store address or session id can reach a page.
+    ///
+    /// ```
+    /// use kinde_core::KindeError;
+    /// let err = KindeError::session_store(&"connection refused (redis://10.0.0.5)");
+    /// assert_eq!(err.status(), 503);
+    /// assert!(!err.to_string().contains("10.0.0.5"));
+    /// ```
+    pub fn session_store(detail: &dyn fmt::Display) -> Self {
+        tracing::error!(error = %detail, "session store error");
+        KindeError::Unavailable("session store".into())
+    }
+
     /// Map a transport error from reqwest without leaking URLs with query strings.
     pub(crate) fn transport(what: &str, err: &reqwest::Error) -> Self {
         let reason = if err.is_timeout() {
@@ -190,6 +205,16 @@ impl KindeError {
         };
         KindeError::Unavailable(format!("{what}: {reason}"))
     }
+}
+
+/// Reduce an untrusted OAuth error code (from a callback or a token endpoint answer) to
+/// `[a-z0-9_]`, at most 64 characters, so it can be shown and logged.
+pub(crate) fn safe_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 impl From<crate::claims::FlagError> for KindeError {

@@ -6,7 +6,8 @@
 //! organisations, feature flags), refresh with rotation, logout, and the Account API.
 //!
 //! Web frameworks plug in through thin adapters (`kinde-axum`, `kinde-actix`) that only
-//! translate requests, sessions and responses; all protocol logic lives here.
+//! translate requests, sessions and responses; all protocol logic lives here: the route
+//! flows and request resolution in [`flow`], their HTTP vocabulary in [`web`].
 //!
 //! ```no_run
 //! use kinde_core::{Kinde, LoginOptions};
@@ -32,11 +33,19 @@ mod account;
 pub mod blocking;
 mod claims;
 mod client;
+mod client_credentials;
 mod config;
+mod discovery;
 mod error;
+pub mod flow;
+mod http;
+mod jwks;
 mod login;
+mod logout;
+mod return_to;
 mod session;
 mod token_cache;
+mod token_endpoint;
 mod tokens;
 mod verify;
 pub mod web;
@@ -52,12 +61,16 @@ pub use claims::{
     Claims, FeatureFlag, FeatureFlags, FlagError, FlagKind, KindeUser, Organization, PermissionKey,
     Permissions, Role, RoleKey, Roles,
 };
-pub use client::{Endpoints, Kinde};
+pub use client::Kinde;
 pub use config::{AudiencePolicy, DEFAULT_SCOPES, KindeConfig, KindeConfigBuilder};
+pub use discovery::Endpoints;
 pub use error::{CallbackError, ErrorClass, KindeError, Result, TokenRejection};
 pub use login::{
     CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogin, PendingLogins,
-    Prompt, safe_return_to,
+    Prompt,
 };
-pub use session::VerifiedSession;
-pub use tokens::{IdToken, M2mToken, TokenSet};
+pub use return_to::safe_return_to;
+pub use session::{
+    SessionKeys, SessionSlot, SessionState, SessionWrite, SessionWriter, VerifiedSession,
+};
+pub use tokens::{AccessToken, IdToken, M2mToken, TokenSet};

@@ -1,10 +1,54 @@
 //! Token sets as stored in a session, and defensive parsing of token responses.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use oauth2::{AccessToken, RefreshToken};
-use serde::{Deserialize, Serialize};
+use oauth2::RefreshToken;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// An access token (a JWT), to call APIs on the user's behalf. `Debug` never prints it,
+/// and cloning it copies no bytes (a request, the verified-token cache and the session
+/// share one allocation).
+///
+/// ```
+/// use kinde_core::AccessToken;
+/// let token = AccessToken::new("header.payload.sig");
+/// assert_eq!(token.secret(), "header.payload.sig");
+/// assert_eq!(format!("{token:?}"), "AccessToken([redacted])");
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessToken(Arc<str>);
+
+impl AccessToken {
+    /// Wrap a raw access token.
+    pub fn new(raw: impl Into<Arc<str>>) -> Self {
+        AccessToken(raw.into())
+    }
+
+    /// The raw JWT. Treat it as a secret: do not log it.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessToken([redacted])")
+    }
+}
+
+impl Serialize for AccessToken {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AccessToken {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(AccessToken::new)
+    }
+}
 
 /// An OpenID Connect ID token (a JWT). `Debug` never prints it.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -37,7 +81,7 @@ impl fmt::Debug for IdToken {
 /// ```
 /// use kinde_core::TokenSet;
 /// let t = TokenSet::new("header.payload.sig".into(), None, Some("rt".into()), 4_102_444_800);
-/// assert_eq!(t.access_token(), "header.payload.sig");
+/// assert_eq!(t.access_token().secret(), "header.payload.sig");
 /// assert!(!format!("{t:?}").contains("payload"));
 /// ```
 #[derive(Clone, Serialize, Deserialize)]
@@ -71,7 +115,7 @@ impl fmt::Debug for TokenSet {
 
 impl PartialEq for TokenSet {
     fn eq(&self, other: &Self) -> bool {
-        self.access_token.secret() == other.access_token.secret()
+        self.access_token == other.access_token
             && self.id_token == other.id_token
             && self.refresh_token.as_ref().map(|r| r.secret())
                 == other.refresh_token.as_ref().map(|r| r.secret())
@@ -95,9 +139,9 @@ impl TokenSet {
         }
     }
 
-    /// The raw access token, to call APIs with. Treat it as a secret.
-    pub fn access_token(&self) -> &str {
-        self.access_token.secret()
+    /// The access token, to call APIs with.
+    pub fn access_token(&self) -> &AccessToken {
+        &self.access_token
     }
 
     /// The raw ID token, if Kinde issued one.
@@ -127,11 +171,13 @@ impl TokenSet {
 
     /// The session format: this set as one compact JSON string, what the adapters keep
     /// in a session store and hand back to
-    /// [`Kinde::resume_stored_session`](crate::Kinde::resume_stored_session).
+    /// [`Kinde::resume_session`](crate::Kinde::resume_session).
     ///
-    /// One string rather than a JSON object, so a store copies one allocation per
-    /// request instead of a tree, and a session verified before is recognised by
-    /// comparing bytes. Treat it as a secret: it contains the tokens.
+    /// One string rather than a JSON tree, so a store copies one allocation per request
+    /// instead of a tree, and a session verified before is recognised by comparing
+    /// bytes. It is the JSON text of an object, so a store that keeps JSON text (as
+    /// actix-session's do) can keep it as it is. Treat it as a secret: it contains the
+    /// tokens.
     ///
     /// ```
     /// use kinde_core::TokenSet;
@@ -209,6 +255,11 @@ impl M2mToken {
     /// The raw bearer token. Treat it as a secret.
     pub fn secret(&self) -> &str {
         self.token.secret()
+    }
+
+    /// The token, for the calls that take an [`AccessToken`].
+    pub fn access_token(&self) -> &AccessToken {
+        &self.token
     }
 
     /// When it expires (Unix seconds).

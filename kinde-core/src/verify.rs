@@ -1,84 +1,23 @@
-//! JWT verification against a cached JWKS.
-//!
-//! The key cache is read lock-free on the hot path (an `ArcSwap` snapshot indexed by
-//! `kid`). An unknown `kid` triggers at most one refetch at a time, and no more than one
-//! per `jwks_min_refetch_interval`, so a flood of forged tokens cannot hammer Kinde. When
-//! Kinde is unreachable the last good keys keep serving (stale-if-error).
+//! JWT verification against the cached JWKS ([`crate::jwks`]): RS256 only, `iss`,
+//! `exp`/`nbf` with leeway, `aud` by policy, the ID token's nonce; and the verified-token
+//! cache that lets a token seen before skip the signature check.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
-use arc_swap::ArcSwap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
-use crate::Kinde;
 use crate::claims::Claims;
-use crate::config::{AudiencePolicy, KindeConfig};
+use crate::client::Kinde;
+use crate::config::AudiencePolicy;
 use crate::error::{KindeError, Result, TokenRejection};
-use crate::token_cache::{CacheKey, Entry as CacheEntry, Published};
-
-/// The published signing keys, by `kid`.
-#[derive(Default)]
-pub(crate) struct KeySet {
-    keys: HashMap<String, DecodingKey>,
-    fetched_at: Option<Instant>,
-    /// Which fetch this is (0: none yet): lets the verified-token cache trust a `kid`
-    /// it already found in this snapshot without looking it up again.
-    generation: u64,
-}
-
-impl Published for KeySet {
-    fn generation(&self) -> u64 {
-        self.generation
-    }
-    fn has(&self, kid: &str) -> bool {
-        self.keys.contains_key(kid)
-    }
-}
-
-pub(crate) struct KeyCache {
-    snapshot: ArcSwap<KeySet>,
-    /// How many snapshots were fetched (each one's `generation`).
-    fetches: AtomicU64,
-    /// Single flight: only the holder fetches; the others re-read the snapshot after it.
-    fetch_lock: tokio::sync::Mutex<()>,
-    /// When the last fetch was attempted (success or not), for the rate limit.
-    last_attempt: Mutex<Option<Instant>>,
-    /// Built once: RS256 only, exact `iss`, `exp`/`nbf` with leeway; `aud` is checked
-    /// separately by policy.
-    validation: Validation,
-    /// The same without `exp`, for the stored ID token of a live session.
-    validation_no_exp: Validation,
-}
-
-impl KeyCache {
-    pub(crate) fn new(config: &KindeConfig) -> Self {
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.leeway = config.leeway.as_secs();
-        validation.validate_nbf = true;
-        validation.validate_aud = false;
-        validation.set_issuer(&[config.issuer.as_str()]);
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        let mut validation_no_exp = validation.clone();
-        validation_no_exp.validate_exp = false;
-        KeyCache {
-            validation,
-            validation_no_exp,
-            snapshot: ArcSwap::from_pointee(KeySet::default()),
-            fetches: AtomicU64::new(0),
-            fetch_lock: tokio::sync::Mutex::new(()),
-            last_attempt: Mutex::new(None),
-        }
-    }
-}
+use crate::jwks::parse_jwks;
+use crate::token_cache::{CacheKey, Entry as CacheEntry};
 
 /// Which token is being verified: the checks differ.
 #[derive(Clone, Copy)]
@@ -92,33 +31,6 @@ pub(crate) enum TokenKind<'a> {
     },
     /// A token whose audience is not ours to check (webhooks).
     Unscoped,
-}
-
-/// Parse a JWKS document into RS256 verification keys. Keys of other types or uses are
-/// skipped rather than failing the whole set.
-pub(crate) fn parse_jwks(doc: &Value) -> HashMap<String, DecodingKey> {
-    let mut out = HashMap::new();
-    let Some(keys) = doc.get("keys").and_then(Value::as_array) else {
-        return out;
-    };
-    for k in keys {
-        let field = |name: &str| k.get(name).and_then(Value::as_str);
-        if field("kty") != Some("RSA") {
-            continue;
-        }
-        if !matches!(field("use"), None | Some("sig"))
-            || !matches!(field("alg"), None | Some("RS256"))
-        {
-            continue;
-        }
-        let (Some(kid), Some(n), Some(e)) = (field("kid"), field("n"), field("e")) else {
-            continue;
-        };
-        if let Ok(key) = DecodingKey::from_rsa_components(n, e) {
-            out.insert(kid.to_string(), key);
-        }
-    }
-    out
 }
 
 fn map_jwt_error(err: &jsonwebtoken::errors::Error) -> TokenRejection {
@@ -194,11 +106,6 @@ impl Kinde {
         self.verify_jwt(token, TokenKind::Unscoped).await
     }
 
-    /// The current JWKS snapshot (a cached verification counts only while the keys that
-    /// signed it are in it).
-    pub(crate) fn published_keys(&self) -> arc_swap::Guard<Arc<KeySet>> {
-        self.inner.keys.snapshot.load()
-    }
 
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
         self.verify_jwt_shared(token, kind)
@@ -253,7 +160,7 @@ impl Kinde {
         let key = CacheKey::of(cache_kind(kind)?, token);
         self.inner
             .verified
-            .get_shared(&key, token, &**self.published_keys())
+            .get_shared(&key, token, &**self.inner.keys.published())
     }
 
     async fn verify_jwt_uncached(
@@ -262,8 +169,12 @@ impl Kinde {
         kind: TokenKind<'_>,
     ) -> Result<(Claims, String)> {
         let kid = header_kid(token)?;
-        let keys = self.key_set_with(&kid).await?;
-        let key = keys.keys.get(&kid).ok_or(TokenRejection::UnknownKey)?;
+        let keys = self
+            .inner
+            .keys
+            .with_kid(&kid, &self.inner.config, || self.fetch_jwks())
+            .await?;
+        let key = keys.key(&kid).ok_or(TokenRejection::UnknownKey)?;
         let config = &self.inner.config;
 
         let validation = match kind {
@@ -298,83 +209,6 @@ impl Kinde {
             TokenKind::Unscoped => {}
         }
         Ok((claims, kid))
-    }
-
-    /// The key set, refreshed when it lacks `kid` (rate limited) or is older than
-    /// `jwks_max_age` (keeping the old keys if Kinde is unreachable).
-    async fn key_set_with(&self, kid: &str) -> Result<Arc<KeySet>> {
-        let cache = &self.inner.keys;
-        let config = &self.inner.config;
-        let usable = |s: &KeySet| {
-            s.keys.contains_key(kid)
-                && s.fetched_at
-                    .is_some_and(|t| t.elapsed() < config.jwks_max_age)
-        };
-        let snapshot = cache.snapshot.load_full();
-        if usable(&snapshot) {
-            return Ok(snapshot);
-        }
-
-        let _guard = cache.fetch_lock.lock().await;
-        // Another request may have fetched while we waited.
-        let snapshot = cache.snapshot.load_full();
-        if usable(&snapshot) {
-            return Ok(snapshot);
-        }
-        let known_but_stale = snapshot.keys.contains_key(kid);
-        {
-            let mut last = cache.last_attempt.lock().unwrap_or_else(|p| p.into_inner());
-            // With no keys at all, retry a failed fetch sooner: every request is failing.
-            let interval = if snapshot.fetched_at.is_none() {
-                config
-                    .jwks_min_refetch_interval
-                    .min(std::time::Duration::from_secs(1))
-            } else {
-                config.jwks_min_refetch_interval
-            };
-            if let Some(t) = *last
-                && t.elapsed() < interval
-            {
-                // Rate limited: serve what we have (a stale key still verifies).
-                return if known_but_stale {
-                    Ok(snapshot)
-                } else if snapshot.fetched_at.is_none() {
-                    Err(KindeError::Unavailable(
-                        "signing keys could not be fetched".into(),
-                    ))
-                } else {
-                    Err(TokenRejection::UnknownKey.into())
-                };
-            }
-            *last = Some(Instant::now());
-        }
-
-        match self.fetch_jwks().await {
-            Ok(keys) => {
-                tracing::debug!(keys = keys.len(), "fetched Kinde signing keys");
-                let set = Arc::new(KeySet {
-                    keys,
-                    fetched_at: Some(Instant::now()),
-                    generation: cache.fetches.fetch_add(1, Ordering::Relaxed) + 1,
-                });
-                cache.snapshot.store(set.clone());
-                Ok(set)
-            }
-            Err(err) if known_but_stale => {
-                tracing::warn!(error = %err, "JWKS refresh failed; keeping the cached keys");
-                Ok(snapshot)
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, "JWKS fetch failed");
-                if snapshot.fetched_at.is_some() && !matches!(err, KindeError::Unavailable(_)) {
-                    Err(err)
-                } else {
-                    Err(KindeError::Unavailable(
-                        "signing keys could not be fetched".into(),
-                    ))
-                }
-            }
-        }
     }
 
     async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
@@ -467,18 +301,5 @@ mod tests {
         assert!(check_audience(&c(json!([])), &AudiencePolicy::NoneRequested).is_ok());
         assert!(check_audience(&c(json!(["api"])), &AudiencePolicy::NoneRequested).is_err());
         assert!(check_audience(&c(json!(["api"])), &AudiencePolicy::Unchecked).is_ok());
-    }
-
-    #[test]
-    fn jwks_parsing_skips_foreign_keys() {
-        let doc = json!({"keys": [
-            {"kty": "EC", "kid": "ec", "crv": "P-256", "x": "x", "y": "y"},
-            {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
-            {"kty": "RSA", "kid": "good", "use": "sig", "alg": "RS256", "n": "AQAB", "e": "AQAB"},
-            {"kty": "RSA", "n": "AQAB", "e": "AQAB"}
-        ]});
-        let keys = parse_jwks(&doc);
-        assert_eq!(keys.len(), 1);
-        assert!(keys.contains_key("good"));
     }
 }

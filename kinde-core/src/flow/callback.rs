@@ -1,0 +1,53 @@
+//! `/callback`: finish a login, in the order that keeps it safe.
+
+use super::plan::{RoutePlan, pending_write};
+use crate::client::Kinde;
+use crate::login::{CallbackOutcome, CallbackParams, PendingLogins};
+use crate::session::{SessionSlot, SessionWrite};
+use crate::web::{Reply, location_value, parse_query};
+
+impl Kinde {
+    /// Finish a login: Kinde's callback `query` (`code`, `state`, or `error`), given the
+    /// session's pending logins as stored.
+    ///
+    /// The plan, in order: keep the pending logins without the one this callback used
+    /// (or that expired), whatever happens next, so a `state` is never accepted twice;
+    /// then, signed in, move the session to a new id (session fixation) and store the
+    /// tokens, and redirect to the login's `returnTo` (or the post-login URL). When
+    /// Kinde asks to start over (`login_link_expired`), the restarted login is kept
+    /// instead and the visitor goes back to Kinde. A failure (a bad or replayed state,
+    /// `error=access_denied`, a refused code, tokens that fail verification, Kinde
+    /// unreachable) is an error page, and no session is established.
+    pub async fn finish_callback(&self, query: Option<&str>, stored_pending: Option<&str>) -> RoutePlan {
+        let params: CallbackParams = match parse_query(query) {
+            Ok(params) => params,
+            Err(e) => return self.error_plan(&e),
+        };
+        let mut pending = PendingLogins::from_stored(stored_pending);
+        let outcome = self.complete_login(&params, &mut pending).await;
+        match outcome {
+            Ok(CallbackOutcome::SignedIn { session, return_to }) => RoutePlan {
+                writes: vec![
+                    pending_write(&pending),
+                    SessionWrite::CycleId,
+                    SessionWrite::Set {
+                        slot: SessionSlot::Tokens,
+                        value: session.tokens.to_json(),
+                    },
+                ],
+                reply: Reply::redirect(location_value(&return_to)),
+            },
+            Ok(CallbackOutcome::Restart(login)) => {
+                pending.insert(login.pending, self.inner.config.login_ttl);
+                RoutePlan {
+                    writes: vec![pending_write(&pending)],
+                    reply: Reply::redirect(login.url),
+                }
+            }
+            Err(e) => RoutePlan {
+                writes: vec![pending_write(&pending)],
+                reply: self.route_error(&e),
+            },
+        }
+    }
+}

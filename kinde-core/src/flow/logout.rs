@@ -1,0 +1,26 @@
+//! `/logout`: end the session here and at Kinde.
+
+use super::plan::RoutePlan;
+use crate::client::Kinde;
+use crate::session::SessionWrite;
+use crate::tokens::TokenSet;
+use crate::web::Reply;
+
+impl Kinde {
+    /// Sign out, given the session's tokens as stored: the plan clears the session (its
+    /// record and cookie), then redirects to Kinde's logout, which ends the session
+    /// there and sends the visitor to the post-logout URL. The refresh token is revoked
+    /// in the background (best effort). Tokens that no longer parse are still signed out
+    /// of, without an ID token hint.
+    pub async fn logout(&self, stored_tokens: Option<&str>) -> RoutePlan {
+        let tokens = stored_tokens.and_then(|stored| TokenSet::from_json(stored).ok());
+        let reply = match self.logout_url(tokens.as_ref()).await {
+            Ok(url) => Reply::redirect(url),
+            Err(e) => self.route_error(&e),
+        };
+        RoutePlan {
+            writes: vec![SessionWrite::Clear],
+            reply,
+        }
+    }
+}

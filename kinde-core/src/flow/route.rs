@@ -1,0 +1,44 @@
+//! One entry point for every built-in route.
+
+use super::plan::RoutePlan;
+use crate::client::Kinde;
+use crate::error::KindeError;
+use crate::web::{Caller, Route};
+
+/// What the adapter read for a route.
+#[derive(Debug)]
+pub struct RouteInput<'a> {
+    /// The raw query string.
+    pub query: Option<&'a str>,
+    /// The session value [`Route::reads`] names, as stored (`Ok(None)`: absent; an
+    /// error: the store failed, see [`KindeError::session_store`]).
+    pub stored: Result<Option<&'a str>, KindeError>,
+    /// The resolved caller, for a route that [needs one](Route::needs_caller).
+    pub caller: Option<&'a Caller>,
+}
+
+impl Kinde {
+    /// The plan of `route` for `input`: [`begin_login`](Self::begin_login),
+    /// [`finish_callback`](Self::finish_callback), [`logout`](Self::logout) or
+    /// [`portal`](Self::portal). A session store that failed to read is the error page
+    /// (503), except on `/logout`, which goes on without the stored tokens (clearing
+    /// the session then fails the same way, or succeeds).
+    pub async fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan {
+        let stored = match input.stored {
+            Ok(stored) => stored,
+            Err(_) if route == Route::Logout => None,
+            Err(e) => return self.error_plan(&e),
+        };
+        match route {
+            Route::Login | Route::Register | Route::CreateOrg => {
+                self.begin_login(route, input.query, stored).await
+            }
+            Route::Callback => self.finish_callback(input.query, stored).await,
+            Route::Logout => self.logout(stored).await,
+            Route::Portal => match input.caller {
+                Some(caller) => self.portal(input.query, caller).await,
+                None => self.error_plan(&KindeError::NotSignedIn),
+            },
+        }
+    }
+}

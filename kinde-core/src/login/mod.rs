@@ -1,0 +1,14 @@
+//! The browser login flow, one concept a file: the options of a login (`options`), its
+//! authorization URL with PKCE, `state` and `nonce` (`authorize`), the pending logins
+//! kept until the callback (`pending`), and the callback that completes or restarts it
+//! (`callback`).
+
+mod authorize;
+mod callback;
+mod options;
+mod pending;
+
+pub use authorize::LoginRequest;
+pub use callback::{CallbackOutcome, CallbackParams};
+pub use options::{LoginOptions, Prompt};
+pub use pending::{PendingLogin, PendingLogins};

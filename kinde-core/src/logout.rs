@@ -1,0 +1,73 @@
+//! Signing out: the URL that ends the session at Kinde, and revocation of the refresh
+//! token.
+
+use url::Url;
+
+use crate::client::Kinde;
+use crate::error::{KindeError, Result};
+use crate::tokens::TokenSet;
+
+impl Kinde {
+    /// The URL that ends the session at Kinde, then sends the visitor to the configured
+    /// post-logout URL (Kinde's `redirect` parameter). Pass the session's tokens to add
+    /// `id_token_hint` and to revoke the refresh token in the background (best effort:
+    /// it never delays or fails the logout).
+    pub async fn logout_url(&self, tokens: Option<&TokenSet>) -> Result<Url> {
+        let mut url = self.resolved_endpoints().await.end_session.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(redirect) = &self.inner.config.post_logout_redirect {
+                q.append_pair("redirect", redirect.as_str());
+            }
+            if let Some(id) = tokens.and_then(TokenSet::id_token) {
+                q.append_pair("id_token_hint", id);
+            }
+        }
+        if let Some(t) = tokens
+            && t.refresh_token().is_some()
+            && let Ok(handle) = tokio::runtime::Handle::try_current()
+        {
+            let kinde = self.clone();
+            let t = t.clone();
+            handle.spawn(async move {
+                if let Err(e) = kinde.revoke_refresh_token(&t).await {
+                    tracing::debug!(error = %e, "refresh token revocation failed (ignored)");
+                }
+            });
+        }
+        Ok(url)
+    }
+
+    /// Revoke the refresh token of `tokens` at Kinde (`/oauth2/revoke`).
+    pub async fn revoke_refresh_token(&self, tokens: &TokenSet) -> Result<()> {
+        let Some(rt) = tokens.refresh_token() else {
+            return Ok(());
+        };
+        let config = &self.inner.config;
+        let endpoints = self.resolved_endpoints().await;
+        let mut body = vec![
+            ("token", rt),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", config.client_id.as_str()),
+        ];
+        if let Some(secret) = &config.client_secret {
+            body.push(("client_secret", secret.secret().as_str()));
+        }
+        let resp = self
+            .inner
+            .http
+            .post(endpoints.revocation.clone())
+            .form(&body)
+            .send()
+            .await
+            .map_err(|e| KindeError::transport("revocation", &e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(KindeError::Provider(format!(
+                "revocation answered {}",
+                resp.status()
+            )))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Signed-in browser sessions: what an adapter stores ([`SessionKeys`], the session
+//! format of [`TokenSet`](crate::TokenSet)), how a stored session is resumed on each
+//! request (verified, served from the verified-session cache, or refreshed), and the
+//! refresh itself, one per token set at a time.
+
+mod flights;
+mod keys;
+mod refresh;
+mod resume;
+mod verified;
+mod write;
+
+pub(crate) use flights::RefreshFlights;
+pub use keys::{SessionKeys, SessionSlot};
+pub use resume::SessionState;
+pub use verified::VerifiedSession;
+pub use write::{SessionWrite, SessionWriter};
