@@ -6,8 +6,8 @@ use kinde_core::{Claims, Kinde, KindeError, LoginOptions};
 use serde_json::json;
 
 use crate::support::{
-    ADMIN, POST_LOGOUT, REDIRECT, admin, client, closed_port, follow_authorize, pending_field,
-    pending_with, signed_in, with_kid,
+    ADMIN, POST_LOGOUT, REDIRECT, admin, build_client, client, closed_port, follow_authorize,
+    pending_field, pending_with, signed_in, with_kid,
 };
 
 #[tokio::test]
@@ -80,24 +80,14 @@ async fn debug_output_never_contains_secrets() {
     let cb2 = follow_authorize(&login2.url).await;
     errors.extend(kinde.complete_login(&cb2, &mut pending2).await.err());
     server.set_token_endpoint_failure(None);
-    let wrong = Kinde::new(
-        server
-            .config_builder()
-            .client_secret("wrong-secret-value")
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let wrong = build_client(server.config_builder().client_secret("wrong-secret-value"));
     errors.extend(wrong.client_credentials_token(None).await.err());
-    let unreachable = Kinde::new(
+    let unreachable = build_client(
         kinde_core::KindeConfig::builder()
             .domain(format!("http://127.0.0.1:{}", closed_port()))
             .client_id("c")
-            .client_secret(secret.clone())
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .client_secret(secret.clone()),
+    );
     errors.extend(unreachable.verify_access_token(&access).await.err());
     errors.extend(unreachable.refresh(&tokens).await.err());
     errors.extend(unreachable.user_profile(&access).await.err());

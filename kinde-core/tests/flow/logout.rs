@@ -3,11 +3,12 @@
 
 use std::time::{Duration, Instant};
 
+use kinde_core::LoginOptions;
 use kinde_core::testing::{Endpoint, TestKinde};
-use kinde_core::{Kinde, LoginOptions};
 
 use crate::support::{
-    POST_LOGOUT, REDIRECT, assert_session_ended, browser, client, query, sign_in,
+    POST_LOGOUT, REDIRECT, assert_session_ended, browser_get, build_client, client, location,
+    query, sign_in, without_query,
 };
 
 #[tokio::test]
@@ -18,10 +19,7 @@ async fn logout_url_and_background_revocation() {
     let tokens = session.tokens.clone();
 
     let url = kinde.logout_url(Some(&tokens)).await.unwrap();
-    assert_eq!(
-        format!("{}{}", url.origin().ascii_serialization(), url.path()),
-        server.url("/logout")
-    );
+    assert_eq!(without_query(&url), server.url("/logout"));
     let q = query(&url);
     assert_eq!(q["redirect"], POST_LOGOUT);
     assert!(
@@ -42,14 +40,9 @@ async fn logout_url_and_background_revocation() {
     assert_session_ended(kinde.refresh(&tokens).await);
 
     // The browser follows the logout URL back to the application.
-    let resp = browser().get(url.clone()).send().await.expect("logout");
+    let resp = browser_get(&url).await;
     assert_eq!(resp.status().as_u16(), 302);
-    assert_eq!(
-        resp.headers()[reqwest::header::LOCATION]
-            .to_str()
-            .expect("text"),
-        POST_LOGOUT
-    );
+    assert_eq!(location(&resp), POST_LOGOUT);
     assert_eq!(server.logouts().len(), 1);
 
     // Without tokens: no hint, nothing revoked.
@@ -61,13 +54,6 @@ async fn logout_url_and_background_revocation() {
     assert_eq!(server.requests(Endpoint::Revoke), 1);
 
     // Without a post-logout URL configured, there is no redirect parameter.
-    let bare = Kinde::new(
-        server
-            .config_builder()
-            .redirect_uri(REDIRECT)
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let bare = build_client(server.config_builder().redirect_uri(REDIRECT));
     assert!(!query(&bare.logout_url(None).await.unwrap()).contains_key("redirect"));
 }

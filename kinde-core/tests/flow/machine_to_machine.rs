@@ -2,10 +2,10 @@
 //! fail cleanly for public clients and wrong secrets.
 
 use kinde_core::testing::{Endpoint, TestKinde};
-use kinde_core::{AudiencePolicy, Kinde, KindeError, TokenRejection};
+use kinde_core::{AudiencePolicy, KindeError, TokenRejection};
 use serde_json::json;
 
-use crate::support::{assert_rejected, client, client_with};
+use crate::support::{assert_rejected, build_client, client, client_with};
 
 #[tokio::test]
 async fn client_credentials_token_verifies_and_is_cached() {
@@ -60,27 +60,17 @@ async fn client_credentials_token_verifies_and_is_cached() {
     assert_eq!(server.token_requests("client_credentials"), 2);
 
     // A public client cannot use the grant.
-    let public = Kinde::new(
+    let public = build_client(
         kinde_core::KindeConfig::builder()
             .domain(server.issuer())
-            .client_id(server.client_id())
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+            .client_id(server.client_id()),
+    );
     match public.client_credentials_token(Some(&aud)).await {
         Err(e @ KindeError::Config(_)) => assert_eq!(e.status(), 500),
         other => panic!("expected a configuration error, got {other:?}"),
     }
     // A wrong secret is a configuration error, named as such.
-    let wrong = Kinde::new(
-        server
-            .config_builder()
-            .client_secret("wrong-secret")
-            .build()
-            .expect("config"),
-    )
-    .expect("client");
+    let wrong = build_client(server.config_builder().client_secret("wrong-secret"));
     match wrong.client_credentials_token(Some(&aud)).await {
         Err(e @ KindeError::Config(_)) => {
             assert!(!e.to_string().contains("wrong-secret"), "{e}");

@@ -1,5 +1,6 @@
-//! Shared helpers: a `Kinde` client for a `TestKinde`, a browser that follows the
-//! authorization redirect, complete logins, and assertions on the errors a caller sees.
+//! Shared helpers: a `Kinde` client for a `TestKinde`, the browser's side of a login
+//! (following the authorization redirect, reading `Location` and query strings),
+//! complete logins, and assertions on the errors a caller sees.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -8,32 +9,46 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kinde_core::testing::{TestKinde, TestUser};
 use kinde_core::{
-    CallbackError, CallbackOutcome, CallbackParams, ErrorClass, Kinde, KindeError, LoginOptions,
-    LoginRequest, PendingLogins, TokenRejection, VerifiedSession,
+    CallbackError, CallbackOutcome, CallbackParams, ErrorClass, Kinde, KindeConfigBuilder,
+    KindeError, LoginOptions, LoginRequest, PendingLogins, TokenRejection, VerifiedSession,
 };
 use serde_json::{Value, json};
 use url::Url;
 
+/// The application's callback URL.
 pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
+/// Where the application wants the browser back after logout.
 pub const POST_LOGOUT: &str = "http://127.0.0.1:9/signed-out";
+/// The first demo user, who logs in by default.
 pub const ADMIN: &str = "kp_demo_admin";
+/// [`ADMIN`]'s email.
 pub const ADMIN_EMAIL: &str = "ada.lovelace@example.com";
 
+/// A client from `builder` (which must build).
+pub fn build_client(builder: KindeConfigBuilder) -> Kinde {
+    Kinde::new(builder.build().expect("config")).expect("client")
+}
+
+/// A client of `server` with the test's callback and post-logout URLs.
 pub fn client(server: &TestKinde) -> Kinde {
     client_with(server, |b| b)
 }
 
+/// As [`client`], with `tweak` applied to the configuration.
 pub fn client_with(
     server: &TestKinde,
-    tweak: impl FnOnce(kinde_core::KindeConfigBuilder) -> kinde_core::KindeConfigBuilder,
+    tweak: impl FnOnce(KindeConfigBuilder) -> KindeConfigBuilder,
 ) -> Kinde {
     let builder = server
         .config_builder()
         .redirect_uri(REDIRECT)
         .post_logout_redirect_url(POST_LOGOUT);
-    Kinde::new(tweak(builder).build().expect("config")).expect("client")
+    build_client(tweak(builder))
 }
 
+// ----- the browser -----
+
+/// An HTTP client that, like a test's browser, does not follow redirects.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -42,25 +57,39 @@ pub fn browser() -> reqwest::Client {
         .expect("browser client")
 }
 
+/// Opens `url` in a fresh [`browser`].
+pub async fn browser_get(url: &Url) -> reqwest::Response {
+    browser()
+        .get(url.clone())
+        .send()
+        .await
+        .expect("browser request")
+}
+
+/// The response's `Location` header.
+pub fn location(resp: &reqwest::Response) -> &str {
+    resp.headers()
+        .get(reqwest::header::LOCATION)
+        .expect("Location")
+        .to_str()
+        .expect("Location is text")
+}
+
+/// The query parameters of `url` (the last value of a repeated one).
 pub fn query(url: &Url) -> HashMap<String, String> {
     url.query_pairs().into_owned().collect()
 }
 
+/// `url` without its query: origin and path.
+pub fn without_query(url: &Url) -> String {
+    format!("{}{}", url.origin().ascii_serialization(), url.path())
+}
+
 /// Open the authorization URL as a browser would and return the callback's query.
 pub async fn follow_authorize(url: &Url) -> CallbackParams {
-    let resp = browser()
-        .get(url.clone())
-        .send()
-        .await
-        .expect("authorize request");
+    let resp = browser_get(url).await;
     assert_eq!(resp.status().as_u16(), 302, "authorize should redirect");
-    let location = resp
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .expect("Location")
-        .to_str()
-        .expect("Location is text");
-    let callback = Url::parse(location).expect("absolute callback URL");
+    let callback = Url::parse(location(&resp)).expect("absolute callback URL");
     assert!(
         callback.as_str().starts_with(REDIRECT),
         "redirected to the registered callback: {callback}"
@@ -75,12 +104,16 @@ pub async fn follow_authorize(url: &Url) -> CallbackParams {
     }
 }
 
+// ----- logins -----
+
+/// Pending logins holding `login`'s entry, as the session would after `login_url`.
 pub fn pending_with(kinde: &Kinde, login: &LoginRequest) -> PendingLogins {
     let mut pending = PendingLogins::default();
     pending.insert(login.pending.clone(), kinde.config().login_ttl());
     pending
 }
 
+/// The session and return path of a completed login.
 pub fn signed_in(outcome: CallbackOutcome) -> (VerifiedSession, String) {
     match outcome {
         CallbackOutcome::SignedIn { session, return_to } => (*session, return_to),
@@ -109,6 +142,9 @@ pub fn pending_field(login: &LoginRequest, field: &str) -> String {
         .to_string()
 }
 
+// ----- errors -----
+
+/// The reason of an invalid-token error (which must be a 401).
 pub fn rejection<T: std::fmt::Debug>(
     result: kinde_core::Result<T>,
 ) -> (TokenRejection, KindeError) {
@@ -125,6 +161,7 @@ pub fn rejection<T: std::fmt::Debug>(
     }
 }
 
+/// Asserts an invalid-token error for the reason `want`.
 pub fn assert_rejected<T: std::fmt::Debug>(
     result: kinde_core::Result<T>,
     want: TokenRejection,
@@ -134,6 +171,7 @@ pub fn assert_rejected<T: std::fmt::Debug>(
     err
 }
 
+/// The callback error of a failed login completion (which must be a 400).
 pub fn callback_error<T: std::fmt::Debug>(
     result: kinde_core::Result<T>,
 ) -> (CallbackError, KindeError) {
@@ -150,6 +188,7 @@ pub fn callback_error<T: std::fmt::Debug>(
     }
 }
 
+/// Asserts a 503 (Kinde unavailable).
 pub fn assert_unavailable<T: std::fmt::Debug>(result: kinde_core::Result<T>) -> KindeError {
     match result {
         Err(e @ KindeError::Unavailable(_)) => {
@@ -161,6 +200,7 @@ pub fn assert_unavailable<T: std::fmt::Debug>(result: kinde_core::Result<T>) -> 
     }
 }
 
+/// Asserts that the session has ended (a 401).
 pub fn assert_session_ended<T: std::fmt::Debug>(result: kinde_core::Result<T>) -> KindeError {
     match result {
         Err(e @ KindeError::SessionEnded) => {
@@ -172,10 +212,14 @@ pub fn assert_session_ended<T: std::fmt::Debug>(result: kinde_core::Result<T>) -
     }
 }
 
+// ----- users, tokens, addresses -----
+
+/// The demo admin of `server`.
 pub fn admin(server: &TestKinde) -> TestUser {
     server.user(ADMIN).expect("demo admin")
 }
 
+/// `v` as base64url JSON, as in a JWT part.
 pub fn b64_json(v: &Value) -> String {
     URL_SAFE_NO_PAD.encode(v.to_string())
 }
@@ -188,6 +232,7 @@ pub fn with_kid(token: &str, kid: &str) -> String {
     format!("{header}.{rest}")
 }
 
+/// A key id no server publishes.
 pub fn random_kid() -> String {
     format!(
         "{:016x}{:016x}",

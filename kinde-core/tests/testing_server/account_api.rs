@@ -7,7 +7,9 @@ use kinde_core::testing::{MintOptions, TestEntitlement, TestKinde, TestSigner, T
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::support::{http, login_tokens, query_map};
+use crate::support::{
+    get, get_bearer, get_bearer_json, get_bearer_query, get_query, http, login_tokens, query_map,
+};
 
 fn paged_user() -> TestUser {
     TestUser::new("kp_paged", "paged@example.com")
@@ -40,14 +42,15 @@ async fn get_all_pages(
     let mut cursor: Option<String> = None;
     let mut pages = 0;
     loop {
-        let mut req = c
-            .get(kinde.url(path))
-            .bearer_auth(token)
-            .query(&[("page_size", "1")]);
+        let mut query = vec![("page_size", "1")];
         if let Some(cur) = &cursor {
-            req = req.query(&[("starting_after", cur.as_str())]);
+            query.push(("starting_after", cur.as_str()));
         }
-        let body: Value = req.send().await.unwrap().json().await.unwrap();
+        let body: Value = get_bearer_query(c, &kinde.url(path), token, &query)
+            .await
+            .json()
+            .await
+            .unwrap();
         pages += 1;
         items.extend(body["data"][field].as_array().unwrap().iter().cloned());
         if body["metadata"]["has_more"] != true {
@@ -152,15 +155,7 @@ async fn account_api_pagination_and_shapes() {
     }
 
     // A full page at the default size, with org_code and plans.
-    let body: Value = c
-        .get(kinde.url("/account_api/v1/entitlements"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = get_bearer_json(&c, &kinde.url("/account_api/v1/entitlements"), token).await;
     assert_eq!(body["data"]["org_code"], "org_p");
     assert_eq!(
         body["data"]["plans"],
@@ -168,24 +163,11 @@ async fn account_api_pagination_and_shapes() {
     );
     assert_eq!(body["metadata"]["has_more"], false);
 
-    let body: Value = c
-        .get(kinde.url("/account_api/v1/entitlement/storage"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = get_bearer_json(&c, &kinde.url("/account_api/v1/entitlement/storage"), token).await;
     assert_eq!(body["data"]["org_code"], "org_p");
     assert_eq!(body["data"]["entitlement"]["feature_name"], "Storage");
     assert_eq!(body["metadata"], json!({}));
-    let resp = c
-        .get(kinde.url("/account_api/v1/entitlement/nope"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_bearer(&c, &kinde.url("/account_api/v1/entitlement/nope"), token).await;
     assert_eq!(resp.status(), 404);
     assert!(resp.json::<Value>().await.is_ok());
 
@@ -195,13 +177,8 @@ async fn account_api_pagination_and_shapes() {
         ("page_size", "x"),
         ("starting_after", "unknown"),
     ] {
-        let resp = c
-            .get(kinde.url("/account_api/v1/permissions"))
-            .bearer_auth(token)
-            .query(&[q])
-            .send()
-            .await
-            .unwrap();
+        let resp =
+            get_bearer_query(&c, &kinde.url("/account_api/v1/permissions"), token, &[q]).await;
         assert_eq!(resp.status(), 400, "{q:?}");
     }
 
@@ -210,16 +187,16 @@ async fn account_api_pagination_and_shapes() {
     let mut cursors = Vec::new();
     let mut cursor = String::new();
     for _ in 0..3 {
-        let body: Value = c
-            .get(kinde.url("/account_api/v1/permissions"))
-            .bearer_auth(token)
-            .query(&[("page_size", "1"), ("starting_after", cursor.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = get_bearer_query(
+            &c,
+            &kinde.url("/account_api/v1/permissions"),
+            token,
+            &[("page_size", "1"), ("starting_after", cursor.as_str())],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
         assert_eq!(body["metadata"]["has_more"], true);
         cursor = body["metadata"]["next_page_starting_after"]
             .as_str()
@@ -266,26 +243,19 @@ async fn account_api_rejects_bad_tokens() {
         hs256_with_public_key(&kinde, &claims),
     ];
     for (i, token) in bad_tokens.iter().enumerate() {
-        let mut req = c.get(kinde.url("/account_api/v1/permissions"));
-        if !token.is_empty() {
-            req = req.bearer_auth(token);
-        }
-        let resp = req.send().await.unwrap();
+        let url = kinde.url("/account_api/v1/permissions");
+        let resp = if token.is_empty() {
+            get(&c, &url).await
+        } else {
+            get_bearer(&c, &url, token).await
+        };
         assert_eq!(resp.status(), 401, "token #{i} accepted");
         assert!(resp.headers().contains_key("www-authenticate"));
         assert!(resp.json::<Value>().await.is_ok());
     }
     // A properly minted one works, with the minted org.
     let ok = kinde.mint_access_token(&admin, MintOptions::default());
-    let body: Value = c
-        .get(kinde.url("/account_api/v1/permissions"))
-        .bearer_auth(&ok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = get_bearer_json(&c, &kinde.url("/account_api/v1/permissions"), &ok).await;
     assert_eq!(body["data"]["org_code"], "org_demo");
     assert_eq!(body["data"]["permissions"].as_array().unwrap().len(), 2);
 }
@@ -306,18 +276,17 @@ async fn portal_link_validation() {
     let kinde = TestKinde::start();
     let c = http();
     let token = kinde.mint_access_token(&kinde.users()[0], MintOptions::default());
-    let get = |q: Vec<(&'static str, &'static str)>| {
-        c.get(kinde.url("/account_api/v1/portal_link"))
-            .bearer_auth(&token)
-            .query(&q)
-            .send()
-    };
-    let resp = get(vec![
-        ("return_url", "http://localhost:3000/account"),
-        ("subnav", "organization_members"),
-    ])
-    .await
-    .unwrap();
+    let portal_link = kinde.url("/account_api/v1/portal_link");
+    let resp = get_bearer_query(
+        &c,
+        &portal_link,
+        &token,
+        &[
+            ("return_url", "http://localhost:3000/account"),
+            ("subnav", "organization_members"),
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     let url = Url::parse(body["url"].as_str().unwrap()).unwrap();
@@ -326,7 +295,7 @@ async fn portal_link_validation() {
     let q = query_map(&url);
     assert_eq!(q["subnav"], "organization_members");
     assert_eq!(q["return_url"], "http://localhost:3000/account");
-    let page = c.get(url.as_str()).send().await.unwrap();
+    let page = get(&c, url.as_str()).await;
     assert_eq!(page.status(), 200);
     assert!(
         page.text()
@@ -335,9 +304,13 @@ async fn portal_link_validation() {
             .contains("http://localhost:3000/account")
     );
 
-    let resp = get(vec![("return_url", "https://app.example.com/")])
-        .await
-        .unwrap();
+    let resp = get_bearer_query(
+        &c,
+        &portal_link,
+        &token,
+        &[("return_url", "https://app.example.com/")],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
 
     for bad in [
@@ -347,14 +320,9 @@ async fn portal_link_validation() {
         vec![("return_url", "http://localhost/"), ("subnav", "admin")],
         vec![("return_url", "http://localhost/"), ("sub_nav", "profile")],
     ] {
-        let resp = get(bad.clone()).await.unwrap();
+        let resp = get_bearer_query(&c, &portal_link, &token, &bad).await;
         assert_eq!(resp.status(), 400, "{bad:?}");
     }
-    let resp = c
-        .get(kinde.url("/account_api/v1/portal_link"))
-        .query(&[("return_url", "http://localhost/")])
-        .send()
-        .await
-        .unwrap();
+    let resp = get_query(&c, &portal_link, &[("return_url", "http://localhost/")]).await;
     assert_eq!(resp.status(), 401);
 }

@@ -7,9 +7,18 @@ use kinde_core::testing::{LoginMode, TestKinde};
 use serde_json::Value;
 
 use crate::support::{
-    REDIRECT, authorize, decode_unverified, exchange, http, location, login, login_tokens, pkce,
-    query_map,
+    REDIRECT, authorize, decode_unverified, exchange, get, http, location, login, login_tokens,
+    pkce, post_form, query_map,
 };
+
+/// The id of the pending login in the login page's hidden `pending` field.
+fn pending_id(page: &str) -> String {
+    page.split("name=\"pending\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("pending id")
+        .to_string()
+}
 
 #[tokio::test]
 async fn authorize_validation_and_user_selection() {
@@ -28,7 +37,7 @@ async fn authorize_validation_and_user_selection() {
         assert_eq!(resp.status(), 400, "{bad}");
     }
     // Bare request.
-    let resp = c.get(kinde.url("/oauth2/auth")).send().await.unwrap();
+    let resp = get(&c, &kinde.url("/oauth2/auth")).await;
     assert_eq!(resp.status(), 400);
     // Wrong response_type: error redirect.
     let resp = authorize(&kinde, &c, &p.challenge, &[("response_type", "token")]).await;
@@ -117,19 +126,14 @@ async fn page_login_mode_pick_and_deny() {
         !page.contains("http://") || !page.contains("<link"),
         "no external assets"
     );
-    let pending = page
-        .split("name=\"pending\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("pending id")
-        .to_string();
+    let pending = pending_id(&page);
 
-    let resp = c
-        .post(kinde.url("/oauth2/auth/select"))
-        .form(&[("pending", pending.as_str()), ("user_id", "kp_demo_reader")])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_form(
+        &c,
+        &kinde.url("/oauth2/auth/select"),
+        &[("pending", pending.as_str()), ("user_id", "kp_demo_reader")],
+    )
+    .await;
     assert_eq!(resp.status(), 302);
     let q = query_map(&location(&resp));
     assert_eq!(q["state"], "state-123");
@@ -141,12 +145,12 @@ async fn page_login_mode_pick_and_deny() {
     );
 
     // The pending request is single-use.
-    let resp = c
-        .post(kinde.url("/oauth2/auth/select"))
-        .form(&[("pending", pending.as_str()), ("user_id", "kp_demo_reader")])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_form(
+        &c,
+        &kinde.url("/oauth2/auth/select"),
+        &[("pending", pending.as_str()), ("user_id", "kp_demo_reader")],
+    )
+    .await;
     assert_eq!(resp.status(), 400);
 
     // Deny.
@@ -155,18 +159,13 @@ async fn page_login_mode_pick_and_deny() {
         .text()
         .await
         .unwrap();
-    let pending = page
-        .split("name=\"pending\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
-    let resp = c
-        .post(kinde.url("/oauth2/auth/select"))
-        .form(&[("pending", pending.as_str()), ("action", "deny")])
-        .send()
-        .await
-        .unwrap();
+    let pending = pending_id(&page);
+    let resp = post_form(
+        &c,
+        &kinde.url("/oauth2/auth/select"),
+        &[("pending", pending.as_str()), ("action", "deny")],
+    )
+    .await;
     let q = query_map(&location(&resp));
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "state-123");

@@ -3,37 +3,31 @@
 
 use kinde_core::testing::{Endpoint, TestKinde};
 
-use crate::support::{error_of, http};
+use crate::support::{DEFAULT_CLIENT, error_of, http, post_body, token_request_basic};
 
 #[tokio::test]
 async fn unsupported_and_malformed_token_requests() {
     let kinde = TestKinde::start();
     let c = http();
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-        .form(&[("grant_type", "password")])
-        .send()
-        .await
-        .unwrap();
+    let resp = token_request_basic(&kinde, &c, DEFAULT_CLIENT, &[("grant_type", "password")]).await;
     assert_eq!(error_of(resp).await, (400, "unsupported_grant_type".into()));
 
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .header("content-type", "application/json")
-        .body(r#"{"grant_type":"client_credentials"}"#)
-        .send()
-        .await
-        .unwrap();
+    let resp = post_body(
+        &c,
+        &kinde.url("/oauth2/token"),
+        "application/json",
+        r#"{"grant_type":"client_credentials"}"#,
+    )
+    .await;
     assert_eq!(error_of(resp).await, (400, "invalid_request".into()));
 
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(vec![0xff, 0xfe, b'&', b'=', b'%'])
-        .send()
-        .await
-        .unwrap();
+    let resp = post_body(
+        &c,
+        &kinde.url("/oauth2/token"),
+        "application/x-www-form-urlencoded",
+        vec![0xff, 0xfe, b'&', b'=', b'%'],
+    )
+    .await;
     assert!(resp.status().is_client_error());
 
     let resp = c

@@ -3,7 +3,10 @@
 
 use kinde_core::testing::{TestClient, TestKinde};
 
-use crate::support::{REDIRECT, error_of, http, login};
+use crate::support::{
+    DEFAULT_CLIENT, REDIRECT, client_credentials, error_of, http, login, token_request,
+    token_request_basic,
+};
 
 #[tokio::test]
 async fn client_authentication() {
@@ -12,19 +15,19 @@ async fn client_authentication() {
 
     // Wrong secret via client_secret_post.
     let (code, verifier) = login(&kinde, &c, &[]).await;
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .form(&[
+    let resp = token_request(
+        &kinde,
+        &c,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("code_verifier", verifier.as_str()),
             ("redirect_uri", REDIRECT),
             ("client_id", "kinde-test-client"),
             ("client_secret", "wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert!(
         resp.headers()
             .contains_key(reqwest::header::WWW_AUTHENTICATE)
@@ -32,13 +35,13 @@ async fn client_authentication() {
     assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
 
     // Wrong secret via client_secret_basic.
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("wrong"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let resp = token_request_basic(
+        &kinde,
+        &c,
+        ("kinde-test-client", Some("wrong")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
     assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
 
     // No secret at all for a confidential client; unknown client.
@@ -53,29 +56,24 @@ async fn client_authentication() {
             ("client_secret", "x"),
         ],
     ] {
-        let resp = c
-            .post(kinde.url("/oauth2/token"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let resp = token_request(&kinde, &c, &form).await;
         assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
     }
 
     // Correct Basic credentials work for the code grant.
     let (code, verifier) = login(&kinde, &c, &[]).await;
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-        .form(&[
+    let resp = token_request_basic(
+        &kinde,
+        &c,
+        DEFAULT_CLIENT,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("code_verifier", verifier.as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
 }
 
@@ -90,50 +88,44 @@ async fn public_client_uses_pkce_without_secret() {
     assert_eq!(kinde.clients().len(), 2);
     let c = http();
     let (code, verifier) = login(&kinde, &c, &[]).await;
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .form(&[
+    let resp = token_request(
+        &kinde,
+        &c,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("code_verifier", verifier.as_str()),
             ("redirect_uri", REDIRECT),
             ("client_id", "spa-client"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
 
     // A public client sending a secret is refused.
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .form(&[
+    let resp = token_request(
+        &kinde,
+        &c,
+        &[
             ("grant_type", "client_credentials"),
             ("client_id", "spa-client"),
             ("client_secret", "anything"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
 
     // No client_credentials for a public client; the default client was replaced.
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .form(&[
+    let resp = token_request(
+        &kinde,
+        &c,
+        &[
             ("grant_type", "client_credentials"),
             ("client_id", "spa-client"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(error_of(resp).await, (400, "unauthorized_client".into()));
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap();
+    let resp = client_credentials(&kinde, &c).await;
     assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
 }

@@ -7,7 +7,8 @@ use kinde_core::testing::TestKinde;
 use serde_json::Value;
 
 use crate::support::{
-    REDIRECT, authorize, error_of, exchange, http, location, login, pkce, query_map, refresh,
+    DEFAULT_CLIENT, REDIRECT, authorize, error_of, exchange, get_bearer, http, location, login,
+    pkce, query_map, refresh, token_request_basic,
 };
 
 #[tokio::test]
@@ -21,17 +22,17 @@ async fn pkce_mismatch_is_rejected() {
 
     // Missing verifier.
     let (code, _) = login(&kinde, &c, &[]).await;
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-        .form(&[
+    let resp = token_request_basic(
+        &kinde,
+        &c,
+        DEFAULT_CLIENT,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(error_of(resp).await, (400, "invalid_request".into()));
 
     // Authorize without PKCE or with plain: error redirect.
@@ -63,12 +64,12 @@ async fn code_reuse_is_rejected_and_revokes_its_tokens() {
     // RFC 6749 §4.1.2: tokens issued from a reused code are revoked.
     let resp = refresh(&kinde, &c, tokens["refresh_token"].as_str().unwrap()).await;
     assert_eq!(error_of(resp).await, (400, "invalid_grant".into()));
-    let resp = c
-        .get(kinde.url("/oauth2/v2/user_profile"))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let resp = get_bearer(
+        &c,
+        &kinde.url("/oauth2/v2/user_profile"),
+        tokens["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(resp.status(), 401);
 
     // Unknown code.

@@ -3,7 +3,7 @@
 use kinde_core::testing::{Endpoint, TestKinde};
 use serde_json::{Value, json};
 
-use crate::support::http;
+use crate::support::{get_json, http};
 
 #[tokio::test]
 async fn discovery_and_jwks_shape() {
@@ -13,14 +13,7 @@ async fn discovery_and_jwks_shape() {
     assert!(issuer.starts_with("http://127.0.0.1:"));
     assert!(!issuer.ends_with('/'));
 
-    let d: Value = c
-        .get(kinde.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = get_json(&c, &kinde.url("/.well-known/openid-configuration")).await;
     assert_eq!(d["issuer"], issuer.as_str());
     assert_eq!(d["authorization_endpoint"], format!("{issuer}/oauth2/auth"));
     assert_eq!(d["token_endpoint"], format!("{issuer}/oauth2/token"));
@@ -40,14 +33,7 @@ async fn discovery_and_jwks_shape() {
     assert_eq!(d, kinde.discovery_document());
 
     for path in ["/.well-known/jwks", "/.well-known/jwks.json"] {
-        let jwks: Value = c
-            .get(kinde.url(path))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let jwks: Value = get_json(&c, &kinde.url(path)).await;
         let keys = jwks["keys"].as_array().expect("keys array");
         assert_eq!(keys.len(), 1);
         let k = &keys[0];

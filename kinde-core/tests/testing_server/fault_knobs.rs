@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use kinde_core::testing::TestKinde;
 
-use crate::support::{error_of, http};
+use crate::support::{client_credentials, error_of, get, http};
 
 #[tokio::test]
 async fn fault_knobs() {
@@ -13,63 +13,37 @@ async fn fault_knobs() {
 
     kinde.set_jwks_available(false);
     for path in ["/.well-known/jwks", "/.well-known/jwks.json"] {
-        assert_eq!(c.get(kinde.url(path)).send().await.unwrap().status(), 503);
+        assert_eq!(get(&c, &kinde.url(path)).await.status(), 503);
     }
     kinde.set_jwks_available(true);
-    assert_eq!(
-        c.get(kinde.url("/.well-known/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get(&c, &kinde.url("/.well-known/jwks")).await.status(), 200);
 
     kinde.set_discovery_available(false);
-    let resp = c
-        .get(kinde.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap();
+    let resp = get(&c, &kinde.url("/.well-known/openid-configuration")).await;
     assert_eq!(resp.status(), 503);
     kinde.set_discovery_available(true);
 
-    let m2m = || {
-        c.post(kinde.url("/oauth2/token"))
-            .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-    };
+    let m2m = || client_credentials(&kinde, &c);
     kinde.set_token_endpoint_failure(Some(500));
-    assert_eq!(
-        error_of(m2m().await.unwrap()).await,
-        (500, "server_error".into())
-    );
+    assert_eq!(error_of(m2m().await).await, (500, "server_error".into()));
     kinde.set_token_endpoint_failure(Some(503));
     assert_eq!(
-        error_of(m2m().await.unwrap()).await,
+        error_of(m2m().await).await,
         (503, "temporarily_unavailable".into())
     );
     kinde.set_token_endpoint_failure(None);
-    assert_eq!(m2m().await.unwrap().status(), 200);
+    assert_eq!(m2m().await.status(), 200);
 
     kinde.set_token_delay(Duration::from_millis(300));
     let started = Instant::now();
-    assert_eq!(m2m().await.unwrap().status(), 200);
+    assert_eq!(m2m().await.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(300));
     // A slow token endpoint does not block the others.
     kinde.set_token_delay(Duration::from_millis(1500));
     let slow = tokio::spawn(m2m_owned(kinde.clone()));
     tokio::time::sleep(Duration::from_millis(100)).await;
     let started = Instant::now();
-    assert_eq!(
-        c.get(kinde.url("/.well-known/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get(&c, &kinde.url("/.well-known/jwks")).await.status(), 200);
     assert!(started.elapsed() < Duration::from_millis(1000));
     assert!(!slow.is_finished());
     assert_eq!(slow.await.unwrap(), 200);
@@ -77,13 +51,5 @@ async fn fault_knobs() {
 }
 
 async fn m2m_owned(kinde: TestKinde) -> u16 {
-    http()
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    client_credentials(&kinde, &http()).await.status().as_u16()
 }

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use kinde_core::testing::{Endpoint, TestKinde, TestUser};
 
-use crate::support::{REDIRECT, decode_unverified, error_of, http, login_tokens, refresh};
+use crate::support::{
+    REDIRECT, decode_unverified, error_of, get, get_bearer, http, login_tokens, refresh,
+};
 
 #[tokio::test]
 async fn two_servers_side_by_side() {
@@ -26,25 +28,18 @@ async fn two_servers_side_by_side() {
         "kp_bob"
     );
     // A's token means nothing to B, and vice versa.
-    let resp = c
-        .get(b.url("/oauth2/v2/user_profile"))
-        .bearer_auth(ta["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let resp = get_bearer(
+        &c,
+        &b.url("/oauth2/v2/user_profile"),
+        ta["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(resp.status(), 401);
     let resp = refresh(&a, &c, tb["refresh_token"].as_str().unwrap()).await;
     assert_eq!(error_of(resp).await, (400, "invalid_grant".into()));
 
     a.set_jwks_available(false);
-    assert_eq!(
-        c.get(b.url("/.well-known/jwks"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(get(&c, &b.url("/.well-known/jwks")).await.status(), 200);
     assert_eq!(a.requests(Endpoint::Token), 2);
     assert_eq!(b.requests(Endpoint::Token), 1);
 }

@@ -4,10 +4,12 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kinde_core::testing::TestKinde;
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::support::{decode_unverified, http, login_tokens, query_map, verify_with_served_jwks};
+use crate::support::{
+    decode_unverified, get_bearer_json, http, login_tokens, query_map, verify_with_served_jwks,
+};
 
 #[tokio::test]
 async fn full_login_flow_with_pkce_and_verified_tokens() {
@@ -105,15 +107,7 @@ async fn full_login_flow_with_pkce_and_verified_tokens() {
     assert_eq!(kinde.authorize_requests().len(), 1);
 
     // The access token works at the user profile endpoint.
-    let profile: Value = c
-        .get(kinde.url("/oauth2/v2/user_profile"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let profile = get_bearer_json(&c, &kinde.url("/oauth2/v2/user_profile"), access_token).await;
     assert_eq!(profile["id"], "kp_demo_admin");
     assert_eq!(profile["sub"], "kp_demo_admin");
     assert_eq!(profile["email"], "ada.lovelace@example.com");

@@ -2,29 +2,29 @@
 
 use kinde_core::testing::{Endpoint, TestKinde};
 
-use crate::support::{http, location, login_tokens, query_map};
+use crate::support::{get, get_query, http, location, login_tokens, query_map};
 
 #[tokio::test]
 async fn logout_and_counters() {
     let kinde = TestKinde::start();
     let c = http();
-    let resp = c
-        .get(kinde.url("/logout"))
-        .query(&[("redirect", "http://localhost:3000/bye")])
-        .send()
-        .await
-        .unwrap();
+    let resp = get_query(
+        &c,
+        &kinde.url("/logout"),
+        &[("redirect", "http://localhost:3000/bye")],
+    )
+    .await;
     assert_eq!(resp.status(), 302);
     assert_eq!(location(&resp).as_str(), "http://localhost:3000/bye");
-    let resp = c.get(kinde.url("/logout")).send().await.unwrap();
+    let resp = get(&c, &kinde.url("/logout")).await;
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("signed out"));
-    let resp = c
-        .get(kinde.url("/logout"))
-        .query(&[("redirect", "javascript:alert(1)")])
-        .send()
-        .await
-        .unwrap();
+    let resp = get_query(
+        &c,
+        &kinde.url("/logout"),
+        &[("redirect", "javascript:alert(1)")],
+    )
+    .await;
     assert_eq!(resp.status(), 400);
     let logouts = kinde.logouts();
     assert_eq!(logouts.len(), 3);
@@ -62,6 +62,6 @@ async fn logout_and_counters() {
     kinde.clear_history();
     assert!(kinde.logouts().is_empty() && kinde.authorize_requests().is_empty());
 
-    let resp = c.get(kinde.url("/no/such/path")).send().await.unwrap();
+    let resp = get(&c, &kinde.url("/no/such/path")).await;
     assert_eq!(resp.status(), 404);
 }

@@ -3,25 +3,25 @@
 use kinde_core::testing::TestKinde;
 use serde_json::{Value, json};
 
-use crate::support::{http, verify_with_served_jwks};
+use crate::support::{get_bearer, http, token_request, verify_with_served_jwks};
 
 #[tokio::test]
 async fn client_credentials_m2m_token() {
     let kinde = TestKinde::start();
     let c = http();
     let api = format!("{}/api", kinde.issuer());
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .form(&[
+    let resp = token_request(
+        &kinde,
+        &c,
+        &[
             ("grant_type", "client_credentials"),
             ("client_id", "kinde-test-client"),
             ("client_secret", "kinde-test-secret"),
             ("audience", api.as_str()),
             ("scope", "read:users write:users"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert!(body.get("refresh_token").is_none());
@@ -45,11 +45,11 @@ async fn client_credentials_m2m_token() {
     assert_eq!(kinde.token_requests("client_credentials"), 1);
 
     // An M2M token is not a user token for the Account API.
-    let resp = c
-        .get(kinde.url("/account_api/v1/permissions"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let resp = get_bearer(
+        &c,
+        &kinde.url("/account_api/v1/permissions"),
+        body["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(resp.status(), 403);
 }

@@ -7,7 +7,8 @@ use kinde_core::testing::TestKinde;
 use serde_json::{Value, json};
 
 use crate::support::{
-    decode_unverified, error_of, http, login_tokens, refresh, verify_with_served_jwks,
+    DEFAULT_CLIENT, decode_unverified, error_of, http, login_tokens, refresh, token_request_basic,
+    verify_with_served_jwks,
 };
 
 #[tokio::test]
@@ -76,13 +77,13 @@ async fn refresh_without_grace_and_revocation_knob() {
     // Unknown token, missing token.
     let resp = refresh(&kinde, &c, "garbage").await;
     assert_eq!(error_of(resp).await, (400, "invalid_grant".into()));
-    let resp = c
-        .post(kinde.url("/oauth2/token"))
-        .basic_auth("kinde-test-client", Some("kinde-test-secret"))
-        .form(&[("grant_type", "refresh_token")])
-        .send()
-        .await
-        .unwrap();
+    let resp = token_request_basic(
+        &kinde,
+        &c,
+        DEFAULT_CLIENT,
+        &[("grant_type", "refresh_token")],
+    )
+    .await;
     assert_eq!(error_of(resp).await, (400, "invalid_request".into()));
 }
 

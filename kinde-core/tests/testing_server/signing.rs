@@ -5,7 +5,7 @@ use std::time::Duration;
 use kinde_core::testing::{MintOptions, TestKinde, TestUser};
 use serde_json::json;
 
-use crate::support::{decode_unverified, http, verify_with_served_jwks};
+use crate::support::{decode_unverified, get_bearer, http, verify_with_served_jwks};
 
 #[tokio::test]
 async fn signing_key_rotation() {
@@ -40,12 +40,7 @@ async fn signing_key_rotation() {
     let newest = kinde.rotate_signing_key(false);
     assert_eq!(kinde.jwks()["keys"].as_array().unwrap().len(), 1);
     assert_eq!(kinde.jwks()["keys"][0]["kid"], newest.as_str());
-    let resp = c
-        .get(kinde.url("/oauth2/v2/user_profile"))
-        .bearer_auth(&old_token)
-        .send()
-        .await
-        .unwrap();
+    let resp = get_bearer(&c, &kinde.url("/oauth2/v2/user_profile"), &old_token).await;
     assert_eq!(
         resp.status(),
         401,
