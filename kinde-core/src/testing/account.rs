@@ -13,9 +13,7 @@ use url::Url;
 
 use super::Endpoint;
 use super::html;
-use super::server::{
-    Params, absolute_http_url, bearer, bearer_error, html_response, json_response,
-};
+use super::http::{Params, absolute_http_url, bearer, bearer_error, html_response, json_response};
 use super::state::Shared;
 use super::users::TestUser;
 

@@ -57,6 +57,7 @@ mod account;
 mod claims;
 mod config_glue;
 mod html;
+mod http;
 mod keys;
 mod server;
 mod state;

@@ -1,5 +1,6 @@
 //! HTTP routes: discovery, JWKS, authorize, token, logout, user profile, introspection,
-//! revocation. The Account API lives in `account.rs`.
+//! revocation. The Account API lives in `account.rs`, the request parsing and response
+//! shapes both use in `http.rs`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -19,81 +20,11 @@ use url::Url;
 use super::Endpoint;
 use super::LoginMode;
 use super::html;
+use super::http::{Params, absolute_http_url, bearer, bearer_error, html_response, json_response};
 use super::state::{AuthorizeRequest, OAuthError, Shared, lock, valid_pkce_token};
 use super::users::TestClient;
 
-/// Form or query parameters, in order, duplicates kept.
-pub(crate) struct Params(Vec<(String, String)>);
-
-impl Params {
-    pub(crate) fn parse(input: &[u8]) -> Self {
-        Self(
-            url::form_urlencoded::parse(input)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
-    }
-
-    pub(crate) fn query(raw: Option<&str>) -> Self {
-        Self::parse(raw.unwrap_or_default().as_bytes())
-    }
-
-    /// The first value, if present and non-empty.
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .filter(|v| !v.is_empty())
-    }
-
-    pub(crate) fn has(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, _)| k == key)
-    }
-
-    fn all(&self, key: &str) -> impl Iterator<Item = &str> {
-        self.0
-            .iter()
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The first parameter that appears more than once (RFC 6749 §3.1, §3.2).
-    fn duplicated(&self, allowed: &[&str]) -> Option<&str> {
-        self.0.iter().enumerate().find_map(|(i, (k, _))| {
-            (!allowed.contains(&k.as_str()) && self.0[..i].iter().any(|(k2, _)| k2 == k))
-                .then_some(k.as_str())
-        })
-    }
-
-    fn to_json(&self) -> Value {
-        Value::Object(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect::<Map<_, _>>(),
-        )
-    }
-}
-
-fn status(code: u16) -> StatusCode {
-    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-/// A JSON response that no cache keeps.
-pub(crate) fn json_response(code: u16, body: &Value) -> Response {
-    (
-        status(code),
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body.to_string(),
-    )
-        .into_response()
-}
-
-pub(crate) fn oauth_error(e: &OAuthError) -> Response {
+fn oauth_error(e: &OAuthError) -> Response {
     let mut resp = json_response(
         e.status,
         &json!({"error": e.error, "error_description": e.description}),
@@ -105,39 +36,6 @@ pub(crate) fn oauth_error(e: &OAuthError) -> Response {
         );
     }
     resp
-}
-
-/// 401 for a missing or bad bearer token.
-pub(crate) fn bearer_error(description: &str) -> Response {
-    let mut resp = json_response(
-        401,
-        &json!({
-            "error": "invalid_token",
-            "error_description": description,
-            "errors": [{"code": "UNAUTHORIZED", "message": description}],
-        }),
-    );
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer error=\"invalid_token\""),
-    );
-    resp
-}
-
-pub(crate) fn html_response(code: u16, body: String) -> Response {
-    (
-        status(code),
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'",
-            ),
-        ],
-        body,
-    )
-        .into_response()
 }
 
 fn redirect(url: &Url) -> Response {
@@ -154,21 +52,6 @@ fn redirect(url: &Url) -> Response {
             html::error_page("Bad redirect", "The redirect URL is not valid."),
         ),
     }
-}
-
-/// The `Authorization: Bearer` token, if any.
-pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
-}
-
-pub(crate) fn absolute_http_url(s: &str) -> Option<Url> {
-    let url = Url::parse(s).ok()?;
-    (matches!(url.scheme(), "http" | "https") && url.has_host()).then_some(url)
 }
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
@@ -716,31 +599,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn params_keep_duplicates() {
-        let p = Params::parse(b"a=1&b=2&a=3&c=");
-        assert_eq!(p.get("a"), Some("1"));
-        assert_eq!(p.get("c"), None);
-        assert!(p.has("c"));
-        assert_eq!(p.duplicated(&[]), Some("a"));
-        assert_eq!(p.duplicated(&["a"]), None);
-    }
-
-    #[test]
     fn form_decoding_of_basic_credentials() {
         assert_eq!(form_decode("a%3Ab+c"), "a:b c");
         assert_eq!(form_decode("plain-secret"), "plain-secret");
-    }
-
-    #[test]
-    fn bearer_parsing() {
-        let mut h = HeaderMap::new();
-        assert_eq!(bearer(&h), None);
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("bearer abc"),
-        );
-        assert_eq!(bearer(&h), Some("abc"));
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
-        assert_eq!(bearer(&h), None);
     }
 }
