@@ -10,8 +10,8 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use kinde_core::SessionState;
 use kinde_core::testing::{MintOptions, TestKinde};
-use kinde_core::web::SessionState;
 use kinde_core::{Kinde, KindeUser, TokenSet};
 use serde_json::{Map, Value};
 use std::hint::black_box;
@@ -109,7 +109,7 @@ fn bench_verify(c: &mut Criterion) {
     )
     .unwrap();
     for kinde in [&cached, &no_session_cache] {
-        let state = rt.block_on(kinde.resume_stored_session(Some(&stored)));
+        let state = rt.block_on(kinde.resume_session(Some(&stored)));
         assert!(matches!(state, Ok(SessionState::Active(_))), "{state:?}");
     }
     let mut group = c.benchmark_group("session");
@@ -119,19 +119,19 @@ fn bench_verify(c: &mut Criterion) {
     group.bench_function("token_set_deserialize", |b| {
         b.iter(|| TokenSet::from_json(black_box(&stored)).unwrap())
     });
-    group.bench_function("resume_stored_session_parsed_and_checked", |b| {
+    group.bench_function("resume_session_parsed_and_checked", |b| {
         b.iter(|| {
-            rt.block_on(no_session_cache.resume_stored_session(Some(black_box(&stored))))
+            rt.block_on(no_session_cache.resume_session(Some(black_box(&stored))))
                 .unwrap()
         })
     });
-    group.bench_function("resume_stored_session_cached", |b| {
+    group.bench_function("resume_session_cached", |b| {
         b.iter(|| {
-            rt.block_on(cached.resume_stored_session(Some(black_box(&stored))))
+            rt.block_on(cached.resume_session(Some(black_box(&stored))))
                 .unwrap()
         })
     });
-    let session = match rt.block_on(cached.resume_stored_session(Some(&stored))) {
+    let session = match rt.block_on(cached.resume_session(Some(&stored))) {
         Ok(SessionState::Active(s)) => s,
         other => panic!("{other:?}"),
     };

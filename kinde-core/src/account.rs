@@ -290,7 +290,8 @@ impl Kinde {
             if let Some(c) = &cursor {
                 url.query_pairs_mut().append_pair("starting_after", c);
             }
-            let mut page: Page = get_json(&self.inner.http, path, url, Some(access_token.secret())).await?;
+            let mut page: Page =
+                get_json(&self.inner.http, path, url, Some(access_token.secret())).await?;
             if let Some(Value::Array(list)) = page.data.remove(list_key) {
                 items.extend(list);
             }
@@ -328,7 +329,13 @@ impl Kinde {
     /// The signed-in user's profile (`/oauth2/v2/user_profile`).
     pub async fn user_profile(&self, access_token: &AccessToken) -> Result<UserProfile> {
         let url = self.resolved_endpoints().await.user_profile.clone();
-        get_json(&self.inner.http, "user profile", url, Some(access_token.secret())).await
+        get_json(
+            &self.inner.http,
+            "user profile",
+            url,
+            Some(access_token.secret()),
+        )
+        .await
     }
 
     /// Every entitlement (and plan) of the user's current organisation.
@@ -393,7 +400,12 @@ impl Kinde {
             .await
     }
 
-    async fn account_list(&self, access_token: &AccessToken, path: &str, key: &str) -> Result<AccountList> {
+    async fn account_list(
+        &self,
+        access_token: &AccessToken,
+        path: &str,
+        key: &str,
+    ) -> Result<AccountList> {
         let (data, items) = self.account_pages(access_token, path, key).await?;
         Ok(AccountList {
             org_code: data
@@ -420,7 +432,10 @@ impl Kinde {
     }
 
     /// The user's (and organisation's) properties from the Account API.
-    pub async fn account_properties(&self, access_token: &AccessToken) -> Result<Vec<AccountProperty>> {
+    pub async fn account_properties(
+        &self,
+        access_token: &AccessToken,
+    ) -> Result<Vec<AccountProperty>> {
         let (_, items) = self
             .account_pages(access_token, "/account_api/v1/properties", "properties")
             .await?;
@@ -453,8 +468,13 @@ impl Kinde {
         struct Link {
             url: String,
         }
-        let link: Link = get_json(&self.inner.http, "portal link", url, Some(access_token.secret()))
-            .await?;
+        let link: Link = get_json(
+            &self.inner.http,
+            "portal link",
+            url,
+            Some(access_token.secret()),
+        )
+        .await?;
         Url::parse(&link.url)
             .ok()
             .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && is_loopback_host(u)))

@@ -45,9 +45,9 @@ use crate::discovery::Endpoints;
 use crate::error::{KindeError, Result};
 use crate::flow::{Resolution, RouteInput, RoutePlan};
 use crate::login::{CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogins};
-use crate::session::{SessionState, VerifiedSession};
+use crate::session::{SessionState, SessionWrite, SessionWriter, VerifiedSession};
 use crate::tokens::{AccessToken, M2mToken, TokenSet};
-use crate::web::{Caller, Route, TokenSource};
+use crate::web::{Caller, Reply, Route, TokenSource};
 
 /// What a blocking call does when it finds itself inside an async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -210,6 +210,8 @@ twins! {
     fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
     /// Resume a browser session from its stored form (`TokenSet::to_json`).
     fn resume_session(&self, stored: Option<&str>) -> Result<SessionState>;
+    /// Apply session writes in order.
+    fn write_session(&self, writes: impl IntoIterator<Item = SessionWrite>, session: &impl SessionWriter) -> Result<()>;
     /// The caller of a request with this bearer token.
     fn bearer_caller(&self, token: &str) -> Result<Caller>;
     /// The first step of resolving a request, from its `Authorization` header.
@@ -238,17 +240,17 @@ twins! {
     fn portal_link(&self, access_token: &AccessToken, return_url: &str, page: Option<PortalPage>) -> Result<Url>;
 }
 
-/// The blocking twins of the route flows: the same name and arguments; the plan comes
-/// in a `Result` (unlike the async flows, which always give a plan) because a blocking
-/// call can be refused inside an async runtime.
-macro_rules! flow_twins {
-    ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*); )*) => {
+/// Generates the blocking twins of the async operations that cannot fail (the route
+/// flows answer every failure with a plan): the same name and arguments; the result
+/// comes in a `Result`, because a blocking call can be refused inside an async runtime.
+macro_rules! infallible_twins {
+    ($( $(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
         impl Kinde {
             $(
                 $(#[$doc])*
                 #[doc = ""]
                 #[doc = concat!("Blocking twin of [`crate::Kinde::", stringify!($name), "`].")]
-                pub fn $name(&self $(, $arg: $ty)*) -> Result<RoutePlan> {
+                pub fn $name(&self $(, $arg: $ty)*) -> Result<$ret> {
                     self.run(async { Ok(self.inner.$name($($arg),*).await) })
                 }
             )*
@@ -256,17 +258,19 @@ macro_rules! flow_twins {
     };
 }
 
-flow_twins! {
+infallible_twins! {
     /// Start the login of a route.
-    fn begin_login(&self, route: Route, query: Option<&str>, stored_pending: Option<&str>);
+    fn begin_login(&self, route: Route, query: Option<&str>, stored_pending: Option<&str>) -> RoutePlan;
     /// Finish a login from Kinde's callback.
-    fn finish_callback(&self, query: Option<&str>, stored_pending: Option<&str>);
+    fn finish_callback(&self, query: Option<&str>, stored_pending: Option<&str>) -> RoutePlan;
     /// Sign out.
-    fn logout(&self, stored_tokens: Option<&str>);
+    fn logout(&self, stored_tokens: Option<&str>) -> RoutePlan;
     /// Send a signed-in caller to their Kinde portal.
-    fn portal(&self, query: Option<&str>, caller: &Caller);
+    fn portal(&self, query: Option<&str>, caller: &Caller) -> RoutePlan;
     /// The plan of a built-in route.
-    fn run_route(&self, route: Route, input: RouteInput<'_>);
+    fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan;
+    /// Apply a route plan to a session.
+    fn apply_plan(&self, plan: RoutePlan, session: &impl SessionWriter) -> Reply;
 }
 
 impl crate::Kinde {

@@ -102,10 +102,7 @@ impl Kinde {
                 keys: Arc::new(KeyCache::new(&config)),
                 verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
                 sessions: Arc::new(VerifiedCache::new(config.verified_session_cache)),
-                session_keys: SessionKeys::for_client(
-                    &config.issuer,
-                    &config.client_id,
-                ),
+                session_keys: SessionKeys::for_client(&config.issuer, &config.client_id),
                 config,
                 http,
                 discovery: Arc::new(Discovery::new()),
@@ -149,7 +146,6 @@ impl Kinde {
     pub fn session_keys(&self) -> &SessionKeys {
         &self.inner.session_keys
     }
-
 }
 
 fn default_http_client(config: &KindeConfig) -> Result<reqwest::Client> {

@@ -106,7 +106,6 @@ impl Kinde {
         self.verify_jwt(token, TokenKind::Unscoped).await
     }
 
-
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
         self.verify_jwt_shared(token, kind)
             .await

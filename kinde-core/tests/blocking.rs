@@ -13,22 +13,29 @@ use kinde_core::{
     VerifiedSession,
 };
 
-/// `pub async fn name(args) -> ret` of every async operation in kinde-core's sources.
+/// `pub async fn name(args) -> ret` of every async operation in kinde-core's sources
+/// (every module, nested ones included).
 fn async_operations() -> BTreeMap<String, String> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
     let mut out = BTreeMap::new();
-    for entry in std::fs::read_dir(&src).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_none_or(|e| e != "rs") || path.ends_with("blocking.rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap();
-        for (i, _) in text.match_indices("pub async fn ") {
-            let rest = &text[i + "pub async fn ".len()..];
-            let sig_end = rest.find('{').unwrap();
-            let sig = rest[..sig_end].to_string();
-            let name = sig[..sig.find('(').unwrap()].to_string();
-            out.insert(name, sig);
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("blocking.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, _) in text.match_indices("pub async fn ") {
+                let rest = &text[i + "pub async fn ".len()..];
+                let sig_end = rest.find('{').unwrap();
+                let sig = rest[..sig_end].to_string();
+                let name = sig[..sig.find('(').unwrap()].to_string();
+                out.insert(name, sig);
+            }
         }
     }
     out
@@ -168,7 +175,7 @@ fn both_clients_give_the_same_results() {
     assert_eq!(sa.feature_flags(), sb.feature_flags());
 
     // Verification of one token by both.
-    let token = sa.tokens.access_token();
+    let token = sa.tokens.access_token().secret();
     assert_eq!(
         rt.block_on(async_client.verify_access_token(token))
             .unwrap(),

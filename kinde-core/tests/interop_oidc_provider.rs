@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kinde_core::{
     AudiencePolicy, CallbackOutcome, CallbackParams, Kinde, KindeConfig, KindeError, LoginOptions,
-    PendingLogins, TokenRejection, VerifiedSession,
+    PendingLogins, SessionState, TokenRejection, VerifiedSession,
 };
 
 const REDIRECT: &str = "http://127.0.0.1:3999/callback";
@@ -111,10 +111,10 @@ async fn login_exchange_and_verification() {
 
     // Stored tokens verify on later requests without a refresh.
     let again = kinde
-        .authenticate_session(&session.tokens)
+        .resume_session(Some(&session.tokens.to_json()))
         .await
         .expect("session verifies");
-    assert!(!again.refreshed);
+    assert!(matches!(again, SessionState::Active(s) if !s.refreshed));
 
     // The same state cannot be completed twice.
     let mut none = PendingLogins::default();
@@ -142,7 +142,7 @@ async fn login_exchange_and_verification() {
     .unwrap();
     assert!(matches!(
         strict
-            .verify_access_token(session.tokens.access_token())
+            .verify_access_token(session.tokens.access_token().secret())
             .await,
         Err(KindeError::InvalidToken(TokenRejection::WrongAudience))
     ));

@@ -18,7 +18,11 @@ impl Kinde {
     /// instead and the visitor goes back to Kinde. A failure (a bad or replayed state,
     /// `error=access_denied`, a refused code, tokens that fail verification, Kinde
     /// unreachable) is an error page, and no session is established.
-    pub async fn finish_callback(&self, query: Option<&str>, stored_pending: Option<&str>) -> RoutePlan {
+    pub async fn finish_callback(
+        &self,
+        query: Option<&str>,
+        stored_pending: Option<&str>,
+    ) -> RoutePlan {
         let params: CallbackParams = match parse_query(query) {
             Ok(params) => params,
             Err(e) => return self.error_plan(&e),

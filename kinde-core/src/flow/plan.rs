@@ -31,7 +31,7 @@ impl Kinde {
     /// Apply `plan` to `session`: its writes in order, then its reply. A write that
     /// fails stops there and answers with the error page of an unavailable session
     /// store (503, the detail logged, never shown).
-    pub async fn apply_plan<W: SessionWriter>(&self, plan: RoutePlan, session: &W) -> Reply {
+    pub async fn apply_plan(&self, plan: RoutePlan, session: &impl SessionWriter) -> Reply {
         match self.write_session(plan.writes, session).await {
             Ok(()) => plan.reply,
             Err(e) => self.route_error(&e),

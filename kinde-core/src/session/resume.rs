@@ -25,9 +25,11 @@ pub enum SessionState {
     /// Signed in. If `session.refreshed`, the rotated tokens must be written back (see
     /// [`write`](Self::write)).
     Active(Arc<VerifiedSession>),
-    /// The stored tokens can no longer be used (refresh refused, tokens invalid, or a
-    /// value that does not parse): they must be removed, and the visitor is signed out.
-    Ended,
+    /// The stored tokens can no longer be used, for the reason given (Kinde refused the
+    /// refresh: [`KindeError::SessionEnded`]; tokens that fail verification or a value
+    /// that does not parse: [`KindeError::InvalidToken`]): they must be removed, and
+    /// the visitor is signed out.
+    Ended(KindeError),
 }
 
 impl SessionState {
@@ -36,8 +38,9 @@ impl SessionState {
     /// tokens are removed.
     ///
     /// ```
-    /// use kinde_core::{SessionSlot, SessionState, SessionWrite};
-    /// assert_eq!(SessionState::Ended.write(), Some(SessionWrite::Remove(SessionSlot::Tokens)));
+    /// use kinde_core::{KindeError, SessionSlot, SessionState, SessionWrite};
+    /// let ended = SessionState::Ended(KindeError::SessionEnded);
+    /// assert_eq!(ended.write(), Some(SessionWrite::Remove(SessionSlot::Tokens)));
     /// assert_eq!(SessionState::Anonymous.write(), None);
     /// ```
     pub fn write(&self) -> Option<SessionWrite> {
@@ -46,7 +49,7 @@ impl SessionState {
                 slot: SessionSlot::Tokens,
                 value: s.tokens.to_json(),
             }),
-            SessionState::Ended => Some(SessionWrite::Remove(SessionSlot::Tokens)),
+            SessionState::Ended(_) => Some(SessionWrite::Remove(SessionSlot::Tokens)),
             SessionState::Active(_) | SessionState::Anonymous => None,
         }
     }
@@ -55,7 +58,7 @@ impl SessionState {
     pub fn into_caller(self) -> Caller {
         match self {
             SessionState::Active(s) => Caller::Session(s),
-            SessionState::Anonymous | SessionState::Ended => Caller::Anonymous,
+            SessionState::Anonymous | SessionState::Ended(_) => Caller::Anonymous,
         }
     }
 }
@@ -69,8 +72,11 @@ impl Kinde {
     /// expires within the refresh margin.
     ///
     /// A session that cannot continue (Kinde refused the refresh, tokens that fail
-    /// verification, a value that does not parse) is [`SessionState::Ended`]; Kinde
-    /// being unreachable is an error (503), never "signed out".
+    /// verification, a value that does not parse) is [`SessionState::Ended`] with the
+    /// reason; Kinde being unreachable is an error (503), never "signed out".
+    ///
+    /// For a [`TokenSet`] kept elsewhere, pass its session format:
+    /// `kinde.resume_session(Some(&tokens.to_json()))`.
     pub async fn resume_session(&self, stored: Option<&str>) -> Result<SessionState> {
         let Some(stored) = stored else {
             return Ok(SessionState::Anonymous);
@@ -80,7 +86,7 @@ impl Kinde {
         }
         let Ok(tokens) = TokenSet::from_json(stored) else {
             tracing::debug!("stored Kinde session does not parse; treating it as ended");
-            return Ok(SessionState::Ended);
+            return Ok(SessionState::Ended(TokenRejection::Malformed.into()));
         };
         match self.verify_or_refresh(tokens).await {
             Ok(session) => {
@@ -91,10 +97,12 @@ impl Kinde {
                 Ok(SessionState::Active(session))
             }
             Err(
-                KindeError::SessionEnded | KindeError::InvalidToken(_) | KindeError::NotSignedIn,
+                e @ (KindeError::SessionEnded
+                | KindeError::InvalidToken(_)
+                | KindeError::NotSignedIn),
             ) => {
-                tracing::debug!("stored Kinde session ended");
-                Ok(SessionState::Ended)
+                tracing::debug!(reason = %e, "stored Kinde session ended");
+                Ok(SessionState::Ended(e))
             }
             Err(e) => Err(e),
         }

@@ -98,10 +98,10 @@ pub trait SessionWriter {
 impl Kinde {
     /// Apply `writes` to `session` in order. The first failure stops: it is
     /// [`KindeError::session_store`] (503, logged, never shown).
-    pub async fn write_session<W: SessionWriter>(
+    pub async fn write_session(
         &self,
         writes: impl IntoIterator<Item = SessionWrite>,
-        session: &W,
+        session: &impl SessionWriter,
     ) -> Result<()> {
         let keys = self.session_keys();
         for write in writes {

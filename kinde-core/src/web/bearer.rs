@@ -3,7 +3,7 @@
 
 use super::caller::Caller;
 use crate::client::Kinde;
-use crate::error::KindeError;
+use crate::error::{KindeError, Result};
 use crate::tokens::AccessToken;
 use crate::verify::TokenKind;
 
@@ -23,7 +23,7 @@ use crate::verify::TokenKind;
 /// assert!(bearer_token(Some(b"Bearer abc\tdef")).is_err());
 /// assert!(bearer_token(Some("Bearer abcé".as_bytes())).is_err());
 /// ```
-pub fn bearer_token(header: Option<&[u8]>) -> Result<Option<&str>, KindeError> {
+pub fn bearer_token(header: Option<&[u8]>) -> Result<Option<&str>> {
     header
         .map(bearer_bytes)
         .transpose()?
@@ -36,7 +36,7 @@ fn malformed() -> KindeError {
 }
 
 /// The token of a `Bearer <token>` header value, its characters not yet checked.
-fn bearer_bytes(raw: &[u8]) -> Result<&[u8], KindeError> {
+fn bearer_bytes(raw: &[u8]) -> Result<&[u8]> {
     let raw = raw.trim_ascii();
     let space = raw.iter().position(|&b| b == b' ').ok_or_else(malformed)?;
     let (scheme, token) = (&raw[..space], raw[space..].trim_ascii());
@@ -47,7 +47,7 @@ fn bearer_bytes(raw: &[u8]) -> Result<&[u8], KindeError> {
 }
 
 /// A token of visible ASCII characters only, as text.
-fn checked_token(token: &[u8]) -> Result<&str, KindeError> {
+fn checked_token(token: &[u8]) -> Result<&str> {
     if !is_visible_ascii(token) {
         return Err(malformed());
     }
@@ -67,7 +67,7 @@ impl Kinde {
     /// The caller of a request that presented `token` as `Authorization: Bearer`:
     /// [`verify_access_token`](Self::verify_access_token), keeping the verified-token
     /// cache's copy of the token instead of copying it per request.
-    pub async fn bearer_caller(&self, token: &str) -> crate::Result<Caller> {
+    pub async fn bearer_caller(&self, token: &str) -> Result<Caller> {
         let (claims, token) = self.verify_jwt_shared(token, TokenKind::Access).await?;
         Ok(Caller::Bearer {
             token: AccessToken::new(token),
@@ -83,7 +83,7 @@ impl Kinde {
     pub(crate) async fn bearer_caller_of_header(
         &self,
         header: Option<&[u8]>,
-    ) -> crate::Result<Option<Caller>> {
+    ) -> Result<Option<Caller>> {
         let Some(raw) = header else { return Ok(None) };
         let token = bearer_bytes(raw)?;
         if let Some((claims, token)) = self.cached_jwt(token, TokenKind::Access) {

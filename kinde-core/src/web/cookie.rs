@@ -229,7 +229,10 @@ mod tests {
             assert!(set.contains(part), "{set} lacks {part}");
         }
         let local = SessionCookie::new(false).set_cookie("id", None);
-        assert!(!local.contains("Secure") && !local.contains("Max-Age"), "{local}");
+        assert!(
+            !local.contains("Secure") && !local.contains("Max-Age"),
+            "{local}"
+        );
         let custom = SessionCookie::new(false)
             .with_path("/app")
             .with_domain("example.com")

@@ -2,7 +2,7 @@
 //! roles, flags, properties, portal links, and the errors it reports.
 
 use kinde_core::testing::{Endpoint, TestEntitlement, TestKinde};
-use kinde_core::{ErrorClass, KindeError, LoginOptions, PortalPage};
+use kinde_core::{AccessToken, ErrorClass, KindeError, LoginOptions, PortalPage};
 use serde_json::json;
 
 use crate::support::{ADMIN, ADMIN_EMAIL, admin, client, query, sign_in};
@@ -23,7 +23,7 @@ async fn account_api_through_kinde_core() {
     server.add_user(ada);
     let kinde = client(&server);
     let (session, _) = sign_in(&kinde, LoginOptions::new()).await;
-    let token = session.tokens.access_token().to_string();
+    let token = session.tokens.access_token().clone();
 
     let profile = kinde.user_profile(&token).await.expect("profile");
     assert_eq!(profile.id, ADMIN);
@@ -131,7 +131,7 @@ async fn account_api_through_kinde_core() {
     );
 
     // Credentials the Account API refuses.
-    match kinde.account_roles("not-a-token").await {
+    match kinde.account_roles(&AccessToken::new("not-a-token")).await {
         Err(e @ KindeError::NotSignedIn) => assert_eq!(e.status(), 401),
         other => panic!("expected NotSignedIn, got {other:?}"),
     }
@@ -139,7 +139,7 @@ async fn account_api_through_kinde_core() {
         .client_credentials_token(None)
         .await
         .expect("m2m token");
-    match kinde.account_permissions(m2m.secret()).await {
+    match kinde.account_permissions(m2m.access_token()).await {
         Err(e @ KindeError::Forbidden(_)) => assert_eq!(e.status(), 403),
         other => panic!("expected Forbidden, got {other:?}"),
     }

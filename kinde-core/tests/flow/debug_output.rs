@@ -2,7 +2,7 @@
 //! never appear in what a caller might log.
 
 use kinde_core::testing::{MintOptions, TestKinde};
-use kinde_core::{Claims, Kinde, KindeError, LoginOptions};
+use kinde_core::{AccessToken, Claims, Kinde, KindeError, LoginOptions};
 use serde_json::json;
 
 use crate::support::{
@@ -36,7 +36,7 @@ async fn debug_output_never_contains_secrets() {
     let outcome_debug = format!("{outcome:?}");
     let (session, _) = signed_in(outcome);
     let tokens = session.tokens.clone();
-    let access = tokens.access_token().to_string();
+    let access = tokens.access_token().secret().to_string();
     let id = tokens.id_token().expect("id token").to_string();
     let refresh = tokens.refresh_token().expect("refresh token").to_string();
     let m2m = kinde
@@ -68,7 +68,11 @@ async fn debug_output_never_contains_secrets() {
     );
     errors.extend(
         kinde
-            .portal_link(&access, &format!("/{refresh}"), None)
+            .portal_link(
+                &AccessToken::new(access.as_str()),
+                &format!("/{refresh}"),
+                None,
+            )
             .await
             .err(),
     );
@@ -90,7 +94,12 @@ async fn debug_output_never_contains_secrets() {
     );
     errors.extend(unreachable.verify_access_token(&access).await.err());
     errors.extend(unreachable.refresh(&tokens).await.err());
-    errors.extend(unreachable.user_profile(&access).await.err());
+    errors.extend(
+        unreachable
+            .user_profile(&AccessToken::new(access.as_str()))
+            .await
+            .err(),
+    );
     assert!(errors.len() >= 12, "collected {} errors", errors.len());
 
     let builder = server.config_builder().client_secret(secret.clone());
@@ -123,7 +132,7 @@ async fn debug_output_never_contains_secrets() {
             "rotated refresh token",
             s1.tokens.refresh_token().expect("rt"),
         ),
-        ("rotated access token", s1.tokens.access_token()),
+        ("rotated access token", s1.tokens.access_token().secret()),
         ("code", code.as_str()),
         ("PKCE verifier", verifier.as_str()),
         ("m2m token", m2m.secret()),

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::support::{
     ADMIN, ADMIN_EMAIL, REDIRECT, client, follow_authorize, pending_field, pending_with, query,
-    signed_in, without_query,
+    resume, signed_in, without_query,
 };
 
 #[tokio::test]
@@ -135,10 +135,7 @@ async fn full_login_signs_in_with_verified_claims() {
     assert_eq!(session.access.issuer(), Some(server.issuer().as_str()));
 
     // The stored tokens authenticate later requests without another round trip.
-    let again = kinde
-        .authenticate_session(tokens)
-        .await
-        .expect("authenticate_session");
+    let again = resume(&kinde, tokens).await.expect("authenticate_session");
     assert!(!again.refreshed);
     assert_eq!(&again.tokens, tokens);
     assert_eq!(again.user(), session.user());

@@ -4,12 +4,12 @@
 use std::time::Duration;
 
 use kinde_core::testing::{Endpoint, TestKinde, TestSigner};
-use kinde_core::{CallbackParams, LoginOptions, TokenSet};
+use kinde_core::{AccessToken, CallbackParams, LoginOptions, TokenSet};
 use serde_json::json;
 
 use crate::support::{
     ADMIN, POST_LOGOUT, REDIRECT, assert_unavailable, build_client, client, client_with,
-    closed_port, follow_authorize, pending_with, sign_in, signed_in, without_query,
+    closed_port, follow_authorize, pending_with, resume, sign_in, signed_in, without_query,
 };
 
 #[tokio::test]
@@ -55,10 +55,10 @@ async fn kinde_unreachable_gives_503_but_login_urls_still_work() {
 
     let tokens = TokenSet::new(token.clone(), None, Some("rt".into()), 1);
     assert_unavailable(kinde.refresh(&tokens).await);
-    assert_unavailable(kinde.authenticate_session(&tokens).await);
+    assert_unavailable(resume(&kinde, &tokens).await);
     assert_unavailable(kinde.client_credentials_token(Some("api")).await);
-    assert_unavailable(kinde.user_profile(&token).await);
-    assert_unavailable(kinde.entitlements(&token).await);
+    assert_unavailable(kinde.user_profile(&AccessToken::new(token.as_str())).await);
+    assert_unavailable(kinde.entitlements(&AccessToken::new(token.as_str())).await);
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use kinde_core::testing::{MintOptions, TestKinde};
 use kinde_core::{LoginOptions, TokenSet, VerifiedSession};
 
-use crate::support::{ADMIN, admin, assert_session_ended, client, client_with, sign_in};
+use crate::support::{ADMIN, admin, assert_session_ended, client, client_with, resume, sign_in};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_rotates_collapses_concurrent_calls_and_ends_when_revoked() {
@@ -72,10 +72,7 @@ async fn authenticate_session_refreshes_within_the_margin() {
     let (session, _) = sign_in(&kinde, LoginOptions::new()).await;
     assert!(session.tokens.expires_within(Duration::from_secs(60)));
 
-    let s = kinde
-        .authenticate_session(&session.tokens)
-        .await
-        .expect("authenticate");
+    let s = resume(&kinde, &session.tokens).await.expect("authenticate");
     assert!(s.refreshed, "refreshed within the margin");
     assert_ne!(s.tokens.refresh_token(), session.tokens.refresh_token());
     assert_eq!(server.token_requests("refresh_token"), 1);
@@ -90,10 +87,7 @@ async fn authenticate_session_refreshes_within_the_margin() {
     assert!(no_rt.tokens.refresh_token().is_none());
     assert_session_ended(kinde.refresh(&no_rt.tokens).await);
     if !no_rt.tokens.is_expired() {
-        let s = kinde
-            .authenticate_session(&no_rt.tokens)
-            .await
-            .expect("still valid");
+        let s = resume(&kinde, &no_rt.tokens).await.expect("still valid");
         assert!(!s.refreshed);
     }
     // …then the session is over.
@@ -102,7 +96,7 @@ async fn authenticate_session_refreshes_within_the_margin() {
         assert!(Instant::now() < deadline, "the 2 s token never expired");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert_session_ended(kinde.authenticate_session(&no_rt.tokens).await);
+    assert_session_ended(resume(&kinde, &no_rt.tokens).await);
 
     // A stored set with an expired access token and no refresh token.
     let expired = server.mint_access_token(
@@ -117,7 +111,7 @@ async fn authenticate_session_refreshes_within_the_margin() {
         .expect("clock")
         .as_secs();
     let stored = TokenSet::new(expired, None, None, now - 600);
-    assert_session_ended(kinde.authenticate_session(&stored).await);
+    assert_session_ended(resume(&kinde, &stored).await);
     assert_eq!(
         server.token_requests("refresh_token"),
         1,

@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kinde_core::testing::{MintOptions, TestKinde};
-use kinde_core::web::SessionState;
-use kinde_core::{LoginOptions, TokenSet, VerifiedSession};
+use kinde_core::{LoginOptions, SessionState, TokenSet, VerifiedSession};
 
 use crate::support::{ADMIN, ADMIN_EMAIL, admin, client_with, sign_in};
 
@@ -19,7 +18,7 @@ fn active(state: kinde_core::Result<SessionState>) -> Arc<VerifiedSession> {
 
 fn ended(state: kinde_core::Result<SessionState>) {
     assert!(
-        matches!(state, Ok(SessionState::Ended)),
+        matches!(state, Ok(SessionState::Ended(_))),
         "expected an ended session, got {state:?}"
     );
 }
@@ -43,15 +42,15 @@ async fn stored_sessions_are_served_from_the_cache_only_while_unchanged_and_vali
         TokenSet::from_json(&stored).expect("parses"),
         session.tokens
     );
-    assert!(stored.ends_with(&format!("{}\"}}", session.tokens.access_token())));
+    assert!(stored.ends_with(&format!("{}\"}}", session.tokens.access_token().secret())));
 
     // Verified once, then the same verified session for the same bytes.
     assert!(
-        kinde.cached_session(&stored).is_none(),
+        kinde.resume_cached_session(&stored).is_none(),
         "nothing cached yet"
     );
-    let first = active(kinde.resume_stored_session(Some(&stored)).await);
-    let second = active(kinde.resume_stored_session(Some(&stored)).await);
+    let first = active(kinde.resume_session(Some(&stored)).await);
+    let second = active(kinde.resume_session(Some(&stored)).await);
     assert!(
         Arc::ptr_eq(&first, &second),
         "the second resume is a cache hit"
@@ -65,33 +64,33 @@ async fn stored_sessions_are_served_from_the_cache_only_while_unchanged_and_vali
 
     // Other bytes are never a hit: a tampered signature is verified, and refused.
     let tampered = tamper(&stored);
-    assert!(kinde.cached_session(&tampered).is_none());
-    ended(kinde.resume_stored_session(Some(&tampered)).await);
-    ended(kinde.resume_stored_session(Some("{not json")).await);
+    assert!(kinde.resume_cached_session(&tampered).is_none());
+    ended(kinde.resume_session(Some(&tampered)).await);
+    ended(kinde.resume_session(Some("{not json")).await);
     assert!(matches!(
-        kinde.resume_stored_session(None).await,
+        kinde.resume_session(None).await,
         Ok(SessionState::Anonymous)
     ));
     assert!(
-        kinde.cached_session(&stored).is_some(),
+        kinde.resume_cached_session(&stored).is_some(),
         "the genuine one still is"
     );
 
     // Another client (its own caches) verifies for itself; with the cache off, every
     // resume is a full verification.
     let uncached = client_with(&server, |b| b.verified_session_cache(0));
-    let a = active(uncached.resume_stored_session(Some(&stored)).await);
-    let b = active(uncached.resume_stored_session(Some(&stored)).await);
+    let a = active(uncached.resume_session(Some(&stored)).await);
+    let b = active(uncached.resume_session(Some(&stored)).await);
     assert!(!Arc::ptr_eq(&a, &b));
-    assert!(uncached.cached_session(&stored).is_none());
+    assert!(uncached.resume_cached_session(&stored).is_none());
 
     // A withdrawn signing key ends the cached session as it ends the token: once the
     // client sees the new JWKS (here: a token signed with the new key), no hit.
     server.rotate_signing_key(false);
     let fresh = server.mint_access_token(&admin(&server), MintOptions::default());
     kinde.verify_access_token(&fresh).await.expect("new key");
-    assert!(kinde.cached_session(&stored).is_none());
-    ended(kinde.resume_stored_session(Some(&stored)).await);
+    assert!(kinde.resume_cached_session(&stored).is_none());
+    ended(kinde.resume_session(Some(&stored)).await);
 }
 
 #[tokio::test]
@@ -103,15 +102,15 @@ async fn a_stored_session_in_the_refresh_margin_is_refreshed_not_served_from_the
     let (session, _) = sign_in(&kinde, LoginOptions::new()).await;
     let stored = session.tokens.to_json();
 
-    let refreshed = active(kinde.resume_stored_session(Some(&stored)).await);
+    let refreshed = active(kinde.resume_session(Some(&stored)).await);
     assert!(refreshed.refreshed, "inside the margin: refreshed");
     assert_eq!(server.token_requests("refresh_token"), 1);
     assert!(
-        kinde.cached_session(&stored).is_none(),
+        kinde.resume_cached_session(&stored).is_none(),
         "a session that needs a refresh is never cached"
     );
     // The rotated set is what the adapter stores next; it too is inside the margin.
     let next = refreshed.tokens.to_json();
     assert_ne!(next, stored);
-    assert!(kinde.cached_session(&next).is_none());
+    assert!(kinde.resume_cached_session(&next).is_none());
 }

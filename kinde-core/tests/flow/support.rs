@@ -3,6 +3,7 @@
 //! complete logins, and assertions on the errors a caller sees.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -10,7 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use kinde_core::testing::{TestKinde, TestUser};
 use kinde_core::{
     CallbackError, CallbackOutcome, CallbackParams, ErrorClass, Kinde, KindeConfigBuilder,
-    KindeError, LoginOptions, LoginRequest, PendingLogins, TokenRejection, VerifiedSession,
+    KindeError, LoginOptions, LoginRequest, PendingLogins, SessionState, TokenRejection, TokenSet,
+    VerifiedSession,
 };
 use serde_json::{Value, json};
 use url::Url;
@@ -215,6 +217,16 @@ pub fn assert_session_ended<T: std::fmt::Debug>(result: kinde_core::Result<T>) -
 // ----- users, tokens, addresses -----
 
 /// The demo admin of `server`.
+/// Resume a session from its token set, through the session format as an adapter
+/// stores it: the verified session, or why it ended.
+pub async fn resume(kinde: &Kinde, tokens: &TokenSet) -> kinde_core::Result<Arc<VerifiedSession>> {
+    match kinde.resume_session(Some(&tokens.to_json())).await? {
+        SessionState::Active(session) => Ok(session),
+        SessionState::Ended(why) => Err(why),
+        SessionState::Anonymous => panic!("a stored token set is never anonymous"),
+    }
+}
+
 pub fn admin(server: &TestKinde) -> TestUser {
     server.user(ADMIN).expect("demo admin")
 }

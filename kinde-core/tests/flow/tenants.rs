@@ -4,7 +4,7 @@ use kinde_core::testing::{Endpoint, TestKinde};
 use kinde_core::{LoginOptions, TokenRejection};
 use serde_json::json;
 
-use crate::support::{admin, assert_rejected, client, rejection, sign_in};
+use crate::support::{admin, assert_rejected, client, rejection, resume, sign_in};
 
 #[tokio::test]
 async fn two_tenants_side_by_side_refuse_each_others_tokens() {
@@ -20,23 +20,29 @@ async fn two_tenants_side_by_side_refuse_each_others_tokens() {
     assert_eq!(sb.access.issuer(), Some(b.issuer().as_str()));
 
     // Each client accepts its own tenant's tokens only.
-    ka.verify_access_token(sa.tokens.access_token())
+    ka.verify_access_token(sa.tokens.access_token().secret())
         .await
         .expect("own token");
-    kb.verify_access_token(sb.tokens.access_token())
+    kb.verify_access_token(sb.tokens.access_token().secret())
         .await
         .expect("own token");
-    let (r, _) = rejection(kb.verify_access_token(sa.tokens.access_token()).await);
+    let (r, _) = rejection(
+        kb.verify_access_token(sa.tokens.access_token().secret())
+            .await,
+    );
     assert!(
         matches!(r, TokenRejection::UnknownKey | TokenRejection::WrongIssuer),
         "{r:?}"
     );
-    let (r, _) = rejection(ka.verify_access_token(sb.tokens.access_token()).await);
+    let (r, _) = rejection(
+        ka.verify_access_token(sb.tokens.access_token().secret())
+            .await,
+    );
     assert!(
         matches!(r, TokenRejection::UnknownKey | TokenRejection::WrongIssuer),
         "{r:?}"
     );
-    let (r, _) = rejection(kb.authenticate_session(&sa.tokens).await);
+    let (r, _) = rejection(resume(&kb, &sa.tokens).await);
     assert!(
         matches!(r, TokenRejection::UnknownKey | TokenRejection::WrongIssuer),
         "{r:?}"

@@ -192,24 +192,30 @@ async fn forged_and_invalid_tokens_are_rejected_with_the_right_reason() {
 
 #[tokio::test]
 async fn bearer_headers_are_parsed_strictly_and_a_seen_token_is_recognised_from_its_bytes() {
-    use kinde_core::web::Identity;
+    use kinde_core::flow::Resolution;
+    use kinde_core::web::{Caller, TokenSource};
+    /// What `resolve_request` makes of a header for a bearer-only API.
+    async fn bearer(
+        kinde: &kinde_core::Kinde,
+        header: Option<&[u8]>,
+    ) -> kinde_core::Result<Option<Caller>> {
+        match kinde.resolve_request(TokenSource::Bearer, header).await? {
+            Resolution::Resolved(Caller::Anonymous) => Ok(None),
+            Resolution::Resolved(caller) => Ok(Some(caller)),
+            Resolution::NeedsSession => panic!("a bearer-only source never needs the session"),
+        }
+    }
     let server = TestKinde::start();
     let kinde = client(&server);
     let user = admin(&server);
     let token = server.mint_access_token(&user, MintOptions::default());
-    let subject = |id: Option<Identity>| {
+    let subject = |id: Option<Caller>| {
         id.and_then(|i| i.user())
             .map(|u| u.id.clone())
             .expect("a bearer identity")
     };
 
-    assert!(
-        kinde
-            .bearer_identity_of_header(None)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(bearer(&kinde, None).await.unwrap().is_none());
     // First sight verifies in full, later ones are served from the cache: same answer,
     // and the scheme is case-insensitive, surrounding blanks ignored.
     for header in [
@@ -217,9 +223,7 @@ async fn bearer_headers_are_parsed_strictly_and_a_seen_token_is_recognised_from_
         format!("bearer {token}"),
         format!("  BEARER   {token} "),
     ] {
-        let id = kinde
-            .bearer_identity_of_header(Some(header.as_bytes()))
-            .await;
+        let id = bearer(&kinde, Some(header.as_bytes())).await;
         assert_eq!(subject(id.expect("valid token")), ADMIN);
     }
 
@@ -232,11 +236,7 @@ async fn bearer_headers_are_parsed_strictly_and_a_seen_token_is_recognised_from_
     let spaced = format!("{} {}", &token[..middle], &token[middle..]);
     let tabbed = format!("{}\t{}", &token[..middle], &token[middle..]);
     let accented = format!("{}é{}", &token[..middle], &token[middle + 1..]);
-    let (_, error) = rejection(
-        kinde
-            .bearer_identity_of_header(Some(format!("Bearer {flipped}").as_bytes()))
-            .await,
-    );
+    let (_, error) = rejection(bearer(&kinde, Some(format!("Bearer {flipped}").as_bytes())).await);
     assert_eq!(error.status(), 401);
     for header in [
         format!("Bearer {spaced}"),
@@ -247,16 +247,14 @@ async fn bearer_headers_are_parsed_strictly_and_a_seen_token_is_recognised_from_
         "Bearer".to_string(),
         "Bearer    ".to_string(),
     ] {
-        let result = kinde
-            .bearer_identity_of_header(Some(header.as_bytes()))
-            .await;
+        let result = bearer(&kinde, Some(header.as_bytes())).await;
         let (reason, _) = rejection(result);
         assert_eq!(reason, TokenRejection::Malformed, "{header:.20}…");
     }
     // Raw bytes that are not UTF-8 at all.
     let mut raw = format!("Bearer {token}").into_bytes();
     raw.push(0xff);
-    let (reason, _) = rejection(kinde.bearer_identity_of_header(Some(&raw)).await);
+    let (reason, _) = rejection(bearer(&kinde, Some(&raw)).await);
     assert_eq!(reason, TokenRejection::Malformed);
     // The keys were fetched once, for the genuine token.
     assert_eq!(server.requests(Endpoint::Jwks), 1);
