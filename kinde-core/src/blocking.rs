@@ -45,7 +45,7 @@ use crate::discovery::Endpoints;
 use crate::error::{KindeError, Result};
 use crate::flow::{Resolution, RouteInput, RoutePlan};
 use crate::login::{CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogins};
-use crate::session::{SessionState, SessionWrite, SessionWriter, VerifiedSession};
+use crate::session::{SessionAccess, SessionSlot, SessionState, SessionWrite, VerifiedSession};
 use crate::tokens::{AccessToken, M2mToken, TokenSet};
 use crate::web::{Caller, Reply, Route, TokenSource};
 
@@ -210,8 +210,12 @@ twins! {
     fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession>;
     /// Resume a browser session from its stored form (`TokenSet::to_json`).
     fn resume_session(&self, stored: Option<&str>) -> Result<SessionState>;
+    /// Read a kinde value from a session.
+    fn read_session(&self, slot: SessionSlot, session: &impl SessionAccess) -> Result<Option<String>>;
+    /// Resolve the caller from a session (after `resolve_request`).
+    fn caller_from_session(&self, session: &impl SessionAccess) -> Result<Caller>;
     /// Apply session writes in order.
-    fn write_session(&self, writes: impl IntoIterator<Item = SessionWrite>, session: &impl SessionWriter) -> Result<()>;
+    fn write_session(&self, writes: impl IntoIterator<Item = SessionWrite>, session: &impl SessionAccess) -> Result<()>;
     /// The caller of a request with this bearer token.
     fn bearer_caller(&self, token: &str) -> Result<Caller>;
     /// The first step of resolving a request, from its `Authorization` header.
@@ -270,7 +274,9 @@ infallible_twins! {
     /// The plan of a built-in route.
     fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan;
     /// Apply a route plan to a session.
-    fn apply_plan(&self, plan: RoutePlan, session: &impl SessionWriter) -> Reply;
+    fn apply_plan(&self, plan: RoutePlan, session: &impl SessionAccess) -> Reply;
+    /// Serve a built-in route end to end.
+    fn serve_route(&self, route: Route, query: Option<&str>, caller: Option<&Caller>, session: Result<&impl SessionAccess>) -> Reply;
 }
 
 impl crate::Kinde {

@@ -71,6 +71,6 @@ pub use login::{
 };
 pub use return_to::safe_return_to;
 pub use session::{
-    SessionKeys, SessionSlot, SessionState, SessionWrite, SessionWriter, VerifiedSession,
+    SessionAccess, SessionKeys, SessionSlot, SessionState, SessionWrite, VerifiedSession,
 };
 pub use tokens::{AccessToken, IdToken, M2mToken, TokenSet};

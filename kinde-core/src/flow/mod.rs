@@ -3,7 +3,7 @@
 //! (the query, the `Authorization` header, the stored session value) and returns a
 //! [`RoutePlan`], the session writes in the order they must happen and the [`Reply`] to
 //! send. The adapter only reads its session, calls the flow, applies the plan
-//! ([`Kinde::apply_plan`] through its [`SessionWriter`](crate::SessionWriter)) and
+//! ([`Kinde::apply_plan`] through its [`SessionAccess`](crate::SessionAccess)) and
 //! translates the reply. Talking to Kinde (code exchange, refresh, verification) is the
 //! flows' own I/O.
 //!
@@ -16,7 +16,10 @@
 //! | any request | [`Kinde::resolve_request`], then [`Kinde::resume_session`] | `Authorization`, then tokens | rotated tokens, or their removal |
 //!
 //! [`Kinde::run_route`] dispatches a [`Route`](crate::web::Route) to its flow, so an
-//! adapter can mount every route with one handler.
+//! adapter can mount every route with one handler. [`Kinde::serve_route`] and
+//! [`Kinde::caller_from_session`] drive the flows end to end through the adapter's
+//! [`SessionAccess`](crate::SessionAccess) (read, then call, then apply in order), so
+//! that an adapter's own code is only translation.
 //!
 //! ```
 //! # async fn run(kinde: kinde_core::Kinde) {
@@ -38,6 +41,7 @@ mod plan;
 mod portal;
 mod resolve;
 mod route;
+mod serve;
 
 pub use plan::RoutePlan;
 pub use resolve::Resolution;

@@ -3,7 +3,7 @@
 use crate::client::Kinde;
 use crate::error::KindeError;
 use crate::login::PendingLogins;
-use crate::session::{SessionSlot, SessionWrite, SessionWriter};
+use crate::session::{SessionAccess, SessionSlot, SessionWrite};
 use crate::web::Reply;
 
 /// What a route answers: apply [`writes`](Self::writes) to the session in order, then
@@ -31,17 +31,11 @@ impl Kinde {
     /// Apply `plan` to `session`: its writes in order, then its reply. A write that
     /// fails stops there and answers with the error page of an unavailable session
     /// store (503, the detail logged, never shown).
-    pub async fn apply_plan(&self, plan: RoutePlan, session: &impl SessionWriter) -> Reply {
+    pub async fn apply_plan(&self, plan: RoutePlan, session: &impl SessionAccess) -> Reply {
         match self.write_session(plan.writes, session).await {
             Ok(()) => plan.reply,
             Err(e) => self.route_error(&e),
         }
-    }
-
-    /// The page of a failed route (see [`Reply::route_error`]), linking to the
-    /// post-login URL.
-    pub(crate) fn route_error(&self, err: &KindeError) -> Reply {
-        Reply::route_error(err, self.inner.config.post_login_redirect())
     }
 
     /// A plan that only shows the page of a failed route.

@@ -12,7 +12,7 @@ pub struct RouteInput<'a> {
     pub query: Option<&'a str>,
     /// The session value [`Route::reads`] names, as stored (`Ok(None)`: absent; an
     /// error: the store failed, see [`KindeError::session_store`]).
-    pub stored: Result<Option<&'a str>, KindeError>,
+    pub stored: Result<Option<String>, KindeError>,
     /// The resolved caller, for a route that [needs one](Route::needs_caller).
     pub caller: Option<&'a Caller>,
 }
@@ -29,6 +29,7 @@ impl Kinde {
             Err(_) if route == Route::Logout => None,
             Err(e) => return self.error_plan(&e),
         };
+        let stored = stored.as_deref();
         match route {
             Route::Login | Route::Register | Route::CreateOrg => {
                 self.begin_login(route, input.query, stored).await

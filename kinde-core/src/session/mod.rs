@@ -3,15 +3,15 @@
 //! request (verified, served from the verified-session cache, or refreshed), and the
 //! refresh itself, one per token set at a time.
 
+mod access;
 mod flights;
 mod keys;
 mod refresh;
 mod resume;
 mod verified;
-mod write;
 
+pub use access::{SessionAccess, SessionWrite};
 pub(crate) use flights::RefreshFlights;
 pub use keys::{SessionKeys, SessionSlot};
 pub use resume::SessionState;
 pub use verified::VerifiedSession;
-pub use write::{SessionWrite, SessionWriter};

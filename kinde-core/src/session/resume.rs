@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
+use super::access::SessionWrite;
 use super::keys::SessionSlot;
 use super::verified::VerifiedSession;
-use super::write::SessionWrite;
 use crate::claims::Claims;
 use crate::client::Kinde;
 use crate::error::{KindeError, Result, TokenRejection};

@@ -1,5 +1,5 @@
-//! The changes a flow makes to a visitor's session, which the adapter applies in order
-//! through its session type.
+//! An adapter's session as kinde sees it ([`SessionAccess`]): values read as JSON text,
+//! and the changes a flow makes ([`SessionWrite`]), applied in order.
 
 use std::fmt;
 use std::future::Future;
@@ -42,9 +42,10 @@ impl fmt::Debug for SessionWrite {
     }
 }
 
-/// What an adapter's session type does for each [`SessionWrite`]: pure translation to
-/// the framework's session API. Implement it for your framework's session to use the
-/// flows of [`kinde_core::flow`](crate::flow) with it.
+/// An adapter's session type as kinde uses it: read a value's JSON text, and what to do
+/// for each [`SessionWrite`]. Pure translation to the framework's session API: the
+/// flows decide what to read and write, and in which order. Implement it for your
+/// framework's session to serve the flows of [`kinde_core::flow`](crate::flow) with it.
 ///
 /// The futures need not be `Send` (actix-web's sessions are not); where the session
 /// type's are, so are the flows'.
@@ -52,14 +53,17 @@ impl fmt::Debug for SessionWrite {
 /// ```
 /// use std::cell::RefCell;
 /// use std::collections::HashMap;
-/// use kinde_core::SessionWriter;
+/// use kinde_core::SessionAccess;
 ///
 /// /// A session kept in a map, as a test double would.
 /// #[derive(Default)]
 /// struct MapSession(RefCell<HashMap<String, String>>);
 ///
-/// impl SessionWriter for MapSession {
+/// impl SessionAccess for MapSession {
 ///     type Error = std::convert::Infallible;
+///     async fn read(&self, key: &str) -> Result<Option<String>, Self::Error> {
+///         Ok(self.0.borrow().get(key).cloned())
+///     }
 ///     async fn set(&self, key: &str, value: String) -> Result<(), Self::Error> {
 ///         self.0.borrow_mut().insert(key.to_string(), value);
 ///         Ok(())
@@ -77,9 +81,13 @@ impl fmt::Debug for SessionWrite {
 ///     }
 /// }
 /// ```
-pub trait SessionWriter {
+pub trait SessionAccess {
     /// The session store's error; shown to nobody, logged.
     type Error: fmt::Display;
+
+    /// The JSON text of the value under `key` (for a value stored as a JSON string, the
+    /// string itself), if any.
+    fn read(&self, key: &str) -> impl Future<Output = Result<Option<String>, Self::Error>>;
 
     /// Keep `value` (JSON text) under `key`. A session that stores JSON values keeps it
     /// as a JSON string; one that stores JSON text keeps the text as it is.
@@ -96,12 +104,25 @@ pub trait SessionWriter {
 }
 
 impl Kinde {
+    /// Read the value of `slot` from `session`. A store that fails is
+    /// [`KindeError::session_store`] (503, logged, never shown).
+    pub async fn read_session(
+        &self,
+        slot: SessionSlot,
+        session: &impl SessionAccess,
+    ) -> Result<Option<String>> {
+        session
+            .read(self.session_keys().key(slot))
+            .await
+            .map_err(|e| KindeError::session_store(&e))
+    }
+
     /// Apply `writes` to `session` in order. The first failure stops: it is
     /// [`KindeError::session_store`] (503, logged, never shown).
     pub async fn write_session(
         &self,
         writes: impl IntoIterator<Item = SessionWrite>,
-        session: &impl SessionWriter,
+        session: &impl SessionAccess,
     ) -> Result<()> {
         let keys = self.session_keys();
         for write in writes {
