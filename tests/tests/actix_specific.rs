@@ -15,7 +15,7 @@ use common::{
     serve_actix, sign_in_at, status_body, token_for,
 };
 use kinde_actix::{
-    AccessToken, AuthError, CurrentOrganization, FeatureFlags, KindeAuth, KindeClaims,
+    AccessToken, AuthRejection, CurrentOrganization, FeatureFlags, KindeAuth, KindeClaims,
     KindeRequestExt, KindeUser, MaybeKindeUser, MemorySessionStore, Permissions, RequirePermission,
     RequireRole, Roles, RoutePaths, permission, role,
 };
@@ -181,7 +181,7 @@ async fn guards_as_extractors_middleware_and_fn_guards() {
                     .guard(guard::fn_guard(|ctx| ctx.kinde_has_role("admin")))
                     .to(|| plain("staff")),
             )
-            .wrap(from_fn(kinde_actix::resolve_identity))
+            .wrap(from_fn(kinde_actix::resolve_caller))
             .wrap(kinde.session_middleware())
     });
     let b = Browser::new(&base);
@@ -236,7 +236,7 @@ async fn guards_as_extractors_middleware_and_fn_guards() {
         StatusCode::NOT_FOUND
     );
 
-    // With a browser session (resolved by `resolve_identity` inside the session
+    // With a browser session (resolved by `resolve_caller` inside the session
     // middleware): Grace gets 403 pages, Ada passes every form.
     let g = Browser::new(&base);
     sign_in_at(&g, &login_as("/login", GRACE, None), "/callback").await;
@@ -266,9 +266,9 @@ async fn guards_as_extractors_middleware_and_fn_guards() {
     );
 }
 
-/// Without `resolve_identity`, a guard sees nobody signed in (as documented).
+/// Without `resolve_caller`, a guard sees nobody signed in (as documented).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fn_guards_without_resolve_identity_see_nobody() {
+async fn fn_guards_without_resolve_caller_see_nobody() {
     let tk = TestKinde::start();
     let (listener, _, base) = bind();
     let kinde = KindeAuth::new(kinde_for(&tk, &base, "/callback"));
@@ -354,21 +354,21 @@ async fn maybe_user_is_none_only_when_nobody_is_signed_in() {
 // 5. Custom rejection rendering
 // ---------------------------------------------------------------------------------
 
-fn custom(e: &AuthError) -> HttpResponse {
+fn custom(e: &AuthRejection) -> HttpResponse {
     let status = e.default_response().status();
     HttpResponse::build(status)
         .insert_header(("x-custom-rejection", "1"))
         .body(format!("custom {} api={}", status.as_u16(), e.is_api))
 }
 
-async fn me_default(user: Result<KindeUser, AuthError>) -> HttpResponse {
+async fn me_default(user: Result<KindeUser, AuthRejection>) -> HttpResponse {
     match user {
         Ok(u) => HttpResponse::Ok().json(json!({ "id": u.id })),
         Err(e) => e.default_response(),
     }
 }
 
-async fn admin_default(guard: Result<RequireRole<Admin>, AuthError>) -> HttpResponse {
+async fn admin_default(guard: Result<RequireRole<Admin>, AuthRejection>) -> HttpResponse {
     match guard {
         Ok(_) => HttpResponse::Ok().body("admin"),
         Err(e) => e.default_response(),

@@ -50,7 +50,7 @@ fn tenant(auth: KindeAuth, prefix: &str, cookie: &'static str) -> Router {
     Router::new()
         .nest(prefix, pages)
         .merge(auth.routes())
-        .layer(auth.session_layer().with_name(cookie))
+        .layer(auth.session_layer().with_cookie_name(cookie))
         .with_state(auth)
 }
 

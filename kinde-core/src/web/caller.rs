@@ -53,6 +53,16 @@ impl fmt::Debug for Caller {
     }
 }
 
+/// The verified claims of a caller: the access token's, and the ID token's for a
+/// browser session.
+#[derive(Debug, Clone)]
+pub struct CallerClaims {
+    /// Access-token claims.
+    pub access: Claims,
+    /// ID-token claims (browser sessions only).
+    pub id: Option<Claims>,
+}
+
 impl Caller {
     /// Whether somebody is signed in.
     pub fn is_signed_in(&self) -> bool {
@@ -74,6 +84,14 @@ impl Caller {
             Caller::Session(s) => s.id.as_ref(),
             _ => None,
         }
+    }
+
+    /// Both verified claims, unless anonymous.
+    pub fn claims(&self) -> Option<CallerClaims> {
+        Some(CallerClaims {
+            access: self.access_claims()?.clone(),
+            id: self.id_claims().cloned(),
+        })
     }
 
     /// The signed-in user (profile from the ID token for sessions; from the access

@@ -14,7 +14,7 @@ mod reply;
 mod routes;
 
 pub use bearer::bearer_token;
-pub use caller::{Caller, TokenSource};
+pub use caller::{Caller, CallerClaims, TokenSource};
 pub use cookie::{SameSite, SessionCookie, cookie_value};
 pub use query::parse_query;
 pub(crate) use query::{LoginQuery, PortalQuery};

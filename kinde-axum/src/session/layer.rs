@@ -8,12 +8,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
-use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
-use kinde_core::web;
+use axum::http::{HeaderValue, Request, Response, StatusCode, header};
+use kinde_core::web::{SameSite, SessionCookie};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
-use tower_sessions::cookie::time::{Duration, OffsetDateTime};
-use tower_sessions::cookie::{Cookie, SameSite};
+use tower_sessions::cookie::time::{self, OffsetDateTime};
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session, SessionStore};
 
@@ -40,13 +39,14 @@ use tower_sessions::{Expiry, Session, SessionStore};
 ///
 /// ```no_run
 /// # fn run(kinde: kinde_axum::KindeAuth) {
-/// use tower_sessions::Expiry;
-/// use tower_sessions::cookie::time::Duration;
+/// use std::time::Duration;
+/// use kinde_axum::SameSite;
 ///
 /// let layer = kinde
 ///     .session_layer()
-///     .with_name("my_app_session")
-///     .with_expiry(Expiry::OnInactivity(Duration::hours(8)));
+///     .with_cookie_name("my_app_session")
+///     .with_same_site(SameSite::Strict)
+///     .with_ttl(Duration::from_secs(8 * 3600));
 /// # }
 /// ```
 #[derive(Debug)]
@@ -64,27 +64,29 @@ impl<St> Clone for SessionLayer<St> {
     }
 }
 
+/// The cookie's attributes (kinde-core's, shared with kinde-actix) and when a session
+/// ends.
 #[derive(Debug, Clone)]
 struct CookieSettings {
-    name: Cow<'static, str>,
-    secure: bool,
-    path: Cow<'static, str>,
-    domain: Option<Cow<'static, str>>,
-    expiry: Option<Expiry>,
+    cookie: SessionCookie,
+    expiry: Expiry,
+}
+
+/// tower-sessions' expiry of a session that ends `ttl` after its last change.
+fn on_inactivity(ttl: std::time::Duration) -> Expiry {
+    let secs = i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX);
+    Expiry::OnInactivity(time::Duration::seconds(secs))
 }
 
 impl<St: SessionStore> SessionLayer<St> {
-    /// A layer over `store`: cookie `name`, `Secure` when `secure`, path `/`, and
-    /// sessions that end after 14 days without a change.
-    pub(crate) fn new(store: St, name: &'static str, secure: bool) -> Self {
+    /// A layer over `store` with `cookie`'s attributes, sessions ending after its TTL
+    /// without a change.
+    pub(crate) fn new(store: St, cookie: SessionCookie) -> Self {
         SessionLayer {
             store: Arc::new(store),
             cookie: Arc::new(CookieSettings {
-                name: Cow::Borrowed(name),
-                secure,
-                path: Cow::Borrowed("/"),
-                domain: None,
-                expiry: Some(Expiry::OnInactivity(Duration::days(14))),
+                expiry: on_inactivity(cookie.ttl()),
+                cookie,
             }),
         }
     }
@@ -94,31 +96,48 @@ impl<St: SessionStore> SessionLayer<St> {
         self
     }
 
+    fn cookie(self, f: impl FnOnce(SessionCookie) -> SessionCookie) -> Self {
+        self.settings(|s| s.cookie = f(s.cookie.clone()))
+    }
+
     /// The cookie's name (default `kinde_session`); give each app sharing a host its own.
-    pub fn with_name(self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.settings(|c| c.name = name.into())
+    pub fn with_cookie_name(self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.cookie(|c| c.with_name(name))
     }
 
     /// Whether the cookie is `Secure` (default: yes, unless the app's redirect URI is
     /// http on loopback).
     pub fn with_secure(self, secure: bool) -> Self {
-        self.settings(|c| c.secure = secure)
+        self.cookie(|c| c.with_secure(secure))
+    }
+
+    /// The cookie's `SameSite` (default `Lax`; `None` makes it `Secure` as well).
+    pub fn with_same_site(self, same_site: SameSite) -> Self {
+        self.cookie(|c| c.with_same_site(same_site))
     }
 
     /// The cookie's path (default `/`).
     pub fn with_path(self, path: impl Into<Cow<'static, str>>) -> Self {
-        self.settings(|c| c.path = path.into())
+        self.cookie(|c| c.with_path(path))
     }
 
     /// The cookie's domain (default: none, so only the host that set it).
     pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
-        self.settings(|c| c.domain = Some(domain.into()))
+        self.cookie(|c| c.with_domain(domain))
     }
 
-    /// When a session ends (default: 14 days without a change,
-    /// `Expiry::OnInactivity`).
+    /// How long a session lives after its last change (default 14 days).
+    pub fn with_ttl(self, ttl: std::time::Duration) -> Self {
+        self.settings(|s| {
+            s.cookie = s.cookie.clone().with_ttl(ttl);
+            s.expiry = on_inactivity(ttl);
+        })
+    }
+
+    /// When a session ends, in tower-sessions' terms (for an end at a fixed time or
+    /// when the browser closes; [`with_ttl`](Self::with_ttl) covers the usual case).
     pub fn with_expiry(self, expiry: Expiry) -> Self {
-        self.settings(|c| c.expiry = Some(expiry))
+        self.settings(|s| s.expiry = expiry)
     }
 }
 
@@ -167,7 +186,12 @@ where
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let settings = self.layer.cookie.clone();
-        let cookie = cookie_value(req.headers(), &settings.name);
+        let cookie = settings.cookie.value_in(
+            req.headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .map(HeaderValue::as_bytes),
+        );
         let had_cookie = cookie.is_some();
         let id = cookie.and_then(|value| match value.parse::<Id>() {
             Ok(id) => Some(id),
@@ -177,7 +201,7 @@ where
                 None
             }
         });
-        let session = Session::new(id, self.layer.store.clone(), settings.expiry);
+        let session = Session::new(id, self.layer.store.clone(), Some(settings.expiry));
         req.extensions_mut().insert(session.clone());
         // Call the service that was polled ready, leave its clone for the next call.
         let clone = self.inner.clone();
@@ -246,17 +270,6 @@ where
     }
 }
 
-/// The value of this layer's cookie, if the request has one.
-fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    web::cookie_value(
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .map(HeaderValue::as_bytes),
-        name,
-    )
-}
-
 /// After the handler, as tower-sessions does it: a session emptied (flushed, or never
 /// stored) whose cookie came in gets the cookie removed; a changed session is saved and
 /// its cookie (re)set. Unlike tower-sessions, also when the handler failed (5xx): a
@@ -271,9 +284,7 @@ async fn finish<B: Default>(
 ) -> Response<B> {
     let empty = session.is_empty().await;
     let cookie = if had_cookie && empty {
-        let mut removal = settings.cookie(String::new(), None);
-        removal.make_removal();
-        removal
+        settings.cookie.removal()
     } else if session.is_modified() && !empty {
         if let Err(e) = session.save().await {
             tracing::error!(error = %e, "failed to save the session");
@@ -283,11 +294,13 @@ async fn finish<B: Default>(
             tracing::error!("a saved session has no id");
             return unavailable();
         };
-        settings.cookie(id.to_string(), session.expiry())
+        settings
+            .cookie
+            .set_cookie(&id.to_string(), max_age(session.expiry()))
     } else {
         return response;
     };
-    match HeaderValue::try_from(cookie.encoded().to_string()) {
+    match HeaderValue::try_from(cookie) {
         Ok(value) => {
             response.headers_mut().append(header::SET_COOKIE, value);
             response
@@ -305,51 +318,15 @@ fn unavailable<B: Default>() -> Response<B> {
     response
 }
 
-impl CookieSettings {
-    fn cookie(&self, value: String, expiry: Option<Expiry>) -> Cookie<'static> {
-        let mut cookie = Cookie::build((self.name.clone(), value))
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(self.secure)
-            .path(self.path.clone());
-        if let Some(domain) = &self.domain {
-            cookie = cookie.domain(domain.clone());
-        }
-        match expiry {
-            Some(Expiry::OnInactivity(age)) => cookie = cookie.max_age(age),
-            Some(Expiry::AtDateTime(at)) => cookie = cookie.max_age(at - OffsetDateTime::now_utc()),
-            Some(Expiry::OnSessionEnd) | None => {}
-        }
-        cookie.build()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cookies_carry_the_safe_attributes() {
-        let settings = CookieSettings {
-            name: "kinde_session".into(),
-            secure: true,
-            path: "/".into(),
-            domain: None,
-            expiry: None,
-        };
-        let set = settings
-            .cookie("id".into(), Some(Expiry::OnInactivity(Duration::days(14))))
-            .encoded()
-            .to_string();
-        for part in [
-            "kinde_session=id",
-            "HttpOnly",
-            "SameSite=Lax",
-            "Secure",
-            "Path=/",
-            "Max-Age=1209600",
-        ] {
-            assert!(set.contains(part), "{set} lacks {part}");
-        }
+/// The cookie's `Max-Age` for a session that ends at `expiry`.
+fn max_age(expiry: Option<Expiry>) -> Option<std::time::Duration> {
+    match expiry? {
+        Expiry::OnInactivity(age) => age.try_into().ok(),
+        Expiry::AtDateTime(at) => Some(
+            (at - OffsetDateTime::now_utc())
+                .try_into()
+                .unwrap_or_default(),
+        ),
+        Expiry::OnSessionEnd => None,
     }
 }

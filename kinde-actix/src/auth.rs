@@ -1,0 +1,210 @@
+//! [`KindeAuth`], the Kinde handle of an actix-web app: the core client, the route
+//! paths, where credentials come from, which session it uses, and how rejections are
+//! rendered.
+
+use std::fmt;
+use std::sync::Arc;
+
+use actix_session::storage::SessionStore;
+use actix_web::{HttpRequest, HttpResponse, web};
+use kinde_core::web::{Rejection, RoutePaths, SessionCookie, TokenSource};
+use kinde_core::{Kinde, KindeError};
+
+use crate::reject::{AuthRejection, Renderer, request_view};
+use crate::session::{MemorySessionStore, SessionMiddleware};
+
+#[derive(Clone)]
+struct Settings {
+    kinde: Kinde,
+    paths: RoutePaths,
+    source: TokenSource,
+    renderer: Option<Renderer>,
+    memory_store: MemorySessionStore,
+    actix_session: bool,
+}
+
+/// The Kinde handle of an actix-web app. Cheap to clone; registered as app data by
+/// [`configure`](Self::configure), where the extractors find it.
+///
+/// Inside a `web::scope`, the [`RoutePaths`] are relative to the scope (a rejection's
+/// login redirect includes the scope's prefix). Two handles for two tenants can serve
+/// two scopes of one app: app data registered in a scope shadows the app's, so give
+/// each tenant a scope of its own with
+/// `.configure(kinde.configure()).wrap(kinde.session_middleware())`. Each client stores
+/// its tokens under its own [session keys](kinde_core::Kinde::session_keys), so tenants
+/// never overwrite each other's data; give each tenant's middleware its own cookie
+/// ([`SessionMiddleware::with_cookie_name`]) so a browser can be signed in to both at
+/// once (with the same cookie name, the last sign-in's session wins).
+///
+/// [`resolve_caller`](crate::resolve_caller) uses the handle it finds in the request's
+/// app data: register it inside each tenant's scope, not at the app level.
+#[derive(Clone)]
+pub struct KindeAuth {
+    inner: Arc<Settings>,
+}
+
+impl fmt::Debug for KindeAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KindeAuth")
+            .field("kinde", &self.inner.kinde)
+            .field("paths", &self.inner.paths)
+            .field("source", &self.inner.source)
+            .field("actix_session", &self.inner.actix_session)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KindeAuth {
+    /// Wrap a core client with the default paths and [`TokenSource::Both`].
+    pub fn new(kinde: Kinde) -> Self {
+        KindeAuth {
+            inner: Arc::new(Settings {
+                kinde,
+                paths: RoutePaths::default(),
+                source: TokenSource::default(),
+                renderer: None,
+                memory_store: MemorySessionStore::default(),
+                actix_session: false,
+            }),
+        }
+    }
+
+    /// Read `KINDE_*` variables and wrap the client.
+    pub fn from_env() -> Result<Self, KindeError> {
+        Ok(Self::new(Kinde::from_env()?))
+    }
+
+    fn map(self, f: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = (*self.inner).clone();
+        f(&mut settings);
+        KindeAuth {
+            inner: Arc::new(settings),
+        }
+    }
+
+    /// Use other route paths (or switch routes off).
+    pub fn with_paths(self, paths: RoutePaths) -> Self {
+        self.map(|s| s.paths = paths)
+    }
+
+    /// Choose where credentials come from (default [`TokenSource::Both`]).
+    pub fn with_token_source(self, source: TokenSource) -> Self {
+        self.map(|s| s.source = source)
+    }
+
+    /// Keep kinde's values in actix-session's own `Session`, for an app that wraps
+    /// actix-session's `SessionMiddleware` (with any of its stores, `CookieSessionStore`
+    /// included) because it already uses it, or actix-identity, or `SessionExt`. Kinde's
+    /// routes, extractors and guards then work on top of it, instead of
+    /// [`session_middleware`](Self::session_middleware).
+    ///
+    /// ```no_run
+    /// use actix_session::{SessionMiddleware, storage::CookieSessionStore};
+    /// use actix_web::{App, cookie::Key};
+    /// # fn run(kinde: kinde_actix::KindeAuth, key: Key) {
+    /// let kinde = kinde.with_actix_session();
+    /// let app = App::new()
+    ///     .configure(kinde.configure())
+    ///     .wrap(SessionMiddleware::new(CookieSessionStore::default(), key));
+    /// # }
+    /// ```
+    ///
+    /// With `CookieSessionStore` the tokens travel in the cookie, encrypted: a browser
+    /// keeps at most about 4 KB per cookie, which Kinde's tokens with large custom
+    /// claims can exceed; a server-side store (actix-session's Redis store) has no such
+    /// limit.
+    pub fn with_actix_session(self) -> Self {
+        self.map(|s| s.actix_session = true)
+    }
+
+    /// Render rejections yourself.
+    pub fn render_rejections_with(
+        self,
+        render: impl Fn(&AuthRejection) -> HttpResponse + Send + Sync + 'static,
+    ) -> Self {
+        self.map(|s| s.renderer = Some(Arc::new(render)))
+    }
+
+    /// The core client.
+    pub fn kinde(&self) -> &Kinde {
+        &self.inner.kinde
+    }
+
+    /// The configured route paths.
+    pub fn paths(&self) -> &RoutePaths {
+        &self.inner.paths
+    }
+
+    /// Where credentials come from.
+    pub fn token_source(&self) -> TokenSource {
+        self.inner.source
+    }
+
+    /// Session middleware with safe defaults over this handle's [`MemorySessionStore`]
+    /// (one store per `KindeAuth`, shared by every worker that calls this).
+    pub fn session_middleware(&self) -> SessionMiddleware<MemorySessionStore> {
+        self.session_middleware_with(self.inner.memory_store.clone())
+    }
+
+    /// The in-memory session store behind [`session_middleware`](Self::session_middleware).
+    pub fn memory_store(&self) -> &MemorySessionStore {
+        &self.inner.memory_store
+    }
+
+    /// The same middleware over any actix-session store that keeps the state
+    /// server-side (e.g. `RedisSessionStore`; not `CookieSessionStore`, see
+    /// [`SessionMiddleware`]).
+    pub fn session_middleware_with<S: SessionStore + 'static>(
+        &self,
+        store: S,
+    ) -> SessionMiddleware<S> {
+        SessionMiddleware::new(store, SessionCookie::for_config(self.kinde().config()))
+    }
+
+    /// Whether kinde's values live in actix-session's own `Session`.
+    pub(crate) fn uses_actix_session(&self) -> bool {
+        self.inner.actix_session
+    }
+
+    /// The handle registered in the request's app data.
+    pub(crate) fn of(req: &HttpRequest) -> Result<KindeAuth, KindeError> {
+        req.app_data::<web::Data<KindeAuth>>()
+            .map(|d| d.get_ref().clone())
+            .ok_or_else(|| {
+                KindeError::Config(
+                    "KindeAuth is not registered: use `App::configure(kinde.configure())`".into(),
+                )
+            })
+    }
+
+    /// Refuse `req` with `error`, as this handle renders refusals.
+    pub(crate) fn reject(&self, req: &HttpRequest, error: KindeError) -> AuthRejection {
+        let settings = &self.inner;
+        // The login path as the browser sees it: inside a `web::scope`, actix knows the
+        // scope's prefix by the route's name.
+        let mounted = settings
+            .paths
+            .login
+            .as_ref()
+            .and_then(|_| req.url_for_static(&self.login_route_name()).ok());
+        let login_path = mounted
+            .as_ref()
+            .map(|url| url.path())
+            .or(settings.paths.login.as_deref());
+        AuthRejection {
+            rejection: Rejection::new(
+                error,
+                &request_view(req),
+                login_path,
+                settings.source,
+                settings.kinde.config().post_login_redirect(),
+            ),
+            renderer: settings.renderer.clone(),
+        }
+    }
+
+    /// The actix resource name of this handle's login route (unique per handle).
+    pub(crate) fn login_route_name(&self) -> String {
+        format!("kinde-login-{:p}", Arc::as_ptr(&self.inner))
+    }
+}

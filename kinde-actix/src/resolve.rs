@@ -1,0 +1,147 @@
+//! Who made a request: resolved at most once per request (a bearer token, else the
+//! session, through kinde-core's flows) and kept in the request's extensions; readable
+//! from handlers, middleware and synchronous guards through [`KindeRequestExt`].
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::guard::GuardContext;
+use actix_web::http::header;
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, HttpRequest};
+use kinde_core::KindeError;
+use kinde_core::flow::Resolution;
+use kinde_core::web::Caller;
+
+use crate::auth::KindeAuth;
+use crate::reject::{AuthRejection, unregistered};
+use crate::session;
+
+/// The outcome of this request's resolution, cached in its extensions.
+#[derive(Clone)]
+struct Resolved(Result<Caller, KindeError>);
+
+/// The request's caller, resolved on first use: an identity that needs a refresh is
+/// refreshed once per request, however many extractors ask.
+pub(crate) async fn caller(req: &HttpRequest) -> Result<Caller, KindeError> {
+    let cached = req.extensions().get::<Resolved>().cloned();
+    if let Some(Resolved(result)) = cached {
+        return result;
+    }
+    let result = resolve(req).await;
+    req.extensions_mut().insert(Resolved(result.clone()));
+    result
+}
+
+/// The signed-in caller, or the rejection for this request.
+pub(crate) async fn signed_in(req: &HttpRequest) -> Result<Caller, AuthRejection> {
+    caller(req)
+        .await
+        .and_then(Caller::signed_in)
+        .map_err(|e| reject(req, e))
+}
+
+/// Refuse `req` with `error`, as its handle renders refusals (or plainly, without one).
+pub(crate) fn reject(req: &HttpRequest, error: KindeError) -> AuthRejection {
+    match KindeAuth::of(req) {
+        Ok(auth) => auth.reject(req, error),
+        Err(_) => unregistered(req, error),
+    }
+}
+
+async fn resolve(req: &HttpRequest) -> Result<Caller, KindeError> {
+    let auth = KindeAuth::of(req)?;
+    let kinde = auth.kinde();
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes());
+    if let Resolution::Resolved(caller) = kinde
+        .resolve_request(auth.token_source(), authorization)
+        .await?
+    {
+        return Ok(caller);
+    }
+    let session = session::of(req, &auth)?;
+    if let Some(hit) = session.cached(&auth) {
+        return Ok(Caller::Session(hit));
+    }
+    kinde.caller_from_session(&session).await
+}
+
+/// Middleware function that resolves the request's caller up front (verifying and,
+/// when needed, refreshing the session), so that synchronous guards can read it through
+/// [`KindeRequestExt`]. It never rejects by itself. Register it inside the session
+/// middleware: `.wrap(from_fn(kinde_actix::resolve_caller)).wrap(session)`.
+pub async fn resolve_caller(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let _ = caller(req.request()).await;
+    next.call(req).await
+}
+
+/// Read the caller that [`resolve_caller`] (or an earlier extractor) resolved, from
+/// handlers, middleware and synchronous guards — in the spirit of actix-identity:
+///
+/// ```no_run
+/// use actix_web::{guard, web, App};
+/// use kinde_actix::KindeRequestExt;
+/// let app = App::new().service(
+///     web::resource("/beta")
+///         .guard(guard::fn_guard(|ctx| ctx.kinde_has_permission("beta:access")))
+///         .to(|| async { "beta" }),
+/// );
+/// ```
+///
+/// Without [`resolve_caller`] registered, guards see nobody signed in. A guard that
+/// does not match rejects nothing: actix tries the next route for the path and answers
+/// 404 when none matches. For 401/403 answers use the extractors
+/// ([`RequirePermission`](crate::RequirePermission), [`RequireRole`](crate::RequireRole))
+/// or [`require_permission`](crate::require_permission) on a scope.
+pub trait KindeRequestExt {
+    /// The resolved caller, if resolution ran and succeeded.
+    fn kinde_caller(&self) -> Option<Caller>;
+
+    /// The signed-in user.
+    fn kinde_user(&self) -> Option<Arc<kinde_core::KindeUser>> {
+        self.kinde_caller().and_then(|c| c.user())
+    }
+
+    /// Whether the signed-in user holds `permission`.
+    fn kinde_has_permission(&self, permission: &str) -> bool {
+        self.kinde_caller()
+            .is_some_and(|c| c.has_permission(permission))
+    }
+
+    /// Whether the signed-in user has `role`.
+    fn kinde_has_role(&self, role: &str) -> bool {
+        self.kinde_caller().is_some_and(|c| c.has_role(role))
+    }
+}
+
+fn resolved(ext: &actix_web::dev::Extensions) -> Option<Caller> {
+    match ext.get::<Resolved>() {
+        Some(Resolved(Ok(caller))) => Some(caller.clone()),
+        _ => None,
+    }
+}
+
+impl KindeRequestExt for HttpRequest {
+    fn kinde_caller(&self) -> Option<Caller> {
+        resolved(&self.extensions())
+    }
+}
+
+impl KindeRequestExt for ServiceRequest {
+    fn kinde_caller(&self) -> Option<Caller> {
+        resolved(&self.extensions())
+    }
+}
+
+impl KindeRequestExt for GuardContext<'_> {
+    fn kinde_caller(&self) -> Option<Caller> {
+        resolved(&self.req_data())
+    }
+}

@@ -1,0 +1,164 @@
+//! [`KindeAuth`], the Kinde handle of an axum app: the core client, the route paths,
+//! where credentials come from, and how rejections are rendered.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::http::request::Parts;
+use axum::response::Response;
+use kinde_core::web::{Rejection, RoutePaths, SessionCookie, TokenSource};
+use kinde_core::{Kinde, KindeError};
+use tower_sessions::SessionStore;
+
+use crate::reject::{AuthRejection, Renderer, request_view};
+use crate::session::{MemorySessionStore, SessionLayer};
+
+#[derive(Clone)]
+struct Settings {
+    kinde: Kinde,
+    paths: RoutePaths,
+    source: TokenSource,
+    renderer: Option<Renderer>,
+    /// The store of [`KindeAuth::session_layer`]: shared by every layer made from this
+    /// handle, and read in place by the extractors.
+    memory_store: MemorySessionStore,
+}
+
+/// The Kinde handle of an axum app: the core client plus route and rejection settings.
+///
+/// Cheap to clone. Put it in your state and derive `FromRef` so extractors find it;
+/// two routers with two `KindeAuth`s for two tenants can live in one process.
+///
+/// For two tenants in one app, give each tenant its own router and state and merge the
+/// routers. They may share one session layer (each client stores its tokens under its
+/// own [session keys](kinde_core::Kinde::session_keys)) or use a cookie each, as below.
+/// Built-in routes are browser paths (see [`RoutePaths`]): merge
+/// [`routes`](Self::routes), do not nest it.
+///
+/// ```no_run
+/// use axum::{Router, routing::get};
+/// use kinde_axum::{KindeAuth, KindeUser, RoutePaths};
+///
+/// async fn me(user: KindeUser) -> String { user.id.clone() }
+///
+/// fn tenant(auth: KindeAuth, prefix: &str, cookie: &'static str) -> Router {
+///     let auth = auth.with_paths(RoutePaths::default().with_prefix(&format!("{prefix}/auth")));
+///     Router::new()
+///         .nest(prefix, Router::new().route("/me", get(me)))
+///         .merge(auth.routes())
+///         .layer(auth.session_layer().with_cookie_name(cookie))
+///         .with_state(auth)
+/// }
+/// # fn run(a: KindeAuth, b: KindeAuth) {
+/// let app = tenant(a, "/a", "kinde_session_a").merge(tenant(b, "/b", "kinde_session_b"));
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct KindeAuth {
+    inner: Arc<Settings>,
+}
+
+impl fmt::Debug for KindeAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KindeAuth")
+            .field("kinde", &self.inner.kinde)
+            .field("paths", &self.inner.paths)
+            .field("source", &self.inner.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KindeAuth {
+    /// Wrap a core client with the default paths and [`TokenSource::Both`].
+    pub fn new(kinde: Kinde) -> Self {
+        KindeAuth {
+            inner: Arc::new(Settings {
+                kinde,
+                paths: RoutePaths::default(),
+                source: TokenSource::default(),
+                renderer: None,
+                memory_store: MemorySessionStore::default(),
+            }),
+        }
+    }
+
+    /// Read `KINDE_*` variables and wrap the client.
+    pub fn from_env() -> Result<Self, KindeError> {
+        Ok(Self::new(Kinde::from_env()?))
+    }
+
+    fn map(self, f: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = (*self.inner).clone();
+        f(&mut settings);
+        KindeAuth {
+            inner: Arc::new(settings),
+        }
+    }
+
+    /// Use other route paths (or switch routes off).
+    pub fn with_paths(self, paths: RoutePaths) -> Self {
+        self.map(|s| s.paths = paths)
+    }
+
+    /// Choose where credentials come from (default [`TokenSource::Both`]).
+    pub fn with_token_source(self, source: TokenSource) -> Self {
+        self.map(|s| s.source = source)
+    }
+
+    /// Render rejections yourself (401/403/503 pages, login redirects).
+    pub fn render_rejections_with(
+        self,
+        render: impl Fn(&AuthRejection) -> Response + Send + Sync + 'static,
+    ) -> Self {
+        self.map(|s| s.renderer = Some(Arc::new(render)))
+    }
+
+    /// The core client (for the Account API, verification outside HTTP, …).
+    pub fn kinde(&self) -> &Kinde {
+        &self.inner.kinde
+    }
+
+    /// The configured route paths.
+    pub fn paths(&self) -> &RoutePaths {
+        &self.inner.paths
+    }
+
+    /// Where credentials come from.
+    pub fn token_source(&self) -> TokenSource {
+        self.inner.source
+    }
+
+    /// A session layer over this handle's in-memory store ([`memory_store`](Self::memory_store),
+    /// shared by every layer made from this handle) with safe defaults (see the crate
+    /// docs). The extractors read the tokens of a signed-in visitor in place in this
+    /// store, without the copy tower-sessions would load.
+    pub fn session_layer(&self) -> SessionLayer<MemorySessionStore> {
+        self.session_layer_with(self.inner.memory_store.clone())
+    }
+
+    /// The in-memory session store behind [`session_layer`](Self::session_layer), one
+    /// per handle (and the handles derived from it with `with_*`).
+    pub fn memory_store(&self) -> &MemorySessionStore {
+        &self.inner.memory_store
+    }
+
+    /// The same session layer over any tower-sessions store.
+    pub fn session_layer_with<St: SessionStore>(&self, store: St) -> SessionLayer<St> {
+        SessionLayer::new(store, SessionCookie::for_config(self.kinde().config()))
+    }
+
+    /// Refuse the request of `parts` with `error`, as this handle renders refusals.
+    pub(crate) fn reject(&self, parts: &Parts, error: KindeError) -> AuthRejection {
+        let settings = &self.inner;
+        AuthRejection {
+            rejection: Rejection::new(
+                error,
+                &request_view(parts),
+                settings.paths.login.as_deref(),
+                settings.source,
+                settings.kinde.config().post_login_redirect(),
+            ),
+            renderer: settings.renderer.clone(),
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Sessions: kinde-axum's lean [`SessionLayer`] (tower-sessions' `Session` over any
+//! tower-sessions store, its one cookie read straight from the `Cookie` header), the
+//! in-memory [`MemorySessionStore`] it uses by default, and tower-sessions' `Session`
+//! as kinde-core reads and writes it.
+
+mod access;
+mod layer;
+mod store;
+
+pub(crate) use access::of;
+pub use layer::{ResponseFuture, SessionLayer, SessionService};
+pub use store::MemorySessionStore;
