@@ -69,28 +69,7 @@ impl KindeAuth {
         }
     }
 
-    /// Read `KINDE_*` variables and wrap the client.
-    pub fn from_env() -> Result<Self, KindeError> {
-        Ok(Self::new(Kinde::from_env()?))
-    }
-
-    fn map(self, f: impl FnOnce(&mut Settings)) -> Self {
-        let mut settings = (*self.inner).clone();
-        f(&mut settings);
-        KindeAuth {
-            inner: Arc::new(settings),
-        }
-    }
-
-    /// Use other route paths (or switch routes off).
-    pub fn with_paths(self, paths: RoutePaths) -> Self {
-        self.map(|s| s.paths = paths)
-    }
-
-    /// Choose where credentials come from (default [`TokenSource::Both`]).
-    pub fn with_token_source(self, source: TokenSource) -> Self {
-        self.map(|s| s.source = source)
-    }
+    kinde_core::__handle_methods!(HttpResponse);
 
     /// Keep kinde's values in actix-session's own `Session`, for an app that wraps
     /// actix-session's `SessionMiddleware` (with any of its stores, `CookieSessionStore`
@@ -115,29 +94,6 @@ impl KindeAuth {
     /// limit.
     pub fn with_actix_session(self) -> Self {
         self.map(|s| s.actix_session = true)
-    }
-
-    /// Render rejections yourself.
-    pub fn render_rejections_with(
-        self,
-        render: impl Fn(&AuthRejection) -> HttpResponse + Send + Sync + 'static,
-    ) -> Self {
-        self.map(|s| s.renderer = Some(Arc::new(render)))
-    }
-
-    /// The core client.
-    pub fn kinde(&self) -> &Kinde {
-        &self.inner.kinde
-    }
-
-    /// The configured route paths.
-    pub fn paths(&self) -> &RoutePaths {
-        &self.inner.paths
-    }
-
-    /// Where credentials come from.
-    pub fn token_source(&self) -> TokenSource {
-        self.inner.source
     }
 
     /// Session middleware with safe defaults over this handle's [`MemorySessionStore`]
@@ -191,16 +147,16 @@ impl KindeAuth {
             .as_ref()
             .map(|url| url.path())
             .or(settings.paths.login.as_deref());
-        AuthRejection {
-            rejection: Rejection::new(
+        AuthRejection::new(
+            Rejection::new(
                 error,
                 &request_view(req),
                 login_path,
                 settings.source,
                 settings.kinde.config().post_login_redirect(),
             ),
-            renderer: settings.renderer.clone(),
-        }
+            settings.renderer.clone(),
+        )
     }
 
     /// The actix resource name of this handle's login route (unique per handle).

@@ -2,69 +2,34 @@
 //! [`ResponseError`]) by kinde-core's content negotiation or by the app's own renderer.
 
 use std::fmt;
-use std::ops::Deref;
-use std::sync::Arc;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use kinde_core::KindeError;
 use kinde_core::web::{Rejection, RequestView, TokenSource};
 
-/// An app's own rendering of rejections.
-pub(crate) type Renderer = Arc<dyn Fn(&AuthRejection) -> HttpResponse + Send + Sync>;
-
-/// Why an extractor or guard refused a request; renders (through [`ResponseError`]) as
-/// a login redirect, 401 with `WWW-Authenticate`, 403, 400 or 503. Its fields (the
-/// `error`, `is_api`, the `login_redirect`) are kinde-core's [`Rejection`], through
-/// `Deref`.
-pub struct AuthRejection {
-    pub(crate) rejection: Rejection,
-    pub(crate) renderer: Option<Renderer>,
-}
-
-impl fmt::Debug for AuthRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AuthRejection")
-            .field("error", &self.rejection.error)
-            .field("is_api", &self.rejection.is_api)
-            .finish_non_exhaustive()
-    }
-}
+kinde_core::__declare_rejection!(HttpResponse);
 
 impl fmt::Display for AuthRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.rejection.error, f)
-    }
-}
-
-impl Deref for AuthRejection {
-    type Target = Rejection;
-
-    fn deref(&self) -> &Rejection {
-        &self.rejection
+        fmt::Display::fmt(&self.error, f)
     }
 }
 
 impl AuthRejection {
     /// The default rendering (what you get without a custom renderer).
     pub fn default_response(&self) -> HttpResponse {
-        crate::reply::response(self.rejection.reply())
-    }
-
-    /// The rejection, for a renderer that takes it apart.
-    pub fn into_rejection(self) -> Rejection {
-        self.rejection
+        crate::reply::response(self.reply())
     }
 }
 
 impl ResponseError for AuthRejection {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.rejection.error.status())
-            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
-        match &self.renderer {
+        match self.renderer() {
             Some(render) => render(self),
             None => self.default_response(),
         }
@@ -85,8 +50,8 @@ pub(crate) fn request_view(req: &HttpRequest) -> RequestView<'_> {
 /// Refuse a request that no handle is registered for (a configuration error):
 /// content-negotiated, without a login route, linking home.
 pub(crate) fn unregistered(req: &HttpRequest, error: KindeError) -> AuthRejection {
-    AuthRejection {
-        rejection: Rejection::new(error, &request_view(req), None, TokenSource::default(), "/"),
-        renderer: None,
-    }
+    AuthRejection::new(
+        Rejection::new(error, &request_view(req), None, TokenSource::default(), "/"),
+        None,
+    )
 }

@@ -82,51 +82,7 @@ impl KindeAuth {
         }
     }
 
-    /// Read `KINDE_*` variables and wrap the client.
-    pub fn from_env() -> Result<Self, KindeError> {
-        Ok(Self::new(Kinde::from_env()?))
-    }
-
-    fn map(self, f: impl FnOnce(&mut Settings)) -> Self {
-        let mut settings = (*self.inner).clone();
-        f(&mut settings);
-        KindeAuth {
-            inner: Arc::new(settings),
-        }
-    }
-
-    /// Use other route paths (or switch routes off).
-    pub fn with_paths(self, paths: RoutePaths) -> Self {
-        self.map(|s| s.paths = paths)
-    }
-
-    /// Choose where credentials come from (default [`TokenSource::Both`]).
-    pub fn with_token_source(self, source: TokenSource) -> Self {
-        self.map(|s| s.source = source)
-    }
-
-    /// Render rejections yourself (401/403/503 pages, login redirects).
-    pub fn render_rejections_with(
-        self,
-        render: impl Fn(&AuthRejection) -> Response + Send + Sync + 'static,
-    ) -> Self {
-        self.map(|s| s.renderer = Some(Arc::new(render)))
-    }
-
-    /// The core client (for the Account API, verification outside HTTP, …).
-    pub fn kinde(&self) -> &Kinde {
-        &self.inner.kinde
-    }
-
-    /// The configured route paths.
-    pub fn paths(&self) -> &RoutePaths {
-        &self.inner.paths
-    }
-
-    /// Where credentials come from.
-    pub fn token_source(&self) -> TokenSource {
-        self.inner.source
-    }
+    kinde_core::__handle_methods!(Response);
 
     /// A session layer over this handle's in-memory store ([`memory_store`](Self::memory_store),
     /// shared by every layer made from this handle) with safe defaults (see the crate
@@ -150,15 +106,15 @@ impl KindeAuth {
     /// Refuse the request of `parts` with `error`, as this handle renders refusals.
     pub(crate) fn reject(&self, parts: &Parts, error: KindeError) -> AuthRejection {
         let settings = &self.inner;
-        AuthRejection {
-            rejection: Rejection::new(
+        AuthRejection::new(
+            Rejection::new(
                 error,
                 &request_view(parts),
                 settings.paths.login.as_deref(),
                 settings.source,
                 settings.kinde.config().post_login_redirect(),
             ),
-            renderer: settings.renderer.clone(),
-        }
+            settings.renderer.clone(),
+        )
     }
 }

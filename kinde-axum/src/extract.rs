@@ -1,99 +1,41 @@
-//! Extractors of what the signed-in caller is and may do: the user, their claims,
-//! permissions, roles, feature flags, organisation and access token. Each resolves the
-//! request at most once (see `resolve`) and rejects with an [`AuthRejection`].
-
-use std::ops::Deref;
-use std::sync::Arc;
+//! The extractors of what the signed-in caller is: the user, their claims, permissions,
+//! roles, feature flags, organisation and access token, declared once in kinde-core.
+//! This file implements axum's `FromRequestParts` for them (and for the guards): each
+//! resolves the request at most once and rejects with an [`AuthRejection`].
 
 use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
-use kinde_core::{Claims, KindeError};
+use kinde_core::KindeError;
 
 use crate::auth::KindeAuth;
 use crate::reject::AuthRejection;
-use crate::resolve::signed_in;
 
-/// Declares an extractor that takes one value out of the signed-in
-/// [`Caller`](kinde_core::web::Caller).
-macro_rules! extractor {
-    ($(#[$doc:meta])* $name:ident($inner:ty), |$caller:ident| $body:expr) => {
-        extractor!($(#[$doc])* $name($inner) deref $inner, |$caller| $body);
-    };
-    ($(#[$doc:meta])* $name:ident($inner:ty) deref $target:ty, |$caller:ident| $body:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone)]
-        pub struct $name(pub $inner);
-
-        impl Deref for $name {
-            type Target = $target;
-            fn deref(&self) -> &$target {
-                &self.0
-            }
-        }
-
-        impl<S> FromRequestParts<S> for $name
+/// Implements `FromRequestParts` for a type that kinde-core declares with
+/// `from_signed_in` (its value, or its guard, on the signed-in caller).
+macro_rules! from_signed_in {
+    ([$($generic:tt)*] $ty:ty) => {
+        impl<S, $($generic)*> ::axum::extract::FromRequestParts<S> for $ty
         where
             S: Send + Sync,
-            KindeAuth: FromRef<S>,
+            $crate::KindeAuth: ::axum::extract::FromRef<S>,
         {
-            type Rejection = AuthRejection;
+            type Rejection = $crate::AuthRejection;
 
-            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-                let auth = KindeAuth::from_ref(state);
-                let $caller = signed_in(parts, &auth).await?;
-                let value: Option<$inner> = $body;
-                value.map($name).ok_or_else(|| auth.reject(parts, KindeError::NotSignedIn))
+            async fn from_request_parts(
+                parts: &mut ::axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, $crate::AuthRejection> {
+                let auth = <$crate::KindeAuth as ::axum::extract::FromRef<S>>::from_ref(state);
+                let caller = $crate::resolve::signed_in(parts, &auth).await?;
+                <$ty>::from_signed_in(&caller).map_err(|e| auth.reject(parts, e))
             }
         }
     };
 }
 
-extractor!(
-    /// The signed-in user. Rejects when nobody is signed in (use `Option<KindeUser>` for
-    /// pages that work either way). From a session, the profile comes from the ID token;
-    /// from a bearer token, only what the access token carries is filled. The user is
-    /// built once per verified session or token and shared: extracting it copies nothing.
-    KindeUser(Arc<kinde_core::KindeUser>) deref kinde_core::KindeUser,
-    |caller| caller.user()
-);
+pub(crate) use from_signed_in;
 
-extractor!(
-    /// The permissions of the signed-in user.
-    Permissions(kinde_core::Permissions),
-    |caller| caller.access_claims().map(Claims::permissions)
-);
-
-extractor!(
-    /// The roles of the signed-in user.
-    Roles(kinde_core::Roles),
-    |caller| caller.access_claims().map(Claims::roles)
-);
-
-extractor!(
-    /// The feature flags of the signed-in user.
-    FeatureFlags(kinde_core::FeatureFlags),
-    |caller| caller.access_claims().map(Claims::feature_flags)
-);
-
-extractor!(
-    /// The organisation the user signed in to (`None` if the token names none).
-    CurrentOrganization(Option<kinde_core::Organization>),
-    |caller| caller.access_claims().map(Claims::organization)
-);
-
-extractor!(
-    /// The verified claims of the request: the access token's, and the ID token's for a
-    /// browser session. For anything the typed extractors do not cover.
-    KindeClaims(kinde_core::web::CallerClaims),
-    |caller| caller.claims()
-);
-
-extractor!(
-    /// The access token of the request, to call other APIs on the user's behalf
-    /// (`.secret()`). `Debug` never prints it.
-    AccessToken(kinde_core::AccessToken),
-    |caller| caller.access_token().cloned()
-);
+kinde_core::__declare_extractors!(from_signed_in);
 
 impl<S> OptionalFromRequestParts<S> for KindeUser
 where

@@ -2,7 +2,6 @@
 //! actix-session [`SessionStore`] and identified by a random key in one cookie, and
 //! saves what the request changed.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -16,7 +15,7 @@ use actix_web::cookie::time::Duration;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use actix_web::http::header::{self, HeaderValue};
 use futures_util::future::LocalBoxFuture;
-use kinde_core::web::{SameSite, SessionCookie};
+use kinde_core::web::SessionCookie;
 use pin_project_lite::pin_project;
 
 use super::handle::{Loader, Session, SessionError};
@@ -94,38 +93,7 @@ impl<St: SessionStore + 'static> SessionMiddleware<St> {
         self
     }
 
-    /// The cookie's name (default `kinde_session`); give each app (or tenant) sharing a
-    /// host its own.
-    pub fn with_cookie_name(self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie(|c| c.with_name(name))
-    }
-
-    /// Whether the cookie is `Secure` (default: yes, unless the app's redirect URI is
-    /// http on loopback).
-    pub fn with_secure(self, secure: bool) -> Self {
-        self.cookie(|c| c.with_secure(secure))
-    }
-
-    /// The cookie's `SameSite` (default `Lax`; `None` makes it `Secure` as well).
-    pub fn with_same_site(self, same_site: SameSite) -> Self {
-        self.cookie(|c| c.with_same_site(same_site))
-    }
-
-    /// The cookie's path (default `/`).
-    pub fn with_path(self, path: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie(|c| c.with_path(path))
-    }
-
-    /// The cookie's domain (default: none, so only the host that set it).
-    pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie(|c| c.with_domain(domain))
-    }
-
-    /// How long a session lives after its last change (default 14 days): the store's
-    /// TTL and the cookie's `Max-Age`.
-    pub fn with_ttl(self, ttl: std::time::Duration) -> Self {
-        self.cookie(|c| c.with_ttl(ttl))
-    }
+    kinde_core::__session_cookie_setters!();
 }
 
 impl<S, B, St> Transform<S, ServiceRequest> for SessionMiddleware<St>

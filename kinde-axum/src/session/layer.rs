@@ -2,14 +2,13 @@
 //! tower-sessions' [`Session`] over any tower-sessions [`SessionStore`], with its one
 //! cookie read straight from the `Cookie` header.
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
-use kinde_core::web::{SameSite, SessionCookie};
+use kinde_core::web::SessionCookie;
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::{self, OffsetDateTime};
@@ -65,11 +64,18 @@ impl<St> Clone for SessionLayer<St> {
 }
 
 /// The cookie's attributes (kinde-core's, shared with kinde-actix) and when a session
-/// ends.
+/// ends: after the cookie's TTL without a change, unless set otherwise.
 #[derive(Debug, Clone)]
 struct CookieSettings {
     cookie: SessionCookie,
-    expiry: Expiry,
+    expiry: Option<Expiry>,
+}
+
+impl CookieSettings {
+    fn expiry(&self) -> Expiry {
+        self.expiry
+            .unwrap_or_else(|| on_inactivity(self.cookie.ttl()))
+    }
 }
 
 /// tower-sessions' expiry of a session that ends `ttl` after its last change.
@@ -85,8 +91,8 @@ impl<St: SessionStore> SessionLayer<St> {
         SessionLayer {
             store: Arc::new(store),
             cookie: Arc::new(CookieSettings {
-                expiry: on_inactivity(cookie.ttl()),
                 cookie,
+                expiry: None,
             }),
         }
     }
@@ -100,44 +106,12 @@ impl<St: SessionStore> SessionLayer<St> {
         self.settings(|s| s.cookie = f(s.cookie.clone()))
     }
 
-    /// The cookie's name (default `kinde_session`); give each app sharing a host its own.
-    pub fn with_cookie_name(self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie(|c| c.with_name(name))
-    }
-
-    /// Whether the cookie is `Secure` (default: yes, unless the app's redirect URI is
-    /// http on loopback).
-    pub fn with_secure(self, secure: bool) -> Self {
-        self.cookie(|c| c.with_secure(secure))
-    }
-
-    /// The cookie's `SameSite` (default `Lax`; `None` makes it `Secure` as well).
-    pub fn with_same_site(self, same_site: SameSite) -> Self {
-        self.cookie(|c| c.with_same_site(same_site))
-    }
-
-    /// The cookie's path (default `/`).
-    pub fn with_path(self, path: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie(|c| c.with_path(path))
-    }
-
-    /// The cookie's domain (default: none, so only the host that set it).
-    pub fn with_domain(self, domain: impl Into<Cow<'static, str>>) -> Self {
-        self.cookie(|c| c.with_domain(domain))
-    }
-
-    /// How long a session lives after its last change (default 14 days).
-    pub fn with_ttl(self, ttl: std::time::Duration) -> Self {
-        self.settings(|s| {
-            s.cookie = s.cookie.clone().with_ttl(ttl);
-            s.expiry = on_inactivity(ttl);
-        })
-    }
+    kinde_core::__session_cookie_setters!();
 
     /// When a session ends, in tower-sessions' terms (for an end at a fixed time or
     /// when the browser closes; [`with_ttl`](Self::with_ttl) covers the usual case).
     pub fn with_expiry(self, expiry: Expiry) -> Self {
-        self.settings(|s| s.expiry = expiry)
+        self.settings(|s| s.expiry = Some(expiry))
     }
 }
 
@@ -201,7 +175,7 @@ where
                 None
             }
         });
-        let session = Session::new(id, self.layer.store.clone(), Some(settings.expiry));
+        let session = Session::new(id, self.layer.store.clone(), Some(settings.expiry()));
         req.extensions_mut().insert(session.clone());
         // Call the service that was polled ready, leave its clone for the next call.
         let clone = self.inner.clone();

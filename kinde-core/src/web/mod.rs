@@ -8,6 +8,7 @@
 mod bearer;
 mod caller;
 mod cookie;
+mod declare;
 mod query;
 mod rejection;
 mod reply;
