@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::future::join_all;
 use kinde_core::testing::{Endpoint, MintOptions, TestKinde};
 use reqwest::StatusCode;
@@ -607,57 +609,15 @@ pub async fn missing_permission_or_role_is_403(start: StartApp) {
 }
 
 fn b64(bytes: &[u8]) -> String {
-    use base64_lite::encode;
-    encode(bytes)
-}
-
-/// Minimal base64url (no padding) so the suite needs no base64 dependency.
-mod base64_lite {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-    pub fn encode(input: &[u8]) -> String {
-        let mut out = String::new();
-        for chunk in input.chunks(3) {
-            let b = [
-                chunk[0],
-                chunk.get(1).copied().unwrap_or(0),
-                chunk.get(2).copied().unwrap_or(0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            let chars = chunk.len() + 1;
-            for i in 0..chars {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
-    }
-
-    pub fn decode(input: &str) -> Vec<u8> {
-        let mut bits = 0u32;
-        let mut n = 0;
-        let mut out = Vec::new();
-        for c in input.bytes() {
-            let v = ALPHABET
-                .iter()
-                .position(|&a| a == c)
-                .expect("base64url character") as u32;
-            bits = (bits << 6) | v;
-            n += 6;
-            if n >= 8 {
-                n -= 8;
-                out.push((bits >> n) as u8);
-                bits &= (1 << n) - 1;
-            }
-        }
-        out
-    }
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// The token with its payload edited (signature kept, so it no longer matches).
 fn tamper_payload(token: &str, edit: impl FnOnce(&mut Value)) -> String {
     let parts: Vec<&str> = token.split('.').collect();
     let mut claims: Value =
-        serde_json::from_slice(&base64_lite::decode(parts[1])).expect("JWT payload");
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("base64url payload"))
+            .expect("JWT payload");
     edit(&mut claims);
     let payload = b64(&serde_json::to_vec(&claims).unwrap());
     format!("{}.{payload}.{}", parts[0], parts[2])
