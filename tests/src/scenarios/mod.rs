@@ -11,6 +11,7 @@
 mod access;
 mod bearer;
 mod callback;
+mod extractors;
 mod logout;
 mod refresh;
 mod sign_in;
@@ -18,6 +19,7 @@ mod sign_in;
 pub use access::*;
 pub use bearer::*;
 pub use callback::*;
+pub use extractors::*;
 pub use logout::*;
 pub use refresh::*;
 pub use sign_in::*;
@@ -32,8 +34,9 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::{
-    AppKind, Browser, Ctx, SESSION_COOKIE, Scenario, StartApp, assert_clean_error, assert_no_store,
-    assert_redirect, eventually, header_str, location, query_map, set_cookies,
+    AppKind, Browser, Ctx, SESSION_COOKIE, Scenario, StartApp, TestApp, assert_clean_error,
+    assert_no_store, assert_redirect, eventually, get_anonymous_json, header_str, location,
+    query_map, set_cookies, token_for,
 };
 
 /// Ada Lovelace: admin, `read:todos`, `write:todos`.
@@ -78,6 +81,9 @@ macro_rules! __with_scenario_names {
             callback_token_fails_verification,
             callback_kinde_unreachable,
             callback_login_link_expired_restarts_the_login,
+            extractors_with_a_bearer_token,
+            session_identity_is_resolved_once_per_request,
+            optional_user_is_none_only_when_nobody_is_signed_in,
         }
     };
 }
@@ -104,7 +110,12 @@ async fn body_json(resp: reqwest::Response) -> Value {
 }
 
 async fn ok_json(resp: reqwest::Response) -> Value {
-    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.url().path());
+    let status = resp.status();
+    if status != StatusCode::OK {
+        let path = resp.url().path().to_string();
+        let body = resp.text().await.unwrap_or_default();
+        panic!("{path}: expected 200 OK, got {status}: {body}");
+    }
     body_json(resp).await
 }
 
