@@ -36,7 +36,7 @@ use url::Url;
 use crate::{
     AppKind, Browser, Ctx, SESSION_COOKIE, Scenario, StartApp, TestApp, assert_clean_error,
     assert_no_store, assert_redirect, eventually, get_anonymous_json, header_str, location,
-    query_map, set_cookies, token_for,
+    query_map, set_cookies, status_body, token_for,
 };
 
 /// Ada Lovelace: admin, `read:todos`, `write:todos`.
@@ -84,6 +84,8 @@ macro_rules! __with_scenario_names {
             extractors_with_a_bearer_token,
             session_identity_is_resolved_once_per_request,
             optional_user_is_none_only_when_nobody_is_signed_in,
+            guards_as_extractors_and_on_groups_of_routes,
+            custom_rejection_rendering,
         }
     };
 }
