@@ -14,6 +14,8 @@ mod callback;
 mod extractors;
 mod logout;
 mod refresh;
+mod routes;
+mod sessions;
 mod sign_in;
 
 pub use access::*;
@@ -22,12 +24,15 @@ pub use callback::*;
 pub use extractors::*;
 pub use logout::*;
 pub use refresh::*;
+pub use routes::*;
+pub use sessions::*;
 pub use sign_in::*;
 
 // What the scenario modules share (each has `use super::*`).
 use std::time::Duration;
 
 use kinde_core::testing::{Endpoint, MintOptions, TestKinde};
+use kinde_core::web::RoutePaths;
 use reqwest::StatusCode;
 use reqwest::header;
 use serde_json::{Value, json};
@@ -35,8 +40,8 @@ use url::Url;
 
 use crate::{
     AppKind, Browser, Ctx, SESSION_COOKIE, Scenario, StartApp, TestApp, assert_clean_error,
-    assert_no_store, assert_redirect, eventually, get_anonymous_json, header_str, location,
-    query_map, set_cookies, status_body, token_for,
+    assert_no_store, assert_redirect, client_at, eventually, get_anonymous_json, header_str,
+    location, login_as, query_map, set_cookies, status_body, token_for,
 };
 
 /// Ada Lovelace: admin, `read:todos`, `write:todos`.
@@ -86,6 +91,8 @@ macro_rules! __with_scenario_names {
             optional_user_is_none_only_when_nobody_is_signed_in,
             guards_as_extractors_and_on_groups_of_routes,
             custom_rejection_rendering,
+            sessions_in_a_store_passed_by_the_app,
+            route_paths_with_prefix_and_a_route_switched_off,
         }
     };
 }
