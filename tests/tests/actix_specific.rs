@@ -1,133 +1,24 @@
-//! End-to-end tests of what only kinde-actix has, or what the shared scenario table does
-//! not cover yet: two tenants in two scopes of one app, and `fn_guard`s with
-//! `resolve_identity`. Real HTTP against small apps built here, with local Kinde
-//! servers on loopback. (Every extractor, `MaybeKindeUser`, the guards as extractors
-//! and as scope middleware, custom rejection rendering, a swapped session store and
-//! custom route paths are in the table.)
+//! End-to-end tests of what only kinde-actix has, or where its HTTP behaviour differs
+//! from kinde-axum's (everything the adapters share is in the scenario table, run by
+//! `tests/actix.rs`): `fn_guard`s reading the identity that `resolve_identity`
+//! resolved (`KindeRequestExt`), and a session cookie one tenant's middleware does not
+//! know being left alone. Real HTTP against small apps built here, with local Kinde
+//! servers on loopback.
 
 mod common;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, guard, web};
-use common::{
-    ADA, GRACE, bind, kinde_for, login_as, ok_json, serve_actix, sign_in_at, status_body, token_for,
-};
-use kinde_actix::{
-    KindeAuth, KindeClaims, KindeRequestExt, KindeUser, RequirePermission, RequireRole, RoutePaths,
-    permission, role,
-};
+use common::{bind, kinde_for, serve_actix};
+use kinde_actix::{KindeAuth, KindeRequestExt, RequirePermission, RequireRole, permission, role};
 use kinde_core::testing::{Endpoint, TestKinde};
-use kinde_e2e::{Browser, assert_redirect, header_str};
+use kinde_e2e::scenarios::{ADA, GRACE};
+use kinde_e2e::starters::actix_start;
+use kinde_e2e::{Browser, Ctx, TenantSessions, assert_redirect, status_body, token_for};
 use reqwest::StatusCode;
-use reqwest::header;
-use serde_json::json;
 
 permission!(WriteTodos = "write:todos");
 role!(Admin = "admin");
-
-async fn me(user: KindeUser, claims: KindeClaims) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "id": user.id, "iss": claims.access.issuer() }))
-}
-
-async fn page(user: KindeUser) -> HttpResponse {
-    HttpResponse::Ok().body(format!("hello {}", user.display_name()))
-}
-
-// ---------------------------------------------------------------------------------
-// 1. Two tenants side by side
-// ---------------------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_tenants_in_two_scopes() {
-    let (tk_a, tk_b) = (TestKinde::start(), TestKinde::start());
-    let (listener, _, base) = bind();
-    // Inside a scope, the built-in routes are mounted relative to the scope.
-    let kinde_a = KindeAuth::new(kinde_for(&tk_a, &base, "/a/auth/callback"))
-        .with_paths(RoutePaths::default().with_prefix("/auth"));
-    let kinde_b = KindeAuth::new(kinde_for(&tk_b, &base, "/b/auth/callback"))
-        .with_paths(RoutePaths::default().with_prefix("/auth"));
-    let _app = serve_actix!(listener, move || {
-        App::new()
-            .service(
-                web::scope("/a")
-                    .configure(kinde_a.configure())
-                    .route("/me", web::get().to(me))
-                    .route("/page", web::get().to(page))
-                    .wrap(kinde_a.session_middleware()),
-            )
-            .service(
-                web::scope("/b")
-                    .configure(kinde_b.configure())
-                    .route("/me", web::get().to(me))
-                    .route("/page", web::get().to(page))
-                    .wrap(kinde_b.session_middleware()),
-            )
-    });
-    let b = Browser::new(&base);
-
-    // App data registered by `configure()` in a scope shadows per scope: each tenant's
-    // bearer tokens are accepted under its own scope only.
-    let (ta, tb) = (token_for(&tk_a, ADA), token_for(&tk_b, ADA));
-    let v = ok_json(b.get_bearer("/a/me", &ta).await).await;
-    assert_eq!(v["iss"], tk_a.issuer());
-    let v = ok_json(b.get_bearer("/b/me", &tb).await).await;
-    assert_eq!(v["iss"], tk_b.issuer());
-    for (path, token) in [("/b/me", &ta), ("/a/me", &tb)] {
-        let r = b.get_bearer(path, token).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{path}");
-        assert!(header_str(&r, header::WWW_AUTHENTICATE).starts_with("Bearer"));
-    }
-
-    // A page of a scope sends an anonymous browser to that scope's login route.
-    let r = b.get("/a/page").await;
-    assert_eq!(assert_redirect(&r), "/a/auth/login?returnTo=%2Fa%2Fpage");
-
-    // A browser signs in to tenant A through A's routes…
-    let landed = sign_in_at(
-        &b,
-        &login_as("/a/auth/login", ADA, Some("/a/me")),
-        "/a/auth/callback",
-    )
-    .await;
-    assert_eq!(landed, "/a/me");
-    assert_eq!(tk_a.token_requests("authorization_code"), 1);
-    assert_eq!(tk_b.requests(Endpoint::Authorize), 0);
-    let v = ok_json(b.get_json("/a/me").await).await;
-    assert_eq!(
-        (v["id"].as_str(), v["iss"].as_str()),
-        (Some("kp_demo_admin"), Some(tk_a.issuer().as_str()))
-    );
-
-    // …which does not sign the visitor in to B.
-    let r = b.get_json("/b/me").await;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = b.get("/b/page").await;
-    assert_eq!(assert_redirect(&r), "/b/auth/login?returnTo=%2Fb%2Fpage");
-    assert_eq!(tk_b.requests(Endpoint::Token), 0);
-    // Visiting B did not sign the visitor out of A.
-    let v = ok_json(b.get_json("/a/me").await).await;
-    assert_eq!(v["id"], "kp_demo_admin");
-
-    // Both scopes' middlewares use the `kinde_session` cookie (as documented): signing
-    // in to B replaces A's cookie, so a browser is signed in to one tenant at a time.
-    let landed = sign_in_at(
-        &b,
-        &login_as("/b/auth/login", GRACE, Some("/b/me")),
-        "/b/auth/callback",
-    )
-    .await;
-    assert_eq!(landed, "/b/me");
-    let v = ok_json(b.get_json("/b/me").await).await;
-    assert_eq!(
-        (v["id"].as_str(), v["iss"].as_str()),
-        (Some("kp_demo_reader"), Some(tk_b.issuer().as_str()))
-    );
-    assert_eq!(b.get_json("/a/me").await.status(), StatusCode::UNAUTHORIZED);
-}
-
-// ---------------------------------------------------------------------------------
-// 2. fn_guards
-// ---------------------------------------------------------------------------------
 
 async fn write_extractor(_: RequirePermission<WriteTodos>) -> HttpResponse {
     HttpResponse::Ok().body("write ok")
@@ -266,4 +157,40 @@ async fn fn_guards_without_resolve_identity_see_nobody() {
     let b = Browser::new(&base);
     let r = b.get_bearer("/staff", &token_for(&tk, ADA)).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+/// Two tenants whose session middlewares use one cookie name: a request to B that
+/// reads B's session (a session B's store does not know) leaves the cookie alone, so
+/// visiting B does not sign the visitor out of A. (kinde-axum's session layer removes
+/// such a cookie instead: see `axum_specific.rs`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_cookie_name_visiting_the_other_tenant_keeps_the_session() {
+    let tk_b = TestKinde::start();
+    let ctx = Ctx::two_tenants(
+        actix_start,
+        TestKinde::start(),
+        &tk_b,
+        TenantSessions::OneCookieName,
+    );
+    let b = ctx.browser();
+    b.sign_in_to_tenant("a", ADA).await;
+
+    let r = b.get_json("/b/me").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        kinde_e2e::session_cookie(&r).is_none(),
+        "the cookie is left alone"
+    );
+    let r = b.get("/b/page").await;
+    assert_eq!(assert_redirect(&r), "/b/auth/login?returnTo=%2Fb%2Fpage");
+    assert!(
+        kinde_e2e::session_cookie(&r).is_none(),
+        "the cookie is left alone"
+    );
+    assert_eq!(tk_b.requests(Endpoint::Token), 0);
+    // Visiting B did not sign the visitor out of A.
+    let (status, body) = status_body(b.get_json("/a/me").await).await;
+    assert_eq!(status, 200, "{body}");
+    let me: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(me["id"], "kp_demo_admin");
 }

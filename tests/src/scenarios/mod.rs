@@ -17,6 +17,7 @@ mod refresh;
 mod routes;
 mod sessions;
 mod sign_in;
+mod tenants;
 
 pub use access::*;
 pub use bearer::*;
@@ -27,6 +28,7 @@ pub use refresh::*;
 pub use routes::*;
 pub use sessions::*;
 pub use sign_in::*;
+pub use tenants::*;
 
 // What the scenario modules share (each has `use super::*`).
 use std::time::Duration;
@@ -39,9 +41,10 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::{
-    AppKind, Browser, Ctx, SESSION_COOKIE, Scenario, StartApp, TestApp, assert_clean_error,
-    assert_no_store, assert_redirect, client_at, eventually, get_anonymous_json, header_str,
-    location, login_as, query_map, set_cookies, status_body, token_for,
+    AppKind, Browser, Ctx, SESSION_COOKIE, Scenario, StartApp, TenantSessions, TestApp,
+    assert_clean_error, assert_no_store, assert_redirect, client_at, eventually,
+    get_anonymous_json, header_str, location, login_as, query_map, set_cookies, status_body,
+    token_for,
 };
 
 /// Ada Lovelace: admin, `read:todos`, `write:todos`.
@@ -93,6 +96,9 @@ macro_rules! __with_scenario_names {
             custom_rejection_rendering,
             sessions_in_a_store_passed_by_the_app,
             route_paths_with_prefix_and_a_route_switched_off,
+            two_tenants_side_by_side,
+            two_tenants_with_one_cookie_name_sign_in_one_at_a_time,
+            two_tenants_share_one_session,
         }
     };
 }
