@@ -102,7 +102,12 @@ fn serve_test_app(auth: KindeAuth, app: TestApp, listener: TcpListener) -> std::
     .run())
 }
 
-fn test_routes(passed: Option<MemorySessionStore>) -> impl Fn(&mut web::ServiceConfig) + Clone {
+/// The routes of the test app, without the handle (`auth.configure()`) and the session
+/// middleware: what another actix starter (e.g. over another session middleware) can
+/// reuse. `passed` is the store passed to the session middleware, if any (for `/store`).
+pub(crate) fn test_routes(
+    passed: Option<MemorySessionStore>,
+) -> impl Fn(&mut web::ServiceConfig) + Clone {
     move |cfg| {
         let passed = passed.clone();
         cfg.route("/me", web::get().to(me))
@@ -247,8 +252,9 @@ async fn admin_default(guard: Result<RequireRole<Admin>, AuthError>) -> HttpResp
 // ---------------------------------------------------------------------------------
 
 /// Tenant `name`'s scope: its handle as the scope's app data (shadowing any other),
-/// its built-in routes (relative to the scope: `/auth/…`) and its pages.
-fn tenant(auth: &KindeAuth, name: &str) -> actix_web::Scope {
+/// its built-in routes (relative to the scope: `/auth/…`) and its pages; without a
+/// session middleware (reusable by another actix starter).
+pub(crate) fn tenant(auth: &KindeAuth, name: &str) -> actix_web::Scope {
     web::scope(&format!("/{name}"))
         .configure(auth.configure())
         .route("/me", web::get().to(me))
