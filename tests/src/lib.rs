@@ -1,22 +1,21 @@
 //! End-to-end suites of kinde-rs.
 //!
-//! One adapter-neutral table of scenarios ([`scenarios`]) drives an example app over real
-//! HTTP on a loopback port, against a local Kinde server ([`TestKinde`]), with a
-//! cookie-keeping client that does not follow redirects ([`Browser`]). Each adapter
-//! plugs in with one function that serves an app on a listener ([`StartApp`]) and one
-//! line that turns the table into tests:
+//! One adapter-neutral table of scenarios ([`scenarios`](mod@scenarios)) drives apps
+//! over real HTTP on a loopback port, against a local Kinde server ([`TestKinde`]), with
+//! a cookie-keeping client that does not follow redirects ([`Browser`]). Each adapter
+//! plugs in with one function that serves the app a scenario asks for on a listener
+//! ([`StartApp`], see [`starters`]) and one line that turns the table into tests:
 //!
 //! ```ignore
 //! // tests/tests/actix.rs
-//! fn actix_start(kind: AppKind, kinde: kinde_core::Kinde, listener: std::net::TcpListener) -> RunningApp {
-//!     // serve the browser app (sessions, routes at the root) or the bearer-only API
-//!     // (under /api) on `listener`, on a thread of its own; dropping the guard stops it
-//! }
-//! kinde_e2e::e2e_suite!(actix_start);
+//! kinde_e2e::e2e_suite!(kinde_e2e::starters::actix_start);
 //! ```
 //!
-//! The apps under test must behave like `kinde-examples`' `axum_app::router` and
-//! `axum_api::router` (same routes, same demo data).
+//! A starter serves every [`AppKind`]: the example apps (`kinde-examples`'
+//! `axum_app::router` and `axum_api::router`, or the adapter's twins with the same
+//! routes and demo data), and two small apps of its own built from the adapter's API
+//! ([`TestApp`], [`TwoTenants`]), whose routes and answers are specified here so that
+//! the scenarios can assert them once for every adapter.
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -24,7 +23,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use kinde_core::testing::TestKinde;
+use kinde_core::testing::{MintOptions, TestKinde};
+use kinde_core::web::RoutePaths;
 use kinde_core::{Kinde, KindeConfig, KindeConfigBuilder};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -38,20 +38,88 @@ pub mod starters;
 pub use kinde_core;
 pub use scenarios::scenarios;
 
-/// Which example app a scenario needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which app a scenario needs (and what it is built with).
+#[derive(Debug, Clone)]
 pub enum AppKind {
     /// The server-rendered app with browser sessions (`axum-app`): `/`, `/dashboard`,
     /// `/me`, `/todos`, `/admin` and Kinde's routes at the root; token source "both".
     Browser,
     /// The bearer-only JSON API (`axum-api`): `/api/me`, `/api/todos`, `/api/admin`.
     Api,
+    /// The starter's test app: every extractor and guard on a route of its own (see
+    /// [`TestApp`]).
+    Test(TestApp),
+    /// Two tenants (two Kinde clients) in one app (see [`TwoTenants`]).
+    TwoTenants(TwoTenants),
 }
 
-/// Starts an app of `kind` for `kinde` on `listener` (already bound to `127.0.0.1:0`)
-/// and returns what keeps it alive. It must return promptly (serve on a thread of
-/// its own, with its own runtime); connections made before the server accepts simply
-/// wait in the listener's backlog. Dropping the [`RunningApp`] must stop the server.
+/// The test app a starter builds from its adapter's API, with sessions (cookie
+/// [`SESSION_COOKIE`]) and Kinde's routes at [`paths`](Self::paths). Its routes answer
+/// the same for every adapter (JSON unless said otherwise; "the guard" of a route
+/// rejects as the adapter's extractors do: login redirect, 401, 403 or 503):
+///
+/// | route | takes | answers |
+/// |---|---|---|
+/// | `/me` | the user and the claims | `{"id", "iss"}` (`iss` of the access token) |
+/// | `/page` | the user | text `hello <display name>` |
+/// | `/optional` | the optional user (axum: `Option<KindeUser>`, actix: `MaybeKindeUser`) | `{"user": id or null}` |
+/// | `/token` | `AccessToken` | `{"token": the secret, "debug": its Debug text}` |
+/// | `/claims` | `KindeClaims` | `{"org_code", "sub"` (access token)`, "has_id"` (ID token claims present)`}` |
+/// | `/permissions` | `Permissions` | `{"keys", "write"` (`write:todos` granted)`}` |
+/// | `/roles` | `Roles` | `{"keys", "admin"` (has role `admin`)`}` |
+/// | `/flags` | `FeatureFlags` | `{"theme", "dark_mode", "todo_limit"` (null when absent)`, "missing"` (`bool_or("missing_flag", true)`)`, "wrong_type"` (`integer("theme")` is an error)`}` |
+/// | `/org` | `CurrentOrganization` | `{"code", "name"}` |
+/// | `/five` | user, permissions, roles, flags, organisation | `{"id", "write", "admin", "theme", "org"}` |
+/// | `/ext/write`, `/ext/admin` | guard extractor `RequirePermission` `write:todos` / `RequireRole` `admin` | text `write ok` / `admin ok` |
+/// | `/group/write/x`, `/group/admin/x` | nothing: the same guards on the group of routes (axum: `from_extractor_with_state` as a route layer of a nested router; actix: `require_permission` / `require_role` as scope middleware) | text `write ok` / `admin ok` |
+/// | `/admin` | `RequireRole` `admin` | text `admin` |
+/// | `/admin-default`, `/me-default` | the guard / the user as a `Result` with the rejection | text `admin` / `{"id"}`, or the rejection's default rendering |
+/// | `/store` | nothing | `{"passed": live sessions in the store passed to the session layer (null without one), "handle": live sessions in the handle's own memory store}` |
+#[derive(Debug, Clone, Default)]
+pub struct TestApp {
+    /// Where Kinde's routes are (default: at the root).
+    pub paths: RoutePaths,
+    /// Render every rejection with the app's renderer (`render_rejections_with`): the
+    /// default rendering's status, header `x-custom-rejection: 1`, text body
+    /// `custom <status> api=<whether the request wants API answers>`, nothing else.
+    pub custom_rejections: bool,
+    /// Keep sessions in a store the app passes to the session layer (axum:
+    /// tower-sessions' `MemoryStore`; actix: a `MemorySessionStore` of its own) instead
+    /// of the handle's own memory store.
+    pub passed_store: bool,
+}
+
+/// Two tenants in one app. The starter's `kinde` is tenant A's client, [`b`](Self::b)
+/// tenant B's. Tenant `x` (`a` or `b`) has the pages `/x/me` and `/x/page` (as in
+/// [`TestApp`], answered with its own client) and Kinde's routes under `/x/auth`
+/// (`/x/auth/login`, callback `/x/auth/callback`, …); a page's login redirect names
+/// its tenant's login route.
+#[derive(Debug, Clone)]
+pub struct TwoTenants {
+    /// Tenant B's client.
+    pub b: Kinde,
+    /// How the tenants keep their sessions.
+    pub sessions: TenantSessions,
+}
+
+/// How the two tenants of [`TwoTenants`] keep their sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantSessions {
+    /// Each tenant its own session layer (its handle's store) and its own cookie:
+    /// `kinde_session_a`, `kinde_session_b`.
+    OwnCookies,
+    /// Each tenant its own session layer (its handle's store), both with the cookie
+    /// [`SESSION_COOKIE`].
+    OneCookieName,
+    /// One session layer (tenant A's store, cookie [`SESSION_COOKIE`]) around both.
+    OneSession,
+}
+
+/// Starts the app of `kind` with the client `kinde` on `listener` (already bound to
+/// `127.0.0.1:0`) and returns what keeps it alive. It must return promptly (serve on a
+/// thread of its own, with its own runtime); connections made before the server accepts
+/// simply wait in the listener's backlog. Dropping the [`RunningApp`] must stop the
+/// server. See [`starters`].
 pub type StartApp = fn(AppKind, Kinde, TcpListener) -> RunningApp;
 
 /// Keeps a started app alive; dropping it stops the app.
@@ -147,9 +215,20 @@ impl App {
     /// # Panics
     /// If the port cannot be bound or the configuration is invalid.
     pub fn start(start: StartApp, kind: AppKind, config: impl FnOnce(u16) -> KindeConfig) -> App {
+        App::launch(start, |port| {
+            (kind, Kinde::new(config(port)).expect("Kinde client"))
+        })
+    }
+
+    /// Bind `127.0.0.1:0` and start the app of the kind and with the client that
+    /// `app(port)` gives.
+    ///
+    /// # Panics
+    /// If the port cannot be bound.
+    pub fn launch(start: StartApp, app: impl FnOnce(u16) -> (AppKind, Kinde)) -> App {
         let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();
-        let kinde = Kinde::new(config(port)).expect("Kinde client");
+        let (kind, kinde) = app(port);
         let running = start(kind, kinde, listener);
         App {
             running,
@@ -194,10 +273,45 @@ impl std::fmt::Debug for Ctx {
 /// The Kinde configuration of an app on `port` against `kinde`: the default client,
 /// `redirect_uri = http://127.0.0.1:PORT/callback`, post-logout URL `http://127.0.0.1:PORT/`.
 pub fn app_config(kinde: &TestKinde, port: u16) -> KindeConfigBuilder {
+    app_config_at(kinde, port, "/callback")
+}
+
+/// [`app_config`] for an app whose callback route is `callback_path`.
+pub fn app_config_at(kinde: &TestKinde, port: u16, callback_path: &str) -> KindeConfigBuilder {
     kinde
         .config_builder()
-        .redirect_uri(format!("http://127.0.0.1:{port}/callback"))
+        .redirect_uri(format!("http://127.0.0.1:{port}{callback_path}"))
         .post_logout_redirect_url(format!("http://127.0.0.1:{port}/"))
+}
+
+/// The client of an app on `port` against `kinde` whose callback route is
+/// `callback_path`, its configuration adjusted by `tweak`.
+///
+/// # Panics
+/// If the configuration is invalid.
+pub fn client_at(
+    kinde: &TestKinde,
+    port: u16,
+    callback_path: &str,
+    tweak: impl FnOnce(KindeConfigBuilder) -> KindeConfigBuilder,
+) -> Kinde {
+    let config = tweak(app_config_at(kinde, port, callback_path))
+        .build()
+        .expect("valid Kinde configuration");
+    Kinde::new(config).expect("Kinde client")
+}
+
+/// An access token of `kinde` for the demo user with this email (default options).
+///
+/// # Panics
+/// If there is no such user.
+pub fn token_for(kinde: &TestKinde, email: &str) -> String {
+    let user = kinde
+        .users()
+        .into_iter()
+        .find(|u| u.email == email)
+        .unwrap_or_else(|| panic!("no test user {email}"));
+    kinde.mint_access_token(&user, MintOptions::default())
 }
 
 impl Ctx {
@@ -213,12 +327,41 @@ impl Ctx {
         kinde: TestKinde,
         tweak: impl FnOnce(KindeConfigBuilder) -> KindeConfigBuilder,
     ) -> Ctx {
-        let app = App::start(start, kind, |port| {
-            tweak(app_config(&kinde, port))
-                .build()
-                .expect("valid Kinde configuration")
-        });
+        Ctx::launch(start, kinde, |port, tk| {
+            (kind, client_at(tk, port, "/callback", tweak))
+        })
+    }
+
+    /// The app against `kinde` of the kind and with the client that `app(port, &kinde)`
+    /// gives (e.g. a client from [`client_at`] for another callback path).
+    pub fn launch(
+        start: StartApp,
+        kinde: TestKinde,
+        app: impl FnOnce(u16, &TestKinde) -> (AppKind, Kinde),
+    ) -> Ctx {
+        let app = App::launch(start, |port| app(port, &kinde));
         Ctx { app, kinde }
+    }
+
+    /// The [`TwoTenants`] app keeping sessions as `sessions`, with tenant A against `a`
+    /// (the context's Kinde) and tenant B against `b` (callbacks `/a/auth/callback` and
+    /// `/b/auth/callback`).
+    pub fn two_tenants(
+        start: StartApp,
+        a: TestKinde,
+        b: &TestKinde,
+        sessions: TenantSessions,
+    ) -> Ctx {
+        Ctx::launch(start, a, |port, a| {
+            let two = TwoTenants {
+                b: client_at(b, port, "/b/auth/callback", |c| c),
+                sessions,
+            };
+            (
+                AppKind::TwoTenants(two),
+                client_at(a, port, "/a/auth/callback", |c| c),
+            )
+        })
     }
 
     /// A fresh browser (empty cookie jar) for the app.
@@ -451,8 +594,17 @@ impl Browser {
     /// # Panics
     /// If any step does not redirect as expected.
     pub async fn sign_in_via(&self, path_and_query: &str) -> SignIn {
+        self.sign_in_through(path_and_query, "/callback").await
+    }
+
+    /// [`sign_in_via`](Self::sign_in_via) for an app whose callback route is
+    /// `callback_path` (Kinde's routes under a prefix, or one tenant's of several).
+    ///
+    /// # Panics
+    /// If any step does not redirect as expected.
+    pub async fn sign_in_through(&self, path_and_query: &str, callback_path: &str) -> SignIn {
         let (authorize_url, login_cookie) = self.start_login(path_and_query).await;
-        let callback_prefix = format!("{}/callback", self.base);
+        let callback_prefix = format!("{}{callback_path}", self.base);
         let callback_url = self.follow_until(&authorize_url, &callback_prefix).await;
         let resp = self
             .client
@@ -479,16 +631,57 @@ impl Browser {
     /// Sign in as the user with `email` (sent as `login_hint`, which the login route
     /// forwards to Kinde), with `returnTo` when given. Returns the steps.
     pub async fn sign_in(&self, return_to: Option<&str>, email: &str) -> SignIn {
-        let path = {
-            let mut q = url::form_urlencoded::Serializer::new(String::new());
-            q.append_pair("login_hint", email);
-            if let Some(r) = return_to {
-                q.append_pair("returnTo", r);
-            }
-            format!("/login?{}", q.finish())
-        };
-        self.sign_in_via(&path).await
+        self.sign_in_via(&login_as("/login", email, return_to))
+            .await
     }
+
+    /// Sign in to tenant `tenant` (`"a"` or `"b"`) of a [`TwoTenants`] app as the user
+    /// with `email`, through the tenant's routes, landing on its `/me`.
+    ///
+    /// # Panics
+    /// If any step does not redirect as expected, or the sign-in lands elsewhere.
+    pub async fn sign_in_to_tenant(&self, tenant: &str, email: &str) -> SignIn {
+        let me = format!("/{tenant}/me");
+        let login = login_as(&format!("/{tenant}/auth/login"), email, Some(&me));
+        let s = self
+            .sign_in_through(&login, &format!("/{tenant}/auth/callback"))
+            .await;
+        assert_eq!(s.landed, me, "a sign-in to tenant {tenant}");
+        s
+    }
+}
+
+/// The login route `login` with `login_hint=email` (and `returnTo` when given).
+pub fn login_as(login: &str, email: &str, return_to: Option<&str>) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("login_hint", email);
+    if let Some(r) = return_to {
+        q.append_pair("returnTo", r);
+    }
+    format!("{login}?{}", q.finish())
+}
+
+/// The status and text body of a response.
+///
+/// # Panics
+/// If the body cannot be read.
+pub async fn status_body(resp: Response) -> (u16, String) {
+    let status = resp.status().as_u16();
+    (status, resp.text().await.expect("body"))
+}
+
+/// A `GET` with `Accept: application/json` and no credentials at all (a fresh client
+/// with no cookies).
+///
+/// # Panics
+/// If the request fails at the transport level.
+pub async fn get_anonymous_json(url: &str) -> Response {
+    reqwest::Client::new()
+        .get(url)
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
 /// The attributes of one `Set-Cookie`.
