@@ -1,76 +1,43 @@
 //! [`KindeAuth`], the Kinde handle of an actix-web app: the core client, the route
-//! paths, where credentials come from, which session it uses, and how rejections are
-//! rendered.
+//! paths, where credentials come from, how rejections are rendered (declared in
+//! kinde-core, like kinde-axum's), which session it uses, and its session middleware.
 
-use std::fmt;
 use std::sync::Arc;
 
 use actix_session::storage::SessionStore;
 use actix_web::{HttpRequest, HttpResponse, web};
-use kinde_core::web::{Rejection, RoutePaths, SessionCookie, TokenSource};
-use kinde_core::{Kinde, KindeError};
+use kinde_core::KindeError;
+use kinde_core::web::SessionCookie;
 
 use crate::reject::{AuthRejection, Renderer, request_view};
 use crate::session::{MemorySessionStore, SessionMiddleware};
 
-#[derive(Clone)]
-struct Settings {
-    kinde: Kinde,
-    paths: RoutePaths,
-    source: TokenSource,
-    renderer: Option<Renderer>,
-    memory_store: MemorySessionStore,
-    actix_session: bool,
-}
-
-/// The Kinde handle of an actix-web app. Cheap to clone; registered as app data by
-/// [`configure`](Self::configure), where the extractors find it.
-///
-/// Inside a `web::scope`, the [`RoutePaths`] are relative to the scope (a rejection's
-/// login redirect includes the scope's prefix). Two handles for two tenants can serve
-/// two scopes of one app: app data registered in a scope shadows the app's, so give
-/// each tenant a scope of its own with
-/// `.configure(kinde.configure()).wrap(kinde.session_middleware())`. Each client stores
-/// its tokens under its own [session keys](kinde_core::Kinde::session_keys), so tenants
-/// never overwrite each other's data; give each tenant's middleware its own cookie
-/// ([`SessionMiddleware::with_cookie_name`]) so a browser can be signed in to both at
-/// once (with the same cookie name, the last sign-in's session wins).
-///
-/// [`resolve_caller`](crate::resolve_caller) uses the handle it finds in the request's
-/// app data: register it inside each tenant's scope, not at the app level.
-#[derive(Clone)]
-pub struct KindeAuth {
-    inner: Arc<Settings>,
-}
-
-impl fmt::Debug for KindeAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KindeAuth")
-            .field("kinde", &self.inner.kinde)
-            .field("paths", &self.inner.paths)
-            .field("source", &self.inner.source)
-            .field("actix_session", &self.inner.actix_session)
-            .finish_non_exhaustive()
+kinde_core::__declare_handle! {
+    /// The Kinde handle of an actix-web app. Cheap to clone; registered as app data by
+    /// [`configure`](Self::configure), where the extractors find it.
+    ///
+    /// Inside a `web::scope`, the [`RoutePaths`] are relative to the scope (a rejection's
+    /// login redirect includes the scope's prefix). Two handles for two tenants can serve
+    /// two scopes of one app: app data registered in a scope shadows the app's, so give
+    /// each tenant a scope of its own with
+    /// `.configure(kinde.configure()).wrap(kinde.session_middleware())`. Each client stores
+    /// its tokens under its own [session keys](kinde_core::Kinde::session_keys), so tenants
+    /// never overwrite each other's data; give each tenant's middleware its own cookie
+    /// ([`SessionMiddleware::with_cookie_name`]) so a browser can be signed in to both at
+    /// once (with the same cookie name, the last sign-in's session wins).
+    ///
+    /// [`resolve_caller`](crate::resolve_caller) uses the handle it finds in the request's
+    /// app data: register it inside each tenant's scope, not at the app level.
+    response: HttpResponse;
+    extras {
+        /// The store of [`KindeAuth::session_middleware`], shared by every worker.
+        memory_store: MemorySessionStore,
+        /// Whether kinde's values live in actix-session's own `Session`.
+        actix_session: bool,
     }
 }
 
 impl KindeAuth {
-    /// Wrap a core client with the default paths and [`TokenSource::Both`].
-    pub fn new(kinde: Kinde) -> Self {
-        KindeAuth {
-            inner: Arc::new(Settings {
-                kinde,
-                paths: RoutePaths::default(),
-                source: TokenSource::default(),
-                renderer: None,
-                memory_store: MemorySessionStore::default(),
-                actix_session: false,
-            }),
-        }
-    }
-
-    kinde_core::__handle_methods!(HttpResponse);
-
     /// Keep kinde's values in actix-session's own `Session`, for an app that wraps
     /// actix-session's `SessionMiddleware` (with any of its stores, `CookieSessionStore`
     /// included) because it already uses it, or actix-identity, or `SessionExt`. Kinde's
@@ -147,16 +114,7 @@ impl KindeAuth {
             .as_ref()
             .map(|url| url.path())
             .or(settings.paths.login.as_deref());
-        AuthRejection::new(
-            Rejection::new(
-                error,
-                &request_view(req),
-                login_path,
-                settings.source,
-                settings.kinde.config().post_login_redirect(),
-            ),
-            settings.renderer.clone(),
-        )
+        self.reject_with(error, &request_view(req), login_path)
     }
 
     /// The actix resource name of this handle's login route (unique per handle).

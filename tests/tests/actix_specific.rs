@@ -194,3 +194,85 @@ async fn one_cookie_name_visiting_the_other_tenant_keeps_the_session() {
     let me: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(me["id"], "kp_demo_admin");
 }
+
+/// kinde on top of actix-session's own middleware with its `CookieSessionStore` (the
+/// whole state, encrypted, in the cookie): the app's own value in actix-session's
+/// `Session` lives beside kinde's through the sign-in (whose new session id keeps the
+/// data), a protected page sees the user, and logout ends the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinde_under_actix_sessions_cookie_store() {
+    use actix_session::storage::CookieSessionStore;
+    use actix_session::{Session, SessionMiddleware};
+    use actix_web::cookie::Key;
+    use kinde_actix::KindeUser;
+
+    async fn visits(session: Session) -> HttpResponse {
+        let n = session.get::<u32>("visits").ok().flatten().unwrap_or(0) + 1;
+        match session.insert("visits", n) {
+            Ok(()) => HttpResponse::Ok().body(n.to_string()),
+            Err(_) => HttpResponse::InternalServerError().finish(),
+        }
+    }
+
+    let tk = TestKinde::start();
+    let (listener, _, base) = bind();
+    let kinde = KindeAuth::new(kinde_for(&tk, &base, "/callback")).with_actix_session();
+    let key = Key::generate();
+    let _app = serve_actix!(listener, move || {
+        App::new()
+            .configure(kinde.configure())
+            .route(
+                "/me",
+                web::get().to(|user: KindeUser| async move {
+                    HttpResponse::Ok().json(serde_json::json!({ "id": user.id }))
+                }),
+            )
+            .route("/visits", web::get().to(visits))
+            .wrap(
+                SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+                    .cookie_name(kinde_e2e::SESSION_COOKIE.into())
+                    .cookie_secure(false)
+                    .build(),
+            )
+    });
+    let b = Browser::new(&base);
+    let (status, body) = status_body(b.get("/visits").await).await;
+    assert_eq!((status, body.as_str()), (200, "1"));
+
+    let signed_in = b.sign_in(Some("/me"), ADA).await;
+    assert_eq!(signed_in.landed, "/me");
+    let cookie = b.cookie(kinde_e2e::SESSION_COOKIE).expect("session cookie");
+    assert!(
+        cookie.len() < 4096,
+        "a browser keeps the cookie: {} bytes",
+        cookie.len()
+    );
+    let (status, body) = status_body(b.get_json("/me").await).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("kp_demo_admin"), "{body}");
+    let (status, body) = status_body(b.get("/visits").await).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "2"),
+        "the app's value survived the sign-in"
+    );
+    // The pre-login cookie was a different session: the id changed at sign-in.
+    assert_ne!(
+        signed_in.login_cookie.map(|c| c.value),
+        Some(cookie.clone())
+    );
+
+    let out = b.get("/logout").await;
+    assert!(
+        assert_redirect(&out).starts_with(&tk.issuer()),
+        "logout goes on to Kinde"
+    );
+    let (status, _) = status_body(b.get_json("/me").await).await;
+    assert_eq!(status, 401, "signed out");
+    let (status, body) = status_body(b.get("/visits").await).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "1"),
+        "logout ended the whole session"
+    );
+}

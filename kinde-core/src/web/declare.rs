@@ -194,59 +194,127 @@ macro_rules! __declare_rejection {
     };
 }
 
-/// The methods of an adapter's `KindeAuth` that only keep settings, inside its
-/// `impl KindeAuth` block: `from_env`, `with_paths`, `with_token_source`,
-/// `render_rejections_with` (with responses of type `$response`) and the getters. The
-/// handle must be `KindeAuth { inner: Arc<Settings> }`, `Settings: Clone` with the
-/// fields `kinde`, `paths`, `source` and `renderer`, and have `new(Kinde)`.
+/// Declares an adapter's `KindeAuth`, the handle that keeps its settings: the core
+/// client, the route paths, the token source, the renderer of rejections (with
+/// responses of type `$response`; `Renderer` comes from
+/// [`__declare_rejection!`](crate::__declare_rejection)) and the adapter's `extras`
+/// (each starting at its `Default`); with `new`, `from_env`, `with_paths`,
+/// `with_token_source`, `render_rejections_with`, the getters, and `map` for the
+/// adapter's own settings methods. The doc attributes given are the handle's.
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __handle_methods {
-    ($response:ty) => {
-        /// Read `KINDE_*` variables and wrap the client.
-        pub fn from_env() -> ::std::result::Result<Self, $crate::KindeError> {
-            Ok(Self::new($crate::Kinde::from_env()?))
+macro_rules! __declare_handle {
+    (
+        $(#[$doc:meta])*
+        response: $response:ty;
+        extras { $($(#[$field_doc:meta])* $field:ident: $type:ty),* $(,)? }
+    ) => {
+        #[derive(Clone)]
+        struct Settings {
+            kinde: $crate::Kinde,
+            paths: $crate::web::RoutePaths,
+            source: $crate::web::TokenSource,
+            renderer: ::std::option::Option<Renderer>,
+            $($(#[$field_doc])* $field: $type,)*
         }
 
-        fn map(self, f: impl FnOnce(&mut Settings)) -> Self {
-            let mut settings = (*self.inner).clone();
-            f(&mut settings);
-            KindeAuth {
-                inner: ::std::sync::Arc::new(settings),
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct KindeAuth {
+            inner: ::std::sync::Arc<Settings>,
+        }
+
+        impl ::std::fmt::Debug for KindeAuth {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("KindeAuth")
+                    .field("kinde", &self.inner.kinde)
+                    .field("paths", &self.inner.paths)
+                    .field("source", &self.inner.source)
+                    .finish_non_exhaustive()
             }
         }
 
-        /// Use other route paths (or switch routes off).
-        pub fn with_paths(self, paths: $crate::web::RoutePaths) -> Self {
-            self.map(|s| s.paths = paths)
-        }
+        impl KindeAuth {
+            /// Wrap a core client with the default paths and `TokenSource::Both`.
+            pub fn new(kinde: $crate::Kinde) -> Self {
+                KindeAuth {
+                    inner: ::std::sync::Arc::new(Settings {
+                        kinde,
+                        paths: ::std::default::Default::default(),
+                        source: ::std::default::Default::default(),
+                        renderer: None,
+                        $($field: ::std::default::Default::default(),)*
+                    }),
+                }
+            }
 
-        /// Choose where credentials come from (default `TokenSource::Both`).
-        pub fn with_token_source(self, source: $crate::web::TokenSource) -> Self {
-            self.map(|s| s.source = source)
-        }
+            /// Read `KINDE_*` variables and wrap the client.
+            pub fn from_env() -> ::std::result::Result<Self, $crate::KindeError> {
+                Ok(Self::new($crate::Kinde::from_env()?))
+            }
 
-        /// Render rejections yourself (login redirects, 401/403/503 answers).
-        pub fn render_rejections_with(
-            self,
-            render: impl Fn(&AuthRejection) -> $response + Send + Sync + 'static,
-        ) -> Self {
-            self.map(|s| s.renderer = Some(::std::sync::Arc::new(render)))
-        }
+            /// A handle with `f` applied to a copy of these settings.
+            fn map(self, f: impl FnOnce(&mut Settings)) -> Self {
+                let mut settings = (*self.inner).clone();
+                f(&mut settings);
+                KindeAuth {
+                    inner: ::std::sync::Arc::new(settings),
+                }
+            }
 
-        /// The core client (for the Account API, verification outside HTTP, …).
-        pub fn kinde(&self) -> &$crate::Kinde {
-            &self.inner.kinde
-        }
+            /// Use other route paths (or switch routes off).
+            pub fn with_paths(self, paths: $crate::web::RoutePaths) -> Self {
+                self.map(|s| s.paths = paths)
+            }
 
-        /// The configured route paths.
-        pub fn paths(&self) -> &$crate::web::RoutePaths {
-            &self.inner.paths
-        }
+            /// Choose where credentials come from (default `TokenSource::Both`).
+            pub fn with_token_source(self, source: $crate::web::TokenSource) -> Self {
+                self.map(|s| s.source = source)
+            }
 
-        /// Where credentials come from.
-        pub fn token_source(&self) -> $crate::web::TokenSource {
-            self.inner.source
+            /// Render rejections yourself (login redirects, 401/403/503 answers).
+            pub fn render_rejections_with(
+                self,
+                render: impl Fn(&AuthRejection) -> $response + Send + Sync + 'static,
+            ) -> Self {
+                self.map(|s| s.renderer = Some(::std::sync::Arc::new(render)))
+            }
+
+            /// The core client (for the Account API, verification outside HTTP, …).
+            pub fn kinde(&self) -> &$crate::Kinde {
+                &self.inner.kinde
+            }
+
+            /// The configured route paths.
+            pub fn paths(&self) -> &$crate::web::RoutePaths {
+                &self.inner.paths
+            }
+
+            /// Where credentials come from.
+            pub fn token_source(&self) -> $crate::web::TokenSource {
+                self.inner.source
+            }
+
+            /// Refuse a request with `error`, given what a rejection needs to know of it,
+            /// with the login route at `login_path` as the browser sees it.
+            fn reject_with(
+                &self,
+                error: $crate::KindeError,
+                request: &$crate::web::RequestView<'_>,
+                login_path: ::std::option::Option<&str>,
+            ) -> AuthRejection {
+                let settings = &self.inner;
+                AuthRejection::new(
+                    $crate::web::Rejection::new(
+                        error,
+                        request,
+                        login_path,
+                        settings.source,
+                        settings.kinde.config().post_login_redirect(),
+                    ),
+                    settings.renderer.clone(),
+                )
+            }
         }
     };
 }
@@ -260,10 +328,7 @@ macro_rules! __session_cookie_setters {
     () => {
         /// The cookie's name (default `kinde_session`); give each app (or tenant)
         /// sharing a host its own.
-        pub fn with_cookie_name(
-            self,
-            name: impl Into<::std::borrow::Cow<'static, str>>,
-        ) -> Self {
+        pub fn with_cookie_name(self, name: impl Into<::std::borrow::Cow<'static, str>>) -> Self {
             self.cookie(|c| c.with_name(name))
         }
 

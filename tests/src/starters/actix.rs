@@ -1,18 +1,23 @@
-//! The kinde-actix starter: the example app `actix-app` and its bearer-only API twin,
-//! and the test apps built here from kinde-actix's API.
+//! The kinde-actix starters: the example app `actix-app` and its bearer-only API twin,
+//! and the test apps built here from kinde-actix's API; under kinde-actix's session
+//! middleware ([`start`]) or actix-session's own ([`start_over_actix_session`]).
 
 use std::net::TcpListener;
 
+use actix_session::config::PersistentSession;
+use actix_web::cookie::time::Duration;
+use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use kinde_actix::{
-    AccessToken, AuthRejection, CurrentOrganization, FeatureFlags, KindeAuth, KindeClaims, KindeUser,
-    MaybeKindeUser, MemorySessionStore, Permissions, RequirePermission, RequireRole, Roles,
-    RoutePaths, SessionMiddleware, permission, role,
+    AccessToken, AuthRejection, CurrentOrganization, FeatureFlags, KindeAuth, KindeClaims,
+    KindeUser, MaybeKindeUser, MemorySessionStore, Permissions, RequirePermission, RequireRole,
+    Roles, RoutePaths, SessionMiddleware, permission, role,
 };
 use kinde_core::Kinde;
 use kinde_examples::actix_app;
+use kinde_examples::todos::Todos;
 use serde_json::json;
 
 use super::{CUSTOM_REJECTION_HEADER, custom_rejection_body};
@@ -22,16 +27,77 @@ permission!(WriteTodos = "write:todos");
 role!(Admin = "admin");
 
 /// Serve the app of `kind` with the client `kinde` on `listener`, in an actix `System`
-/// on its own thread.
+/// on its own thread, with kinde-actix's session middleware.
 pub fn start(kind: AppKind, kinde: Kinde, listener: TcpListener) -> RunningApp {
-    let auth = KindeAuth::new(kinde);
-    run(listener, move |listener| match kind {
-        AppKind::Browser => actix_app::serve(auth, listener),
-        AppKind::Api => actix_app::serve_api(auth, listener),
-        AppKind::Test(app) => serve_test_app(auth, app, listener),
-        AppKind::TwoTenants(two) => {
-            serve_two_tenants(auth, KindeAuth::new(two.b), two.sessions, listener)
+    start_with(Sessions::Kinde, kind, kinde, listener)
+}
+
+/// The same apps with actix-session's own `SessionMiddleware` (over kinde-actix's
+/// memory store, a server-side actix-session store) instead of kinde-actix's, and
+/// [`KindeAuth::with_actix_session`]: how an app that already uses actix-session (or
+/// actix-identity) runs kinde.
+pub fn start_over_actix_session(kind: AppKind, kinde: Kinde, listener: TcpListener) -> RunningApp {
+    start_with(Sessions::ActixSession, kind, kinde, listener)
+}
+
+/// Which session middleware the apps run under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sessions {
+    /// kinde-actix's `SessionMiddleware`.
+    Kinde,
+    /// actix-session's `SessionMiddleware`, with `KindeAuth::with_actix_session`.
+    ActixSession,
+}
+
+impl Sessions {
+    fn handle(self, kinde: Kinde) -> KindeAuth {
+        match self {
+            Sessions::Kinde => KindeAuth::new(kinde),
+            Sessions::ActixSession => KindeAuth::new(kinde).with_actix_session(),
         }
+    }
+}
+
+fn start_with(
+    sessions: Sessions,
+    kind: AppKind,
+    kinde: Kinde,
+    listener: TcpListener,
+) -> RunningApp {
+    let auth = sessions.handle(kinde);
+    // One key for every worker: actix-session's cookie is encrypted with it.
+    let key = Key::generate();
+    run(listener, move |listener| match (kind, sessions) {
+        (AppKind::Browser, Sessions::Kinde) => actix_app::serve(auth, listener),
+        (AppKind::Browser, Sessions::ActixSession) => {
+            let app = actix_app::configure(&auth, Todos::default());
+            Ok(HttpServer::new(move || {
+                let (kinde_mw, actix_mw) = session(
+                    sessions,
+                    &key,
+                    &auth,
+                    SESSION_COOKIE,
+                    auth.memory_store().clone(),
+                );
+                App::new()
+                    .configure(app.clone())
+                    .wrap(kinde_mw)
+                    .wrap(actix_mw)
+            })
+            .workers(2)
+            .listen(listener)?
+            .run())
+        }
+        (AppKind::Api, _) => actix_app::serve_api(auth, listener),
+        (AppKind::Test(app), _) => serve_test_app(sessions, key, auth, app, listener),
+        (AppKind::TwoTenants(two), _) => serve_two_tenants(
+            sessions,
+            key,
+            auth,
+            sessions.handle(two.b),
+            two.sessions,
+            listener,
+        ),
     })
 }
 
@@ -67,21 +133,48 @@ pub fn run(
     })
 }
 
-/// kinde-actix's session middleware over `store` with the session cookie `cookie`.
+/// The session middleware of `sessions` over `store` with the session cookie `cookie`,
+/// as a pair of which only one is switched on: kinde-actix's, or actix-session's own
+/// with the same cookie attributes (`HttpOnly`, `SameSite=Lax`, `Path=/`, not `Secure`
+/// on loopback, 14 days).
 fn session(
+    sessions: Sessions,
+    key: &Key,
     auth: &KindeAuth,
     cookie: &str,
     store: MemorySessionStore,
-) -> SessionMiddleware<MemorySessionStore> {
-    auth.session_middleware_with(store)
-        .with_cookie_name(cookie.to_owned())
+) -> (
+    Condition<SessionMiddleware<MemorySessionStore>>,
+    Condition<actix_session::SessionMiddleware<MemorySessionStore>>,
+) {
+    let kinde = auth
+        .session_middleware_with(store.clone())
+        .with_cookie_name(cookie.to_owned());
+    let actix = actix_session::SessionMiddleware::builder(store, key.clone())
+        .cookie_name(cookie.to_owned())
+        .cookie_secure(false)
+        .cookie_http_only(true)
+        .cookie_same_site(SameSite::Lax)
+        .cookie_path("/".into())
+        .session_lifecycle(PersistentSession::default().session_ttl(Duration::days(14)))
+        .build();
+    (
+        Condition::new(sessions == Sessions::Kinde, kinde),
+        Condition::new(sessions == Sessions::ActixSession, actix),
+    )
 }
 
 // ---------------------------------------------------------------------------------
 // The test app
 // ---------------------------------------------------------------------------------
 
-fn serve_test_app(auth: KindeAuth, app: TestApp, listener: TcpListener) -> std::io::Result<Server> {
+fn serve_test_app(
+    sessions: Sessions,
+    key: Key,
+    auth: KindeAuth,
+    app: TestApp,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
     let mut auth = auth.with_paths(app.paths);
     if app.custom_rejections {
         auth = auth.render_rejections_with(custom_rejection);
@@ -91,10 +184,12 @@ fn serve_test_app(auth: KindeAuth, app: TestApp, listener: TcpListener) -> std::
         let store = passed
             .clone()
             .unwrap_or_else(|| auth.memory_store().clone());
+        let (kinde_mw, actix_mw) = session(sessions, &key, &auth, SESSION_COOKIE, store);
         App::new()
             .configure(auth.configure())
             .configure(test_routes(passed.clone()))
-            .wrap(session(&auth, SESSION_COOKIE, store))
+            .wrap(kinde_mw)
+            .wrap(actix_mw)
     })
     .workers(2)
     .listen(listener)?
@@ -261,6 +356,8 @@ pub(crate) fn tenant(auth: &KindeAuth, name: &str) -> actix_web::Scope {
 }
 
 fn serve_two_tenants(
+    mode: Sessions,
+    key: Key,
     a: KindeAuth,
     b: KindeAuth,
     sessions: TenantSessions,
@@ -276,19 +373,26 @@ fn serve_two_tenants(
                 _ => (SESSION_COOKIE, SESSION_COOKIE),
             };
             HttpServer::new(move || {
+                let (kinde_a, actix_a) =
+                    session(mode, &key, &a, cookie_a, a.memory_store().clone());
+                let (kinde_b, actix_b) =
+                    session(mode, &key, &b, cookie_b, b.memory_store().clone());
                 App::new()
-                    .service(tenant(&a, "a").wrap(session(&a, cookie_a, a.memory_store().clone())))
-                    .service(tenant(&b, "b").wrap(session(&b, cookie_b, b.memory_store().clone())))
+                    .service(tenant(&a, "a").wrap(kinde_a).wrap(actix_a))
+                    .service(tenant(&b, "b").wrap(kinde_b).wrap(actix_b))
             })
             .workers(2)
             .listen(listener)?
             .run()
         }
         TenantSessions::OneSession => HttpServer::new(move || {
+            let (kinde_mw, actix_mw) =
+                session(mode, &key, &a, SESSION_COOKIE, a.memory_store().clone());
             App::new()
                 .service(tenant(&a, "a"))
                 .service(tenant(&b, "b"))
-                .wrap(session(&a, SESSION_COOKIE, a.memory_store().clone()))
+                .wrap(kinde_mw)
+                .wrap(actix_mw)
         })
         .workers(2)
         .listen(listener)?

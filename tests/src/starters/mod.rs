@@ -13,6 +13,7 @@ pub mod actix;
 pub mod axum;
 
 pub use self::actix::start as actix_start;
+pub use self::actix::start_over_actix_session as actix_session_start;
 pub use self::axum::start as axum_start;
 
 /// The renderer of [`TestApp::custom_rejections`](crate::TestApp::custom_rejections):
