@@ -36,8 +36,8 @@ fn is_generated_key(value: &str) -> bool {
 /// Why not actix-session's own `SessionMiddleware`: on every request of a visitor with a
 /// cookie it parses and percent-decodes every cookie, checks the cookie's HMAC signature
 /// and loads a copy of the whole session state (Kinde's tokens are ~2.5 KB), whether or
-/// not the route reads the session: ~35k instructions, 3.9 µs a request on the bench
-/// machine, more than a whole actix request to a plain route (BENCHMARKS.md). This
+/// not the route reads the session: more work than the rest of a request to a plain
+/// route (the figures are in the repository's BENCHMARKS.md). This
 /// middleware reads only its own cookie, loads the state only when a handler asks for it,
 /// and lets kinde's extractors read a signed-in visitor's tokens in place in
 /// [`MemorySessionStore`](crate::MemorySessionStore). The key needs no signature: it is
@@ -46,7 +46,9 @@ fn is_generated_key(value: &str) -> bool {
 /// a shared store, and a forged key of the right shape names nothing. For the same
 /// reason the store must keep the state server-side and generate its keys as
 /// actix-session's stores do (actix-session's `CookieSessionStore`, which puts the state
-/// itself in the cookie, is not supported).
+/// itself in the cookie, is not supported here; an app that wants it runs kinde under
+/// actix-session's own middleware, see
+/// [`KindeAuth::with_actix_session`](crate::KindeAuth::with_actix_session)).
 ///
 /// What it saves, and when (after the handler): a session whose state changed is saved
 /// and its cookie set (with a fresh `Max-Age`, the session's TTL); a renewed session moves to a new

@@ -24,10 +24,9 @@ use tower_sessions::{Expiry, Session, SessionStore};
 ///
 /// Why not tower-sessions' own `SessionManagerLayer`: it goes through tower-cookies,
 /// which parses and percent-decodes every cookie of every request into a jar shared
-/// behind a mutex, and it opens a tracing span per request. That was ~10k instructions a
-/// request, about as much as a whole axum request to a plain route, and it alone put a
-/// session app below 0.8× the throughput of the same app without sessions
-/// (BENCHMARKS.md). This layer does the same with the session itself: handlers extract
+/// behind a mutex, and it opens a tracing span per request: as much work as the rest of
+/// a request to a plain route (the figures are in the repository's BENCHMARKS.md). This
+/// layer does the same with the session itself: handlers extract
 /// the same `tower_sessions::Session`, any tower-sessions store works, and a session is
 /// saved and its cookie set or removed in the same cases as tower-sessions, and also
 /// after a failed handler: a session emptied (flushed, or never stored) whose cookie came

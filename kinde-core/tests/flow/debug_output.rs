@@ -46,6 +46,24 @@ async fn debug_output_never_contains_secrets() {
 
     let s1 = kinde.refresh(&tokens).await.expect("refresh");
 
+    // The flows' values: plans that store tokens and pending logins, a logout reply
+    // whose Location carries the ID token, callers with tokens.
+    let stored = tokens.to_json();
+    let flows_debug = format!(
+        "{:?} {:?} {:?} {:?} {:?} {:?}",
+        kinde
+            .begin_login(kinde_core::web::Route::Login, None, None)
+            .await,
+        kinde.logout(Some(&stored)).await,
+        kinde.resume_session(Some(&stored)).await,
+        kinde.bearer_caller(&access).await,
+        tokens.access_token(),
+        kinde_core::SessionWrite::Set {
+            slot: kinde_core::SessionSlot::Tokens,
+            value: stored.clone(),
+        },
+    );
+
     // Errors met along the way, including ones that involve each secret.
     let mut errors: Vec<KindeError> = Vec::new();
     pending.insert(login.pending.clone(), kinde.config().login_ttl());
@@ -112,6 +130,7 @@ async fn debug_output_never_contains_secrets() {
         format!("{s1:?}"),
         format!("{m2m:?}"),
         pending_debug,
+        flows_debug,
         callback_debug,
         outcome_debug,
         format!("{pending:?}"),

@@ -14,6 +14,7 @@ mod logout;
 mod machine_to_machine;
 mod outages;
 mod refresh;
+mod route_plans;
 mod stored_sessions;
 mod support;
 mod tenants;
