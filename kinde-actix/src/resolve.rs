@@ -67,7 +67,9 @@ async fn resolve(req: &HttpRequest) -> Result<Caller, KindeError> {
     if let Some(hit) = session.cached(&auth) {
         return Ok(Caller::Session(hit));
     }
-    kinde.caller_from_session(&session).await
+    // Boxed: a session not verified before is the cold path (a full verification, or a
+    // refresh); its large future stays out of every warm request's.
+    Box::pin(kinde.caller_from_session(&session)).await
 }
 
 /// Middleware function that resolves the request's caller up front (verifying and,

@@ -53,5 +53,7 @@ async fn resolve(parts: &Parts, auth: &KindeAuth) -> Result<Caller, KindeError> 
     if let Some(hit) = auth.memory_store().cached_session(&session, kinde) {
         return Ok(Caller::Session(hit));
     }
-    kinde.caller_from_session(&session).await
+    // Boxed: a session not verified before is the cold path (a full verification, or a
+    // refresh); its large future stays out of every warm request's.
+    Box::pin(kinde.caller_from_session(&session)).await
 }

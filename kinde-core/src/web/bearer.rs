@@ -92,6 +92,11 @@ impl Kinde {
                 claims,
             }));
         }
-        self.bearer_caller(checked_token(token)?).await.map(Some)
+        // Boxed: the full verification is the cold path, and keeping its large future
+        // out of this one keeps every warm request's future (which the framework boxes
+        // and moves) small.
+        Box::pin(self.bearer_caller(checked_token(token)?))
+            .await
+            .map(Some)
     }
 }
