@@ -3,8 +3,9 @@
 //! data: the same scenarios against both, over real HTTP on loopback. When a cookie is
 //! set and with which attributes, that an unchanged session sets none, that a renewed
 //! session's old key stops working, that forged, malformed and oversized cookies give a
-//! fresh session, that an ended session's cookie is removed, and that a failing store is
-//! a 503 that shows nothing of the failure.
+//! fresh session, that an ended session's cookie is removed, that a failing store is a
+//! 503 that shows nothing of the failure, and that the layers' setters (cookie name,
+//! `Secure`, `SameSite`, path, domain, TTL) set what the cookie says.
 
 mod common;
 
@@ -19,6 +20,21 @@ const VISITS: &str = "visits";
 
 /// What a failing store says; it must never reach a visitor.
 const FAILURE: &str = "disk on fire 7f3a";
+
+/// Which session layer an app gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layer {
+    /// kinde's defaults over the handle's memory store.
+    Default,
+    /// kinde's defaults over a store that fails.
+    Failing,
+    /// Every cookie setting changed: name `app_session`, `Secure`, `SameSite=Strict`,
+    /// path `/`, domain `127.0.0.1`, one hour.
+    Configured,
+}
+
+/// The cookie name of [`Layer::Configured`].
+const CONFIGURED_COOKIE: &str = "app_session";
 
 // ---------------------------------------------------------------------------------
 // The two apps: /visit counts, /peek reads, /renew moves the session to a new key,
@@ -83,7 +99,7 @@ mod axum_app {
         }
     }
 
-    pub fn start(tk: &TestKinde, failing_store: bool) -> (RunningApp, String) {
+    pub fn start(tk: &TestKinde, layer: Layer) -> (RunningApp, String) {
         let (listener, _, base) = bind();
         let auth = kinde_axum::KindeAuth::new(kinde_for(tk, &base, "/callback"));
         let routes = Router::new()
@@ -91,10 +107,18 @@ mod axum_app {
             .route("/peek", get(peek))
             .route("/renew", get(renew))
             .route("/end", get(end));
-        let app = if failing_store {
-            routes.layer(auth.session_layer_with(FailingStore))
-        } else {
-            routes.layer(auth.session_layer())
+        let app = match layer {
+            Layer::Default => routes.layer(auth.session_layer()),
+            Layer::Failing => routes.layer(auth.session_layer_with(FailingStore)),
+            Layer::Configured => routes.layer(
+                auth.session_layer()
+                    .with_cookie_name(CONFIGURED_COOKIE)
+                    .with_secure(true)
+                    .with_same_site(kinde_axum::SameSite::Strict)
+                    .with_path("/")
+                    .with_domain("127.0.0.1")
+                    .with_ttl(Duration::from_secs(3600)),
+            ),
         };
         (serve_axum(listener, app), base)
     }
@@ -168,7 +192,7 @@ mod actix_app {
         }
     }
 
-    pub fn start(tk: &TestKinde, failing_store: bool) -> (RunningApp, String) {
+    pub fn start(tk: &TestKinde, layer: Layer) -> (RunningApp, String) {
         let (listener, _, base) = bind();
         let auth = kinde_actix::KindeAuth::new(kinde_for(tk, &base, "/callback"));
         let app = serve_actix!(listener, move || {
@@ -177,10 +201,22 @@ mod actix_app {
                 .route("/peek", web::get().to(peek))
                 .route("/renew", web::get().to(renew))
                 .route("/end", web::get().to(end));
-            if failing_store {
-                App::new().service(routes.wrap(auth.session_middleware_with(FailingStore)))
-            } else {
-                App::new().service(routes.wrap(auth.session_middleware()))
+            match layer {
+                Layer::Default => App::new().service(routes.wrap(auth.session_middleware())),
+                Layer::Failing => {
+                    App::new().service(routes.wrap(auth.session_middleware_with(FailingStore)))
+                }
+                Layer::Configured => App::new().service(
+                    routes.wrap(
+                        auth.session_middleware()
+                            .with_cookie_name(CONFIGURED_COOKIE)
+                            .with_secure(true)
+                            .with_same_site(kinde_actix::SameSite::Strict)
+                            .with_path("/")
+                            .with_domain("127.0.0.1")
+                            .with_ttl(std::time::Duration::from_secs(3600)),
+                    ),
+                ),
             }
         });
         (app, base)
@@ -291,15 +327,48 @@ async fn a_failing_store_is_a_clean_503(base: &str) {
     assert_eq!((status, body.as_str()), (StatusCode::OK, "0"));
 }
 
-/// Every scenario against the app that `start` serves (with a working store, then with
-/// a failing one).
-async fn every_scenario(start: fn(&TestKinde, bool) -> (RunningApp, String)) {
+async fn the_cookie_follows_the_settings(base: &str) {
+    let first = with_cookie(base, "/visit", "a=1").await;
+    let set = set_cookies(&first);
+    let cookie = set
+        .iter()
+        .find(|c| c.name == CONFIGURED_COOKIE)
+        .unwrap_or_else(|| panic!("a cookie named {CONFIGURED_COOKIE}: {set:?}"));
+    assert!(
+        !set.iter().any(|c| c.name == SESSION_COOKIE),
+        "no default-named cookie: {set:?}"
+    );
+    let raw = &cookie.raw;
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Secure",
+        "Path=/",
+        "Domain=127.0.0.1",
+        "Max-Age=3600",
+    ] {
+        assert!(raw.contains(part), "{raw} lacks {part}");
+    }
+    assert_eq!(text(first).await, (StatusCode::OK, "1".into()));
+    let value = cookie.value.clone();
+    // The session answers to its own cookie name only.
+    let own = with_cookie(base, "/peek", &format!("{CONFIGURED_COOKIE}={value}")).await;
+    assert_eq!(text(own).await, (StatusCode::OK, "1".into()));
+    let other = with_cookie(base, "/peek", &format!("{SESSION_COOKIE}={value}")).await;
+    assert_eq!(text(other).await, (StatusCode::OK, "0".into()));
+}
+
+/// Every scenario against the apps that `start` serves (with a working store, with a
+/// failing one, and with every cookie setting changed).
+async fn every_scenario(start: fn(&TestKinde, Layer) -> (RunningApp, String)) {
     let tk = TestKinde::start();
-    let (_app, base) = start(&tk, false);
+    let (_app, base) = start(&tk, Layer::Default);
     keeps_the_apps_data(&base).await;
     forged_cookies_get_a_fresh_session(&base).await;
-    let (_failing, base) = start(&tk, true);
+    let (_failing, base) = start(&tk, Layer::Failing);
     a_failing_store_is_a_clean_503(&base).await;
+    let (_configured, base) = start(&tk, Layer::Configured);
+    the_cookie_follows_the_settings(&base).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
