@@ -48,7 +48,7 @@
 //! For several instances or restarts, use any other tower-sessions store with
 //! [`KindeAuth::session_layer_with`] (for example `tower-sessions-redis-store`). The
 //! session holds, server-side, the tokens in kinde-core's session format
-//! ([`TokenSet::to_json`], one string) and, during a login, the [`PendingLogins`].
+//! ([`TokenSet::to_json`](kinde_core::TokenSet::to_json), one string) and, during a login, the [`PendingLogins`](kinde_core::PendingLogins).
 //!
 //! ## Rejections
 //! A browser page without a session is redirected to the login route with `returnTo`;

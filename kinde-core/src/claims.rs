@@ -601,14 +601,14 @@ fn or_default<T>(r: Result<T, FlagError>, default: T) -> Result<T, FlagError> {
 }
 
 /// A permission key known at compile time, for the adapters' typed guards
-/// (`RequirePermission<P>`). Declare one with [`permission!`]; one declaration works
+/// (`RequirePermission<P>`). Declare one with [`permission!`](crate::permission!); one declaration works
 /// with every adapter.
 pub trait PermissionKey: Send + Sync + 'static {
     /// The permission's key in Kinde, e.g. `read:todos`.
     const KEY: &'static str;
 }
 
-/// A role key known at compile time (`RequireRole<R>`). Declare one with [`role!`].
+/// A role key known at compile time (`RequireRole<R>`). Declare one with [`role!`](crate::role!).
 pub trait RoleKey: Send + Sync + 'static {
     /// The role's key in Kinde, e.g. `admin`.
     const KEY: &'static str;
@@ -633,7 +633,7 @@ macro_rules! permission {
     };
 }
 
-/// Declare a role type (see [`permission!`]).
+/// Declare a role type (see [`permission!`](crate::permission!)).
 ///
 /// ```
 /// kinde_core::role!(pub Admin = "admin");

@@ -23,6 +23,17 @@
 //! # let _ = (can_read, login); Ok(()) }
 //! ```
 //!
+//! ## Where things are
+//! One concept a module, and no module imports back into one that imports it: the
+//! handle [`Kinde`] (`client`) and its configuration (`config`); `discovery`; the
+//! signing keys (`jwks`) and token checks (`verify`, with the verified-token cache in
+//! `token_cache`); `claims` and `tokens`; the login (`login/`: options, authorization
+//! URL, pending logins, callback); sessions (`session/`: keys, resuming, refresh, the
+//! writes and [`SessionAccess`]); the token endpoint's grants (`token_endpoint`,
+//! `client_credentials`); `logout`; the Account API (`account`); safe return paths
+//! (`return_to`) and the one error type (`error`). Public modules: [`flow`] and [`web`]
+//! for web adapters, `blocking` and `testing` behind their features.
+//!
 //! ## Features
 //! - `testing`: [`testing::TestKinde`], a Kinde-compatible server on loopback for your
 //!   own tests and for local development without a Kinde account.

@@ -3,21 +3,21 @@
 //! (the query, the `Authorization` header, the stored session value) and returns a
 //! [`RoutePlan`], the session writes in the order they must happen and the [`Reply`] to
 //! send. The adapter only reads its session, calls the flow, applies the plan
-//! ([`Kinde::apply_plan`] through its [`SessionAccess`](crate::SessionAccess)) and
+//! ([`Kinde::apply_plan`](crate::Kinde::apply_plan) through its [`SessionAccess`](crate::SessionAccess)) and
 //! translates the reply. Talking to Kinde (code exchange, refresh, verification) is the
 //! flows' own I/O.
 //!
 //! | route | flow | reads | writes |
 //! |---|---|---|---|
-//! | `/login`, `/register`, `/create-org` | [`Kinde::begin_login`] | pending logins | pending logins |
-//! | `/callback` | [`Kinde::finish_callback`] | pending logins | pending logins, then (signed in) cycle the id, tokens |
-//! | `/logout` | [`Kinde::logout`] | tokens | clear the session |
-//! | `/portal` | [`Kinde::portal`] | the caller | nothing |
-//! | any request | [`Kinde::resolve_request`], then [`Kinde::resume_session`] | `Authorization`, then tokens | rotated tokens, or their removal |
+//! | `/login`, `/register`, `/create-org` | [`Kinde::begin_login`](crate::Kinde::begin_login) | pending logins | pending logins |
+//! | `/callback` | [`Kinde::finish_callback`](crate::Kinde::finish_callback) | pending logins | pending logins, then (signed in) cycle the id, tokens |
+//! | `/logout` | [`Kinde::logout`](crate::Kinde::logout) | tokens | clear the session |
+//! | `/portal` | [`Kinde::portal`](crate::Kinde::portal) | the caller | nothing |
+//! | any request | [`Kinde::resolve_request`](crate::Kinde::resolve_request), then [`Kinde::resume_session`](crate::Kinde::resume_session) | `Authorization`, then tokens | rotated tokens, or their removal |
 //!
-//! [`Kinde::run_route`] dispatches a [`Route`](crate::web::Route) to its flow, so an
-//! adapter can mount every route with one handler. [`Kinde::serve_route`] and
-//! [`Kinde::caller_from_session`] drive the flows end to end through the adapter's
+//! [`Kinde::run_route`](crate::Kinde::run_route) dispatches a [`Route`](crate::web::Route) to its flow, so an
+//! adapter can mount every route with one handler. [`Kinde::serve_route`](crate::Kinde::serve_route) and
+//! [`Kinde::caller_from_session`](crate::Kinde::caller_from_session) drive the flows end to end through the adapter's
 //! [`SessionAccess`](crate::SessionAccess) (read, then call, then apply in order), so
 //! that an adapter's own code is only translation.
 //!

@@ -4,7 +4,7 @@ use crate::client::Kinde;
 use crate::error::Result;
 use crate::web::{Caller, TokenSource};
 
-/// What [`Kinde::resolve_request`] found in the request's headers.
+/// What [`Kinde::resolve_request`](crate::Kinde::resolve_request) found in the request's headers.
 #[derive(Debug)]
 pub enum Resolution {
     /// The request is resolved: this is its caller (a verified bearer token, or nobody
@@ -12,8 +12,8 @@ pub enum Resolution {
     Resolved(Caller),
     /// The session decides: read the stored tokens
     /// ([`SessionSlot::Tokens`](crate::SessionSlot::Tokens)), try
-    /// [`Kinde::resume_cached_session`] on them where they can be read in place, else
-    /// call [`Kinde::resume_session`] and apply [`SessionState::write`](crate::SessionState::write).
+    /// [`Kinde::resume_cached_session`](crate::Kinde::resume_cached_session) on them where they can be read in place, else
+    /// call [`Kinde::resume_session`](crate::Kinde::resume_session) and apply [`SessionState::write`](crate::SessionState::write).
     NeedsSession,
 }
 
