@@ -319,7 +319,16 @@ async fn forged_cookies_get_a_fresh_session(base: &str) {
 }
 
 async fn a_failing_store_is_a_clean_503(base: &str) {
-    let (status, body) = text(with_cookie(base, "/visit", "a=1").await).await;
+    let failed = with_cookie(base, "/visit", "a=1").await;
+    assert_eq!(
+        failed
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+        Some("5"),
+        "a 503 says when to retry"
+    );
+    let (status, body) = text(failed).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(!body.contains(FAILURE), "the store's error leaked: {body}");
     // A request that changes nothing never touches the failing save.

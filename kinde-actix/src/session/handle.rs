@@ -41,7 +41,12 @@ impl ResponseError for SessionError {
 
     fn error_response(&self) -> actix_web::HttpResponse {
         tracing::error!(error = %self, "session store error");
-        actix_web::HttpResponse::ServiceUnavailable().body("the session store is unavailable")
+        actix_web::HttpResponse::ServiceUnavailable()
+            .insert_header((
+                actix_web::http::header::RETRY_AFTER,
+                kinde_core::web::RETRY_AFTER_SECS,
+            ))
+            .body("the session store is unavailable")
     }
 }
 

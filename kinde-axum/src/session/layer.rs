@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
-use kinde_core::web::SessionCookie;
+use kinde_core::web::{RETRY_AFTER_SECS, SessionCookie};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::{self, OffsetDateTime};
@@ -285,9 +285,13 @@ async fn finish<B: Default>(
     }
 }
 
+/// A bodiless 503 that says when to retry.
 fn unavailable<B: Default>() -> Response<B> {
     let mut response = Response::default();
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
     response
 }
 

@@ -20,7 +20,9 @@ pub use cookie::{SameSite, SessionCookie, cookie_value};
 pub use query::parse_query;
 pub(crate) use query::{LoginQuery, PortalQuery};
 pub use rejection::{Rejection, RequestView, is_api_request, login_redirect};
-pub use reply::{Reply, error_html, error_json, escape_html, public_message, www_authenticate};
+pub use reply::{
+    RETRY_AFTER_SECS, Reply, error_html, error_json, escape_html, public_message, www_authenticate,
+};
 pub use routes::{Route, RoutePaths};
 
 pub use crate::return_to::location_value;

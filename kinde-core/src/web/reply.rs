@@ -34,6 +34,10 @@ impl fmt::Debug for Reply {
 
 const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 
+/// How long a client should wait before retrying a 503 (Kinde or the session store
+/// unreachable), in seconds: `Retry-After` of every 503 kinde answers.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
 impl Reply {
     /// `303 See Other` to `location` (already a valid header value), not cached.
     pub fn redirect(location: impl Into<String>) -> Self {
@@ -50,7 +54,7 @@ impl Reply {
     /// The answer to a request an extractor or guard refused: a browser that must sign
     /// in is redirected (303) to `login`; an API request gets JSON (401 with
     /// `WWW-Authenticate: Bearer`); a browser gets a short HTML page. 403 and 503 are
-    /// never redirects, so no login loop.
+    /// never redirects, so no login loop; a 503 says when to retry (`Retry-After`).
     ///
     /// ```
     /// use kinde_core::KindeError;
@@ -62,6 +66,8 @@ impl Reply {
     /// assert_eq!((page.status, page.header("location")), (303, Some("/login")));
     /// let forbidden = Reply::for_error(&KindeError::Forbidden("x".into()), false, Some("/login"), "/");
     /// assert_eq!(forbidden.status, 403);
+    /// let down = Reply::for_error(&KindeError::Unavailable("x".into()), false, Some("/login"), "/");
+    /// assert_eq!((down.status, down.header("retry-after")), (503, Some("5")));
     /// ```
     pub fn for_error(err: &KindeError, api: bool, login: Option<&str>, home: &str) -> Self {
         let status = err.status();
@@ -92,6 +98,9 @@ impl Reply {
         };
         if status == 401 {
             headers.push(("www-authenticate", www_authenticate(err)));
+        }
+        if status == 503 {
+            headers.push(("retry-after", RETRY_AFTER_SECS.to_string()));
         }
         Reply {
             status,

@@ -71,9 +71,9 @@ pub async fn refused_refresh_ends_the_session(start: StartApp) {
     assert!(page.contains("Welcome, Ada Lovelace."), "{page}");
 }
 
-/// Kinde failing or unreachable while a session needs a refresh → 503 (page or JSON),
-/// also on the public home page; it is not a sign-out: the session works again once
-/// Kinde is back.
+/// Kinde failing or unreachable while a session needs a refresh → 503 (page or JSON,
+/// with `Retry-After`), also on the public home page; it is not a sign-out: the session
+/// works again once Kinde is back.
 pub async fn kinde_unreachable_is_503_and_keeps_the_session(start: StartApp) {
     let ctx = Ctx::start_with(start, AppKind::Browser, access_ttl_1s(), |c| c);
     let tk = &ctx.kinde;
@@ -84,6 +84,11 @@ pub async fn kinde_unreachable_is_503_and_keeps_the_session(start: StartApp) {
     tk.set_token_endpoint_failure(Some(503));
     let r = b.get("/dashboard").await;
     assert!(header_str(&r, header::CONTENT_TYPE).starts_with("text/html"));
+    assert_eq!(
+        header_str(&r, header::RETRY_AFTER),
+        "5",
+        "a 503 says when to retry"
+    );
     assert_clean_error(r, 503, &internals).await;
     let r = b.get_json("/me").await;
     let msg = assert_clean_error(r, 503, &internals).await;
