@@ -16,19 +16,22 @@ use crate::config::KindeConfig;
 use crate::discovery::{Discovery, Endpoints};
 use crate::error::{KindeError, Result};
 use crate::jwks::KeyCache;
-use crate::session::{RefreshFlights, SessionKeys, VerifiedSession};
+use crate::session::{RefreshFlights, RefreshStore, SessionKeys, VerifiedSession};
 use crate::token_cache::VerifiedCache;
 use crate::tokens::M2mToken;
 
 /// The cached M2M token of one audience, behind its own lock.
 pub(crate) type M2mSlot = Arc<tokio::sync::Mutex<Option<M2mToken>>>;
 
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) config: KindeConfig,
     pub(crate) http: reqwest::Client,
     discovery: Arc<Discovery>,
     pub(crate) keys: Arc<KeyCache>,
     pub(crate) refresh: Arc<RefreshFlights>,
+    /// Where refreshes are coordinated with other instances, if anywhere.
+    pub(crate) refresh_store: Option<Arc<dyn RefreshStore>>,
     pub(crate) verified: Arc<VerifiedCache<Claims>>,
     /// Sessions verified from exactly their stored form (see `resume_session`).
     pub(crate) sessions: Arc<VerifiedCache<Arc<VerifiedSession>>>,
@@ -77,19 +80,10 @@ impl Kinde {
     /// (the blocking client's) needs its own.
     #[cfg(feature = "blocking")]
     pub(crate) fn with_own_pool(&self) -> Result<Self> {
-        let i = &self.inner;
+        let mut inner = (*self.inner).clone();
+        inner.http = default_http_client(&inner.config)?;
         Ok(Kinde {
-            inner: Arc::new(Inner {
-                config: i.config.clone(),
-                http: default_http_client(&i.config)?,
-                discovery: i.discovery.clone(),
-                keys: i.keys.clone(),
-                refresh: i.refresh.clone(),
-                verified: i.verified.clone(),
-                sessions: i.sessions.clone(),
-                session_keys: i.session_keys.clone(),
-                m2m: i.m2m.clone(),
-            }),
+            inner: Arc::new(inner),
         })
     }
 
@@ -99,6 +93,7 @@ impl Kinde {
         Kinde {
             inner: Arc::new(Inner {
                 refresh: Arc::new(RefreshFlights::new(config.refresh_grace)),
+                refresh_store: None,
                 keys: Arc::new(KeyCache::new(&config)),
                 verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
                 sessions: Arc::new(VerifiedCache::new(config.verified_session_cache)),
@@ -108,6 +103,19 @@ impl Kinde {
                 discovery: Arc::new(Discovery::new()),
                 m2m: Arc::new(Mutex::new(HashMap::new())),
             }),
+        }
+    }
+
+    /// The same client (configuration, caches, refreshes in flight) coordinating its
+    /// refreshes with the other instances of the app through `store`: when several
+    /// instances see the same expired session, one refresh reaches Kinde and the others
+    /// use its result. See [`RefreshStore`]; Redis: `kinde_core::redis::RedisRefreshStore`
+    /// (feature `redis`).
+    pub fn with_refresh_store(&self, store: impl RefreshStore) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.refresh_store = Some(Arc::new(store));
+        Kinde {
+            inner: Arc::new(inner),
         }
     }
 

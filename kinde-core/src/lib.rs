@@ -38,6 +38,8 @@
 //! - `testing`: [`testing::TestKinde`], a Kinde-compatible server on loopback for your
 //!   own tests and for local development without a Kinde account.
 //! - `blocking`: `blocking::Kinde`, the same API for synchronous code.
+//! - `redis`: `redis`, Redis for an app that runs several instances (refresh
+//!   coordination across instances; the session stores are the adapters').
 
 mod account;
 #[cfg(feature = "blocking")]
@@ -53,6 +55,8 @@ mod http;
 mod jwks;
 mod login;
 mod logout;
+#[cfg(feature = "redis")]
+pub mod redis;
 mod return_to;
 mod session;
 mod token_cache;
@@ -82,6 +86,7 @@ pub use login::{
 };
 pub use return_to::safe_return_to;
 pub use session::{
-    SessionAccess, SessionKeys, SessionSlot, SessionState, SessionWrite, VerifiedSession,
+    RefreshStore, SessionAccess, SessionKeys, SessionSlot, SessionState, SessionWrite, StoreFuture,
+    VerifiedSession,
 };
 pub use tokens::{AccessToken, IdToken, M2mToken, TokenSet};

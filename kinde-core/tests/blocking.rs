@@ -13,8 +13,8 @@ use kinde_core::{
     VerifiedSession,
 };
 
-/// `pub async fn name(args) -> ret` of every async operation in kinde-core's sources
-/// (every module, nested ones included).
+/// `pub async fn name(&self, args) -> ret` of every async operation of the client in
+/// kinde-core's sources (every module, nested ones included).
 fn async_operations() -> BTreeMap<String, String> {
     let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
     let mut out = BTreeMap::new();
@@ -34,7 +34,14 @@ fn async_operations() -> BTreeMap<String, String> {
                 let sig_end = rest.find('{').unwrap();
                 let sig = rest[..sig_end].to_string();
                 let name = sig[..sig.find('(').unwrap()].to_string();
-                out.insert(name, sig);
+                // Operations of the client (`&self` methods); free functions such as
+                // `redis::connect` build things for async code only.
+                if sig[name.len()..]
+                    .trim_start_matches(['(', ' ', '\n'])
+                    .starts_with("&self")
+                {
+                    out.insert(name, sig);
+                }
             }
         }
     }

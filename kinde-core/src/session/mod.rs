@@ -8,10 +8,12 @@ mod flights;
 mod keys;
 mod refresh;
 mod resume;
+mod shared;
 mod verified;
 
 pub use access::{SessionAccess, SessionWrite};
 pub(crate) use flights::RefreshFlights;
 pub use keys::{SessionKeys, SessionSlot};
 pub use resume::SessionState;
+pub use shared::{RefreshStore, StoreFuture};
 pub use verified::VerifiedSession;

@@ -59,6 +59,7 @@ mod config_glue;
 mod html;
 mod http;
 mod keys;
+mod redis;
 mod server;
 mod state;
 mod users;
@@ -76,6 +77,7 @@ use url::Url;
 
 pub use claims::MintOptions;
 pub use keys::TestSigner;
+pub use redis::TestRedis;
 pub use users::{TestClient, TestEntitlement, TestOrg, TestPlan, TestRole, TestUser};
 
 use claims::TokenContext;

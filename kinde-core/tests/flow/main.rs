@@ -15,6 +15,7 @@ mod machine_to_machine;
 mod outages;
 mod refresh;
 mod route_plans;
+mod shared_refresh;
 mod stored_sessions;
 mod support;
 mod tenants;

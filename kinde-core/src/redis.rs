@@ -1,0 +1,175 @@
+//! Redis for an app that runs several instances (feature `redis`): a connection with
+//! timeouts, and [`RedisRefreshStore`], which coordinates refreshes across instances.
+//! The session stores over Redis are the adapters' (`kinde_axum::RedisSessionStore`,
+//! actix-session's `RedisSessionStore` under kinde-actix); all of them take any
+//! connection of the [`redis`](::redis) crate, re-exported here.
+//!
+//! ```no_run
+//! # async fn run() -> kinde_core::Result<()> {
+//! use kinde_core::Kinde;
+//! use kinde_core::redis::{RedisRefreshStore, connect};
+//!
+//! // `redis://host:6379/0`, `redis://:password@host/2`, or `rediss://` for TLS.
+//! let redis = connect("redis://127.0.0.1:6379").await?;
+//! let kinde = Kinde::from_env()?.with_refresh_store(RedisRefreshStore::new(redis.clone()));
+//! # let _ = kinde; Ok(()) }
+//! ```
+//!
+//! ## Cluster and Sentinel
+//! The stores take any `redis::aio::ConnectionLike` connection that can be cloned. For
+//! Redis Cluster, enable the redis crate's `cluster-async` feature in your app and pass
+//! `redis::cluster::ClusterClient::new(nodes)?.get_async_connection().await?`; each
+//! store's commands touch one key each, so any slot layout works. For Sentinel, enable
+//! `sentinel` and pass the connection of
+//! `redis::sentinel::SentinelClient::get_async_connection()` (or build a
+//! `ConnectionManager` over the master it names).
+
+use std::time::Duration;
+
+pub use ::redis;
+use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use ::redis::{Client, Script};
+
+use crate::error::{KindeError, Result};
+use crate::session::{RefreshStore, StoreFuture};
+
+/// The timeouts and reconnection of a connection made by [`connect_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedisOptions {
+    /// How long one connection attempt may take (default 2 s).
+    pub connect_timeout: Duration,
+    /// How long one command may wait for its answer (default 1 s): a stalled Redis is
+    /// then a 503 for the visitor, not a hung request.
+    pub response_timeout: Duration,
+    /// How often a lost connection is retried before a command fails (default 2).
+    pub retries: usize,
+}
+
+impl Default for RedisOptions {
+    fn default() -> Self {
+        RedisOptions {
+            connect_timeout: Duration::from_secs(2),
+            response_timeout: Duration::from_secs(1),
+            retries: 2,
+        }
+    }
+}
+
+/// One multiplexed connection to the Redis at `url` (redis's `ConnectionManager`: cheap
+/// to clone, shared by every request, reconnecting by itself) with the default
+/// [`RedisOptions`]. The URL forms are the redis crate's: `redis://host:port/db`,
+/// `redis://user:password@host/db`, `rediss://` for TLS (rustls, with the webpki
+/// roots), `redis+unix:///path`.
+///
+/// An unreachable Redis at start-up is an error here; once connected, a lost connection
+/// is retried on the next command.
+pub async fn connect(url: &str) -> Result<ConnectionManager> {
+    connect_with(url, RedisOptions::default()).await
+}
+
+/// [`connect`] with other timeouts.
+pub async fn connect_with(url: &str, options: RedisOptions) -> Result<ConnectionManager> {
+    let client = Client::open(url).map_err(|e| {
+        KindeError::config("REDIS_URL", format!("not a Redis URL ({:?})", e.kind()))
+    })?;
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(options.connect_timeout)
+        .set_response_timeout(options.response_timeout)
+        .set_number_of_retries(options.retries)
+        .set_max_delay(200);
+    ConnectionManager::new_with_config(client, config)
+        .await
+        .map_err(|e| KindeError::session_store(&e))
+}
+
+/// Refreshes coordinated across instances in Redis: a lock is `SET key owner NX PX ttl`
+/// (released by a script that deletes it only for its owner), a result is `SET key
+/// tokens PX ttl`. Over any clonable async connection of the redis crate.
+#[derive(Clone)]
+pub struct RedisRefreshStore<C = ConnectionManager> {
+    connection: C,
+}
+
+impl<C> std::fmt::Debug for RedisRefreshStore<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisRefreshStore")
+    }
+}
+
+impl<C> RedisRefreshStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// The store over `connection`.
+    pub fn new(connection: C) -> Self {
+        RedisRefreshStore { connection }
+    }
+
+    async fn query<T: ::redis::FromRedisValue>(&self, cmd: &::redis::Cmd) -> Result<T> {
+        cmd.query_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| KindeError::session_store(&e))
+    }
+}
+
+/// Deletes `KEYS[1]` only if it holds `ARGV[1]`: a lock is released by its owner only.
+const UNLOCK: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+fn millis(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl<C> RefreshStore for RedisRefreshStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn try_lock<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let taken: Option<String> = self
+                .query(
+                    ::redis::cmd("SET")
+                        .arg(key)
+                        .arg(owner)
+                        .arg("NX")
+                        .arg("PX")
+                        .arg(millis(ttl)),
+                )
+                .await?;
+            Ok(taken.is_some())
+        })
+    }
+
+    fn unlock<'a>(&'a self, key: &'a str, owner: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let _: i64 = Script::new(UNLOCK)
+                .key(key)
+                .arg(owner)
+                .invoke_async(&mut self.connection.clone())
+                .await
+                .map_err(|e| KindeError::session_store(&e))?;
+            Ok(())
+        })
+    }
+
+    fn publish<'a>(&'a self, key: &'a str, tokens: &'a str, ttl: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.query::<()>(
+                ::redis::cmd("SET")
+                    .arg(key)
+                    .arg(tokens)
+                    .arg("PX")
+                    .arg(millis(ttl)),
+            )
+            .await
+        })
+    }
+
+    fn published<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move { self.query(::redis::cmd("GET").arg(key)).await })
+    }
+}
