@@ -87,4 +87,6 @@ pub use guard::{RequirePermission, RequireRole};
 pub use kinde_core::web::{RoutePaths, SameSite, TokenSource};
 pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 pub use reject::AuthRejection;
+#[cfg(feature = "redis")]
+pub use session::RedisSessionStore;
 pub use session::{MemorySessionStore, ResponseFuture, SessionLayer, SessionService};

@@ -5,8 +5,12 @@
 
 mod access;
 mod layer;
+#[cfg(feature = "redis")]
+mod redis;
 mod store;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisSessionStore;
 pub(crate) use access::of;
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
 pub use store::MemorySessionStore;
