@@ -55,10 +55,19 @@ impl KindeAuth {
     /// # }
     /// ```
     ///
-    /// With `CookieSessionStore` the tokens travel in the cookie, encrypted: a browser
-    /// keeps at most about 4 KB per cookie, which Kinde's tokens with large custom
-    /// claims can exceed; a server-side store (actix-session's Redis store) has no such
-    /// limit.
+    /// actix-session's middleware must wrap the routes: without it actix-session hands
+    /// out a detached `Session` that is never saved, and every sign-in fails at the
+    /// callback (kinde logs a warning naming the likely cause).
+    ///
+    /// With `CookieSessionStore` the tokens travel in the cookie: keep actix-session's
+    /// default `CookieContentSecurity::Private` (encrypted; `Signed` leaves them readable),
+    /// mind that a browser keeps at most about 4 KB per cookie (Kinde's tokens with large
+    /// custom claims can exceed it), and that logout cannot take back a copy of an old
+    /// cookie (it revokes the refresh token at Kinde, so such a copy lives only until its
+    /// access token expires). A server-side store (actix-session's Redis store) has none
+    /// of these limits. Store failures are actix-session's to answer: its middleware
+    /// answers a store that cannot load with 500, where kinde-actix's answers 503 with
+    /// `Retry-After`.
     pub fn with_actix_session(self) -> Self {
         self.map(|s| s.actix_session = true)
     }

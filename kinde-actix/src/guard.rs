@@ -4,10 +4,10 @@
 //! ([`require_permission`], [`require_role`]); for synchronous `fn_guard`s, see
 //! [`KindeRequestExt`](crate::KindeRequestExt).
 
-use actix_web::FromRequest;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
+use actix_web::{FromRequest, ResponseError};
 use kinde_core::{PermissionKey, RoleKey};
 
 use crate::extract::from_signed_in;
@@ -19,16 +19,29 @@ kinde_core::__declare_guards!(from_signed_in);
 pub async fn require_permission<P: PermissionKey>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    RequirePermission::<P>::extract(req.request()).await?;
-    next.call(req).await
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    guarded::<RequirePermission<P>>(req, next).await
 }
 
 /// Middleware function guarding a whole scope with role `R` (see [`require_permission`]).
 pub async fn require_role<R: RoleKey>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    RequireRole::<R>::extract(req.request()).await?;
-    next.call(req).await
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    guarded::<RequireRole<R>>(req, next).await
+}
+
+/// The scope's response if the guard `G` lets the request through, else the rejection
+/// as a response (not an `Err`, which the session middleware would pass on unsaved:
+/// tokens refreshed while resolving the request must still be stored).
+async fn guarded<G: FromRequest<Error = crate::AuthRejection>>(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    match G::extract(req.request()).await {
+        Ok(_) => Ok(next.call(req).await?.map_into_left_body()),
+        Err(rejection) => Ok(req
+            .into_response(rejection.error_response())
+            .map_into_right_body()),
+    }
 }

@@ -13,6 +13,15 @@ impl Kinde {
     /// `id_token_hint` and to revoke the refresh token in the background (best effort:
     /// it never delays or fails the logout).
     pub async fn logout_url(&self, tokens: Option<&TokenSet>) -> Result<Url> {
+        let url = self.end_session_url(tokens).await;
+        if let Some(tokens) = tokens {
+            self.revoke_in_background(tokens);
+        }
+        Ok(url)
+    }
+
+    /// Kinde's logout URL for `tokens` (the post-logout redirect, the ID token hint).
+    pub(crate) async fn end_session_url(&self, tokens: Option<&TokenSet>) -> Url {
         let mut url = self.resolved_endpoints().await.end_session.clone();
         {
             let mut q = url.query_pairs_mut();
@@ -23,19 +32,25 @@ impl Kinde {
                 q.append_pair("id_token_hint", id);
             }
         }
-        if let Some(t) = tokens
-            && t.refresh_token().is_some()
-            && let Ok(handle) = tokio::runtime::Handle::try_current()
-        {
-            let kinde = self.clone();
-            let t = t.clone();
-            handle.spawn(async move {
-                if let Err(e) = kinde.revoke_refresh_token(&t).await {
-                    tracing::debug!(error = %e, "refresh token revocation failed (ignored)");
-                }
-            });
+        url
+    }
+
+    /// Revoke the refresh token of `tokens` on a task of its own (best effort: it never
+    /// delays or fails a logout; without a runtime, nothing happens).
+    pub(crate) fn revoke_in_background(&self, tokens: &TokenSet) {
+        if tokens.refresh_token().is_none() {
+            return;
         }
-        Ok(url)
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let kinde = self.clone();
+        let tokens = tokens.clone();
+        handle.spawn(async move {
+            if let Err(e) = kinde.revoke_refresh_token(&tokens).await {
+                tracing::debug!(error = %e, "refresh token revocation failed (ignored)");
+            }
+        });
     }
 
     /// Revoke the refresh token of `tokens` at Kinde (`/oauth2/revoke`).

@@ -2,6 +2,7 @@
 
 use super::plan::{RoutePlan, pending_write};
 use crate::client::Kinde;
+use crate::error::{CallbackError, KindeError};
 use crate::login::{CallbackOutcome, CallbackParams, PendingLogins};
 use crate::session::{SessionSlot, SessionWrite};
 use crate::web::{Reply, location_value, parse_query};
@@ -29,9 +30,20 @@ impl Kinde {
         };
         let mut pending = PendingLogins::from_stored(stored_pending);
         let outcome = self.complete_login(&params, &mut pending).await;
+        if stored_pending.is_none()
+            && matches!(
+                &outcome,
+                Err(KindeError::Callback(CallbackError::UnknownState))
+            )
+        {
+            tracing::warn!(
+                "a sign-in came back to a session with no login in progress: is the session \
+                 kept between requests (the session middleware in place, its cookie sent back)?"
+            );
+        }
         match outcome {
-            Ok(CallbackOutcome::SignedIn { session, return_to }) => RoutePlan {
-                writes: vec![
+            Ok(CallbackOutcome::SignedIn { session, return_to }) => RoutePlan::new(
+                vec![
                     pending_write(&pending),
                     SessionWrite::CycleId,
                     SessionWrite::Set {
@@ -39,19 +51,13 @@ impl Kinde {
                         value: session.tokens.to_json(),
                     },
                 ],
-                reply: Reply::redirect(location_value(&return_to)),
-            },
+                Reply::redirect(location_value(&return_to)),
+            ),
             Ok(CallbackOutcome::Restart(login)) => {
                 pending.insert(login.pending, self.inner.config.login_ttl);
-                RoutePlan {
-                    writes: vec![pending_write(&pending)],
-                    reply: Reply::redirect(login.url),
-                }
+                RoutePlan::new(vec![pending_write(&pending)], Reply::redirect(login.url))
             }
-            Err(e) => RoutePlan {
-                writes: vec![pending_write(&pending)],
-                reply: self.route_error(&e),
-            },
+            Err(e) => RoutePlan::new(vec![pending_write(&pending)], self.route_error(&e)),
         }
     }
 }

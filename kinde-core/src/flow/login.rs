@@ -33,9 +33,9 @@ impl Kinde {
         let login = self.login_url(query.into_options(route)).await?;
         let mut pending = PendingLogins::from_stored(stored_pending);
         pending.insert(login.pending, self.inner.config.login_ttl);
-        Ok(RoutePlan {
-            writes: vec![pending_write(&pending)],
-            reply: Reply::redirect(login.url),
-        })
+        Ok(RoutePlan::new(
+            vec![pending_write(&pending)],
+            Reply::redirect(login.url),
+        ))
     }
 }

@@ -9,18 +9,14 @@ use crate::web::Reply;
 impl Kinde {
     /// Sign out, given the session's tokens as stored: the plan clears the session (its
     /// record and cookie), then redirects to Kinde's logout, which ends the session
-    /// there and sends the visitor to the post-logout URL. The refresh token is revoked
-    /// in the background (best effort). Tokens that no longer parse are still signed out
-    /// of, without an ID token hint.
+    /// there and sends the visitor to the post-logout URL; once the session is cleared,
+    /// the refresh token is revoked in the background (best effort, `RoutePlan::revoke`).
+    /// Tokens that no longer parse are still signed out of, without an ID token hint.
     pub async fn logout(&self, stored_tokens: Option<&str>) -> RoutePlan {
         let tokens = stored_tokens.and_then(|stored| TokenSet::from_json(stored).ok());
-        let reply = match self.logout_url(tokens.as_ref()).await {
-            Ok(url) => Reply::redirect(url),
-            Err(e) => self.route_error(&e),
-        };
-        RoutePlan {
-            writes: vec![SessionWrite::Clear],
-            reply,
-        }
+        let url = self.end_session_url(tokens.as_ref()).await;
+        let mut plan = RoutePlan::new(vec![SessionWrite::Clear], Reply::redirect(url));
+        plan.revoke = tokens;
+        plan
     }
 }

@@ -4,6 +4,7 @@ use crate::client::Kinde;
 use crate::error::KindeError;
 use crate::login::PendingLogins;
 use crate::session::{SessionAccess, SessionSlot, SessionWrite};
+use crate::tokens::TokenSet;
 use crate::web::Reply;
 
 /// What a route answers: apply [`writes`](Self::writes) to the session in order, then
@@ -15,25 +16,40 @@ pub struct RoutePlan {
     pub writes: Vec<SessionWrite>,
     /// The answer once the writes are done.
     pub reply: Reply,
+    /// Tokens whose refresh token is revoked at Kinde once the writes are done (a
+    /// logout's): in the background, best effort, never before the session is cleared.
+    pub revoke: Option<TokenSet>,
 }
 
 impl RoutePlan {
+    /// `writes`, then `reply`.
+    pub(crate) fn new(writes: Vec<SessionWrite>, reply: Reply) -> Self {
+        RoutePlan {
+            writes,
+            reply,
+            revoke: None,
+        }
+    }
+
     /// A reply and no session write.
     pub(crate) fn reply_only(reply: Reply) -> Self {
-        RoutePlan {
-            writes: Vec::new(),
-            reply,
-        }
+        Self::new(Vec::new(), reply)
     }
 }
 
 impl Kinde {
-    /// Apply `plan` to `session`: its writes in order, then its reply. A write that
-    /// fails stops there and answers with the error page of an unavailable session
-    /// store (503, the detail logged, never shown).
+    /// Apply `plan` to `session`: its writes in order, then its reply (and, for a
+    /// logout, the revocation of the refresh token). A write that fails stops there and
+    /// answers with the error page of an unavailable session store (503, the detail
+    /// logged, never shown).
     pub async fn apply_plan(&self, plan: RoutePlan, session: &impl SessionAccess) -> Reply {
         match self.write_session(plan.writes, session).await {
-            Ok(()) => plan.reply,
+            Ok(()) => {
+                if let Some(tokens) = &plan.revoke {
+                    self.revoke_in_background(tokens);
+                }
+                plan.reply
+            }
             Err(e) => self.route_error(&e),
         }
     }

@@ -5,8 +5,8 @@ use crate::client::Kinde;
 use crate::error::KindeError;
 use crate::web::{Caller, Route};
 
-/// What the adapter read for a route.
-#[derive(Debug)]
+/// What the adapter read for a route. `Debug` shows what is there, never the values
+/// (a callback's query holds its code; the stored value, tokens or PKCE verifiers).
 pub struct RouteInput<'a> {
     /// The raw query string.
     pub query: Option<&'a str>,
@@ -15,6 +15,21 @@ pub struct RouteInput<'a> {
     pub stored: Result<Option<String>, KindeError>,
     /// The resolved caller, for a route that [needs one](Route::needs_caller).
     pub caller: Option<&'a Caller>,
+}
+
+impl std::fmt::Debug for RouteInput<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let stored = match &self.stored {
+            Ok(Some(_)) => "Ok(Some([redacted]))",
+            Ok(None) => "Ok(None)",
+            Err(_) => "Err(session store)",
+        };
+        f.debug_struct("RouteInput")
+            .field("query", &self.query.map(|_| "[redacted]"))
+            .field("stored", &stored)
+            .field("caller", &self.caller)
+            .finish()
+    }
 }
 
 impl Kinde {

@@ -85,8 +85,8 @@ pub trait SessionAccess {
     /// The session store's error; shown to nobody, logged.
     type Error: fmt::Display;
 
-    /// The JSON text of the value under `key` (for a value stored as a JSON string, the
-    /// string itself), if any.
+    /// The JSON text of the value under `key`, if any. A store that keeps JSON values
+    /// may give a string value's contents instead (kinde-core reads both).
     fn read(&self, key: &str) -> impl Future<Output = Result<Option<String>, Self::Error>>;
 
     /// Keep `value` (JSON text) under `key`. A session that stores JSON values keeps it
@@ -103,6 +103,16 @@ pub trait SessionAccess {
     fn clear(&self) -> impl Future<Output = Result<(), Self::Error>>;
 }
 
+/// The contents of a value kept as a JSON string, or the JSON text as it is: kinde's
+/// values are JSON objects and arrays, so a string holds one as text.
+fn unquoted(text: String) -> String {
+    if text.starts_with('"') {
+        serde_json::from_str(&text).unwrap_or(text)
+    } else {
+        text
+    }
+}
+
 impl Kinde {
     /// Read the value of `slot` from `session`. A store that fails is
     /// [`KindeError::session_store`] (503, logged, never shown).
@@ -111,10 +121,11 @@ impl Kinde {
         slot: SessionSlot,
         session: &impl SessionAccess,
     ) -> Result<Option<String>> {
-        session
+        let text = session
             .read(self.session_keys().key(slot))
             .await
-            .map_err(|e| KindeError::session_store(&e))
+            .map_err(|e| KindeError::session_store(&e))?;
+        Ok(text.map(unquoted))
     }
 
     /// Apply `writes` to `session` in order. The first failure stops: it is

@@ -63,8 +63,8 @@ pub struct RequestView<'a> {
 }
 
 /// Why a request was refused, with what the answer depends on: whether the request
-/// wants an API answer, and where a browser would sign in.
-#[derive(Debug)]
+/// wants an API answer, and where a browser would sign in. `Debug` leaves out the login
+/// redirect (it quotes the requested URL, query included).
 pub struct Rejection {
     /// The underlying error (its [`class`](KindeError::class) decides the status).
     pub error: KindeError,
@@ -75,6 +75,15 @@ pub struct Rejection {
     pub login_redirect: Option<String>,
     /// The page error pages link back to (the post-login URL).
     pub home: String,
+}
+
+impl std::fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rejection")
+            .field("error", &self.error)
+            .field("is_api", &self.is_api)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Rejection {

@@ -4,9 +4,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::time::Duration;
 
 use kinde_core::flow::{Resolution, RouteInput, RoutePlan};
-use kinde_core::testing::{MintOptions, TestKinde};
+use kinde_core::testing::{Endpoint, MintOptions, TestKinde};
 use kinde_core::web::{Caller, Reply, Route, TokenSource};
 use kinde_core::{Kinde, PendingLogins, SessionAccess, SessionSlot, SessionWrite, TokenSet};
 use url::Url;
@@ -94,9 +95,14 @@ async fn login_callback_and_logout_plan_their_writes_in_order() {
     assert_eq!(set_value(&bad, SessionSlot::PendingLogins), Some(left));
     assert!(set_value(&bad, SessionSlot::Tokens).is_none());
 
-    // `/logout` clears the whole session, then goes to Kinde with the ID token hint.
+    // `/logout` clears the whole session, then goes to Kinde with the ID token hint; the
+    // refresh token is revoked once the session is cleared.
     let out = kinde.logout(Some(tokens)).await;
     assert_eq!(out.writes, vec![SessionWrite::Clear]);
+    assert_eq!(
+        out.revoke.as_ref(),
+        TokenSet::from_json(tokens).ok().as_ref()
+    );
     let to = Url::parse(out.reply.header("location").expect("Location")).unwrap();
     assert!(to.as_str().starts_with(&server.issuer()));
     assert!(query(&to).contains_key("id_token_hint"));
@@ -300,11 +306,28 @@ async fn routes_served_end_to_end_through_a_session() {
         !missing.body.contains("no layer"),
         "internals stay out of the page"
     );
+    // A logout whose session cannot be cleared is a 503, and revokes nothing: the
+    // session still holds its refresh token.
+    assert_eq!(
+        serve(&kinde, Route::Logout, None, &session).await.status,
+        503
+    );
     session.down.set(false);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(server.requests(Endpoint::Revoke), 0, "nothing revoked");
 
     let out = serve(&kinde, Route::Logout, None, &session).await;
     assert_eq!(out.status, 303);
     assert!(session.values.borrow().is_empty());
+    // Cleared, then the refresh token revoked in the background.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while server.requests(Endpoint::Revoke) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the refresh token is revoked"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let caller = kinde.caller_from_session(&session).await.expect("resolved");
     assert!(!caller.is_signed_in());
 }

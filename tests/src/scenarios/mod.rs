@@ -79,6 +79,7 @@ macro_rules! __with_scenario_names {
             bearer_token_on_the_browser_app_never_touches_the_session,
             refresh_after_expiry_once_for_20_concurrent_requests,
             refused_refresh_ends_the_session,
+            a_refused_request_keeps_the_tokens_it_refreshed,
             kinde_unreachable_is_503_and_keeps_the_session,
             bearer_with_kinde_unreachable_is_503,
             logout_ends_the_session_and_redirects_to_kinde,

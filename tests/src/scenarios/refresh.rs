@@ -71,6 +71,44 @@ pub async fn refused_refresh_ends_the_session(start: StartApp) {
     assert!(page.contains("Welcome, Ada Lovelace."), "{page}");
 }
 
+/// A request that refreshes the session and is then refused (a guard's 403, as an
+/// extractor and on a group of routes) keeps the rotated tokens all the same: Kinde has
+/// revoked the old refresh token, so the next request must not need it.
+pub async fn a_refused_request_keeps_the_tokens_it_refreshed(start: StartApp) {
+    let ctx = Ctx::start_with(
+        start,
+        AppKind::Test(TestApp::default()),
+        access_ttl_1s(),
+        // No grace for the old refresh token in the app: had the rotated tokens not been
+        // kept, the next request would have to refresh again.
+        |c| {
+            c.refresh_margin(Duration::from_millis(500))
+                .refresh_grace(Duration::ZERO)
+        },
+    );
+    let tk = &ctx.kinde;
+    let b = ctx.browser();
+    b.sign_in(None, GRACE).await;
+    for path in ["/ext/write", "/group/write/x"] {
+        // Let the access token expire (its `exp` is one second after it was issued).
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let before = tk.token_requests("refresh_token");
+        assert_eq!(b.get(path).await.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            tk.token_requests("refresh_token"),
+            before + 1,
+            "{path}: one refresh"
+        );
+        let (status, body) = status_body(b.get_json("/me").await).await;
+        assert_eq!(status, 200, "{path}: still signed in: {body}");
+        assert_eq!(
+            tk.token_requests("refresh_token"),
+            before + 1,
+            "{path}: the rotated tokens were kept, no second refresh"
+        );
+    }
+}
+
 /// Kinde failing or unreachable while a session needs a refresh → 503 (page or JSON,
 /// with `Retry-After`), also on the public home page; it is not a sign-out: the session
 /// works again once Kinde is back.
