@@ -85,6 +85,8 @@ pub use kinde_core::web::{RoutePaths, SameSite, TokenSource};
 pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 pub use reject::AuthRejection;
 pub use resolve::{KindeRequestExt, resolve_caller};
+#[cfg(feature = "redis")]
+pub use session::RedisSessionStore;
 pub use session::{
     MemorySessionStore, Session, SessionError, SessionFuture, SessionMiddleware, SessionService,
 };

@@ -62,6 +62,7 @@ fn is_generated_key(value: &str) -> bool {
 pub struct SessionMiddleware<St> {
     store: Rc<St>,
     cookie: Rc<SessionCookie>,
+    timeout: std::time::Duration,
 }
 
 impl<St> Clone for SessionMiddleware<St> {
@@ -69,7 +70,25 @@ impl<St> Clone for SessionMiddleware<St> {
         SessionMiddleware {
             store: self.store.clone(),
             cookie: self.cookie.clone(),
+            timeout: self.timeout,
         }
+    }
+}
+
+/// How long one store operation may take by default: a store that does not answer is a
+/// 503, not a hung request.
+const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `operation`, or an error once `timeout` has passed.
+async fn within<T, E: fmt::Display>(
+    timeout: std::time::Duration,
+    operation: impl Future<Output = Result<T, E>>,
+) -> Result<T, SessionError> {
+    match actix_web::rt::time::timeout(timeout, operation).await {
+        Ok(done) => done.map_err(|e| SessionError(e.to_string())),
+        Err(_) => Err(SessionError(format!(
+            "the session store did not answer within {timeout:?}"
+        ))),
     }
 }
 
@@ -87,7 +106,16 @@ impl<St: SessionStore + 'static> SessionMiddleware<St> {
         SessionMiddleware {
             store: Rc::new(store),
             cookie: Rc::new(cookie),
+            timeout: STORE_TIMEOUT,
         }
+    }
+
+    /// How long one operation of the store may take (default 2 s): past it, the request
+    /// is a 503 with `Retry-After`, not a hung request. (actix-session's Redis store has
+    /// no timeout of its own.)
+    pub fn with_store_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     fn cookie(mut self, f: impl FnOnce(SessionCookie) -> SessionCookie) -> Self {
@@ -112,17 +140,32 @@ where
 
     fn new_transform(&self, service: S) -> Self::Future {
         let store = self.store.clone();
+        let timeout = self.timeout;
         let load: Loader = Rc::new(move |key: String| {
             let store = store.clone();
             Box::pin(async move {
                 let key = session_key(key).map_err(|e| LoadError::Other(e.into()))?;
-                store.load(&key).await
+                match actix_web::rt::time::timeout(timeout, store.load(&key)).await {
+                    // A state that does not parse (written by another version, or
+                    // corrupted) is no session: the visitor signs in again.
+                    Ok(Err(LoadError::Deserialization(_))) => {
+                        tracing::warn!(
+                            "a session state in the store does not parse; treating it as no session"
+                        );
+                        Ok(None)
+                    }
+                    Ok(loaded) => loaded,
+                    Err(_) => Err(LoadError::Other(anyhow::anyhow!(
+                        "the session store did not answer within {timeout:?}"
+                    ))),
+                }
             })
         });
         ready(Ok(SessionService {
             service: Rc::new(service),
             store: self.store.clone(),
             cookie: self.cookie.clone(),
+            timeout: self.timeout,
             load,
         }))
     }
@@ -133,6 +176,7 @@ pub struct SessionService<S, St> {
     service: Rc<S>,
     store: Rc<St>,
     cookie: Rc<SessionCookie>,
+    timeout: std::time::Duration,
     load: Loader,
 }
 
@@ -164,6 +208,7 @@ where
                     had_cookie,
                     store: self.store.clone(),
                     cookie: self.cookie.clone(),
+                    timeout: self.timeout,
                 }),
             },
         }
@@ -176,6 +221,7 @@ struct After<St> {
     had_cookie: bool,
     store: Rc<St>,
     cookie: Rc<SessionCookie>,
+    timeout: std::time::Duration,
 }
 
 pin_project! {
@@ -226,8 +272,16 @@ where
                                 had_cookie,
                                 store,
                                 cookie,
+                                timeout,
                             } = after;
-                            finish(&mut response, &session, had_cookie, &*store, &cookie).await?;
+                            finish(
+                                &mut response,
+                                &session,
+                                had_cookie,
+                                (&*store, timeout),
+                                &cookie,
+                            )
+                            .await?;
                             Ok(response)
                         }),
                     });
@@ -243,7 +297,7 @@ async fn finish<B, St: SessionStore>(
     response: &mut ServiceResponse<B>,
     session: &Session,
     had_cookie: bool,
-    store: &St,
+    (store, timeout): (&St, std::time::Duration),
     cookie: &SessionCookie,
 ) -> Result<(), actix_web::Error> {
     let (key, retired, state) = {
@@ -257,15 +311,11 @@ async fn finish<B, St: SessionStore>(
             inner.state.take().unwrap_or_default(),
         )
     };
-    let failed = |e: &dyn fmt::Display| SessionError(e.to_string());
     if state.is_empty() {
         // Ended (purged, or every value removed): no record may survive (a sign-out that
         // could not delete its record is an error, not a success).
         for key in [key, retired].into_iter().flatten() {
-            store
-                .delete(&session_key(key)?)
-                .await
-                .map_err(|e| failed(&e))?;
+            within(timeout, store.delete(&session_key(key)?)).await?;
         }
         if had_cookie {
             set_cookie(response, cookie.removal())?;
@@ -275,11 +325,8 @@ async fn finish<B, St: SessionStore>(
     let secs = i64::try_from(cookie.ttl().as_secs()).unwrap_or(i64::MAX);
     let ttl = Duration::seconds(secs);
     let key = match key {
-        Some(key) => store
-            .update(session_key(key)?, state, &ttl)
-            .await
-            .map_err(|e| failed(&e))?,
-        None => store.save(state, &ttl).await.map_err(|e| failed(&e))?,
+        Some(key) => within(timeout, store.update(session_key(key)?, state, &ttl)).await?,
+        None => within(timeout, store.save(state, &ttl)).await?,
     };
     set_cookie(
         response,
@@ -288,7 +335,7 @@ async fn finish<B, St: SessionStore>(
     // Only after the state is safe under its new key: a failure here leaves the
     // pre-renewal state under a key the visitor no longer has, instead of losing both.
     if let Some(old) = retired
-        && let Err(e) = store.delete(&session_key(old)?).await
+        && let Err(e) = within(timeout, store.delete(&session_key(old)?)).await
     {
         tracing::warn!(error = %e, "could not delete the old record of a renewed session");
     }
