@@ -1,9 +1,10 @@
 //! `actix-app`: the same site as `axum-app`, on actix-web.
 //!
 //! `GET /` (everyone), `GET /dashboard` and `GET /me` (signed in), `GET /todos`
-//! (`read:todos`), `POST /todos` (`write:todos`), `GET /admin` (role `admin`), plus
-//! Kinde's `/login`, `/register`, `/create-org`, `/callback`, `/logout`, `/portal`.
+//! (`read:todos`), `POST /todos` (`write:todos`), `GET /admin` (role `admin`), `GET
+//! /health` (everyone, `ok`, no session: for a load balancer), plus Kinde's `/login`, `/register`, `/create-org`, `/callback`, `/logout`, `/portal`.
 
+use actix_session::storage::SessionStore;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use kinde_actix::{
@@ -31,17 +32,32 @@ pub fn configure(
             .route("/me", web::get().to(me))
             .route("/todos", web::get().to(list_todos))
             .route("/todos", web::post().to(add_todo))
-            .route("/admin", web::get().to(admin));
+            .route("/admin", web::get().to(admin))
+            .route("/health", web::get().to(|| async { "ok" }));
     }
 }
 
 /// Serve the app on `listener` (with in-memory sessions shared by all workers).
 pub fn serve(kinde: KindeAuth, listener: std::net::TcpListener) -> std::io::Result<Server> {
+    let store = kinde.memory_store().clone();
+    serve_with_store(kinde, store, listener)
+}
+
+/// Serve the app on `listener` with its sessions in `store` (e.g.
+/// `kinde_actix::RedisSessionStore`, for several instances).
+pub fn serve_with_store<St>(
+    kinde: KindeAuth,
+    store: St,
+    listener: std::net::TcpListener,
+) -> std::io::Result<Server>
+where
+    St: SessionStore + Clone + Send + 'static,
+{
     let app = configure(&kinde, Todos::default());
     Ok(HttpServer::new(move || {
         App::new()
             .configure(app.clone())
-            .wrap(kinde.session_middleware())
+            .wrap(kinde.session_middleware_with(store.clone()))
     })
     .workers(2)
     .listen(listener)?

@@ -8,6 +8,7 @@
 //! | `GET /todos` | permission `read:todos` |
 //! | `POST /todos` | permission `write:todos` |
 //! | `GET /admin` | role `admin` |
+//! | `GET /health` | everyone (`ok`; touches no session: for a load balancer) |
 //!
 //! plus Kinde's `/login`, `/register`, `/create-org`, `/callback`, `/logout`, `/portal`.
 
@@ -21,6 +22,7 @@ use kinde_axum::{
     RequireRole, Roles,
 };
 use serde_json::{Value, json};
+use tower_sessions::SessionStore;
 
 use crate::pages;
 use crate::todos::{Todos, me_json, title_of};
@@ -49,8 +51,22 @@ impl FromRef<AppState> for Todos {
     }
 }
 
-/// The whole app, with Kinde's routes and the session layer.
+/// The whole app, with Kinde's routes and the session layer (sessions in this
+/// process's memory).
 pub fn router(kinde: KindeAuth) -> Router {
+    let layer = kinde.session_layer();
+    routes(kinde).layer(layer)
+}
+
+/// The whole app with its sessions in `store` (e.g. `kinde_axum::RedisSessionStore`,
+/// for several instances).
+pub fn router_with_store<St: SessionStore + Clone>(kinde: KindeAuth, store: St) -> Router {
+    let layer = kinde.session_layer_with(store);
+    routes(kinde).layer(layer)
+}
+
+/// The app's routes and Kinde's, without a session layer.
+fn routes(kinde: KindeAuth) -> Router {
     let state = AppState {
         kinde: kinde.clone(),
         todos: Todos::default(),
@@ -61,8 +77,8 @@ pub fn router(kinde: KindeAuth) -> Router {
         .route("/me", get(me))
         .route("/todos", get(list_todos).post(add_todo))
         .route("/admin", get(admin))
+        .route("/health", get(|| async { "ok" }))
         .merge(kinde.routes())
-        .layer(kinde.session_layer())
         .with_state(state)
 }
 

@@ -39,8 +39,19 @@ async fn axum_guarded(_user: kinde_axum::KindeUser) -> impl axum::response::Into
 }
 
 /// The axum bench router: `/plain`, `/bearer`, `/session`, `/session-plain` (no auth,
-/// behind the same session layer as `/session`), and `/login`, `/callback`.
+/// behind the same session layer as `/session`), and `/login`, `/callback`; sessions in
+/// the handle's memory store.
 pub fn axum_router(kinde: kinde_axum::KindeAuth) -> axum::Router {
+    let store = kinde.memory_store().clone();
+    axum_router_with_store(kinde, store)
+}
+
+/// [`axum_router`] with the sessions in `store` (Redis, for `scripts/bench-http.sh`'s
+/// Redis mode).
+pub fn axum_router_with_store<St>(kinde: kinde_axum::KindeAuth, store: St) -> axum::Router
+where
+    St: tower_sessions::SessionStore + Clone,
+{
     use axum::Router;
     use axum::routing::get;
     use kinde_axum::TokenSource;
@@ -55,7 +66,7 @@ pub fn axum_router(kinde: kinde_axum::KindeAuth) -> axum::Router {
         .route("/session", get(axum_guarded))
         .route("/session-plain", get(axum_plain))
         .merge(session.routes())
-        .layer(session.session_layer())
+        .layer(session.session_layer_with(store))
         .with_state(session);
     plain.merge(bearer).merge(session)
 }
@@ -80,10 +91,22 @@ async fn actix_guarded(_user: kinde_actix::KindeUser) -> actix_web::HttpResponse
 
 /// The actix bench routes (`/plain`, `/bearer`, `/session`, `/session-plain`,
 /// `/login`, `/callback`), to `App::configure` on every worker; the session middleware
-/// wraps only the session scope.
+/// wraps only the session scope, over the handle's memory store.
 pub fn actix_routes(
     kinde: kinde_actix::KindeAuth,
 ) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static {
+    let store = kinde.memory_store().clone();
+    actix_routes_with_store(kinde, store)
+}
+
+/// [`actix_routes`] with the sessions in `store`.
+pub fn actix_routes_with_store<St>(
+    kinde: kinde_actix::KindeAuth,
+    store: St,
+) -> impl Fn(&mut actix_web::web::ServiceConfig) + Clone + Send + 'static
+where
+    St: actix_session::storage::SessionStore + Clone + Send + 'static,
+{
     use actix_web::web;
     use kinde_actix::TokenSource;
 
@@ -101,7 +124,7 @@ pub fn actix_routes(
                     .configure(session.configure())
                     .route("/session", web::get().to(actix_guarded))
                     .route("/session-plain", web::get().to(actix_plain))
-                    .wrap(session.session_middleware()),
+                    .wrap(session.session_middleware_with(store.clone())),
             );
     }
 }
@@ -112,9 +135,23 @@ pub fn actix_serve(
     listener: TcpListener,
     workers: usize,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let store = kinde.memory_store().clone();
+    actix_serve_with_store(kinde, store, listener, workers)
+}
+
+/// [`actix_serve`] with the sessions in `store`.
+pub fn actix_serve_with_store<St>(
+    kinde: kinde_actix::KindeAuth,
+    store: St,
+    listener: TcpListener,
+    workers: usize,
+) -> std::io::Result<actix_web::dev::Server>
+where
+    St: actix_session::storage::SessionStore + Clone + Send + 'static,
+{
     use actix_web::{App, HttpServer};
 
-    let routes = actix_routes(kinde);
+    let routes = actix_routes_with_store(kinde, store);
     Ok(
         HttpServer::new(move || App::new().configure(routes.clone()))
             .workers(workers)

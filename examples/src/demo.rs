@@ -33,6 +33,31 @@ pub fn port() -> Result<u16, KindeError> {
     }
 }
 
+/// The Redis to keep sessions in, from `REDIS_URL` (`None`: in this process's memory).
+pub fn redis_url() -> Option<String> {
+    std::env::var("REDIS_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// `url` with its password, if any, blanked out: what a start-up line may print.
+///
+/// ```
+/// use kinde_examples::demo::redacted_url;
+/// assert_eq!(redacted_url("redis://:s3cret@10.0.0.5:6379/2"), "redis://:***@10.0.0.5:6379/2");
+/// assert_eq!(redacted_url("redis://127.0.0.1:6379"), "redis://127.0.0.1:6379");
+/// ```
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(parsed) => parsed.to_string(),
+        Err(_) => "(a Redis URL that does not parse)".into(),
+    }
+}
+
 /// Read `KINDE_*` (and `PORT`), or start the embedded Kinde server with the demo users
 /// and a person-facing login page when `KINDE_DOMAIN` (or its aliases) is unset.
 pub fn setup() -> Result<Demo, KindeError> {
@@ -69,11 +94,24 @@ pub fn setup() -> Result<Demo, KindeError> {
     })
 }
 
+/// Where the sessions of an app without `REDIS_URL` are kept.
+pub const MEMORY_SESSIONS: &str =
+    "sessions in this process's memory; set REDIS_URL to share them between instances";
+
+/// Where the sessions of an app with `REDIS_URL` are kept.
+pub fn redis_sessions(url: &str) -> String {
+    format!("sessions in Redis at {}", redacted_url(url))
+}
+
 impl Demo {
     /// Print where things are, and the demo users (with ready bearer tokens when
     /// `with_tokens`), so a person can try the app at once.
-    pub fn announce(&self, name: &str, with_tokens: bool) {
-        println!("{name} listening on http://127.0.0.1:{}", self.port);
+    /// `sessions` says where the sessions are kept.
+    pub fn announce(&self, name: &str, sessions: &str, with_tokens: bool) {
+        println!(
+            "{name} listening on http://127.0.0.1:{} ({sessions})",
+            self.port
+        );
         let Some(local) = &self.local else {
             println!("using Kinde at {}", self.kinde.config().issuer());
             return;

@@ -1,15 +1,30 @@
 //! `cargo run -p kinde-examples --bin actix-app`: the server-rendered demo on actix-web.
-//! With no `KINDE_DOMAIN`, it runs against the embedded local Kinde server.
+//! With no `KINDE_DOMAIN`, it runs against the embedded local Kinde server; with
+//! `REDIS_URL`, its sessions (and refreshes) are shared with other instances in Redis.
 
-use kinde_actix::KindeAuth;
+use kinde_actix::{KindeAuth, RedisSessionStore};
+use kinde_core::redis::{RedisRefreshStore, connect};
 use kinde_examples::{actix_app, demo};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     demo::init_tracing();
     let demo = demo::setup()?;
     let listener = std::net::TcpListener::bind(("127.0.0.1", demo.port))?;
-    demo.announce("actix-app", false);
-    let server = actix_app::serve(KindeAuth::new(demo.kinde.clone()), listener)?;
-    actix_web::rt::System::new().block_on(server)?;
-    Ok(())
+    actix_web::rt::System::new().block_on(async {
+        let server = match demo::redis_url() {
+            Some(url) => {
+                let redis = connect(&url).await?;
+                let kinde = demo.kinde.with_refresh_store(RedisRefreshStore::new(redis));
+                let store = RedisSessionStore::new(url.clone()).await?;
+                demo.announce("actix-app", &demo::redis_sessions(&url), false);
+                actix_app::serve_with_store(KindeAuth::new(kinde), store, listener)?
+            }
+            None => {
+                demo.announce("actix-app", demo::MEMORY_SESSIONS, false);
+                actix_app::serve(KindeAuth::new(demo.kinde.clone()), listener)?
+            }
+        };
+        server.await?;
+        Ok(())
+    })
 }

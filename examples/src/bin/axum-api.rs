@@ -11,7 +11,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let demo = demo::setup()?;
     let app = axum_api::router(KindeAuth::new(demo.kinde.clone()));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", demo.port)).await?;
-    demo.announce("axum-api", true);
+    demo.announce("axum-api", "no sessions: bearer tokens only", true);
     axum::serve(listener, app).await?;
     Ok(())
 }

@@ -1,16 +1,32 @@
 //! `cargo run -p kinde-examples --bin axum-app`: the server-rendered demo.
-//! With no `KINDE_DOMAIN`, it runs against the embedded local Kinde server.
+//! With no `KINDE_DOMAIN`, it runs against the embedded local Kinde server; with
+//! `REDIS_URL`, its sessions (and refreshes) are shared with other instances in Redis.
 
-use kinde_axum::KindeAuth;
+use kinde_axum::{KindeAuth, RedisSessionStore};
+use kinde_core::redis::{RedisRefreshStore, connect};
 use kinde_examples::{axum_app, demo};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     demo::init_tracing();
     let demo = demo::setup()?;
-    let app = axum_app::router(KindeAuth::new(demo.kinde.clone()));
+    let (app, sessions) = match demo::redis_url() {
+        Some(url) => {
+            let redis = connect(&url).await?;
+            let kinde = demo
+                .kinde
+                .with_refresh_store(RedisRefreshStore::new(redis.clone()));
+            let app =
+                axum_app::router_with_store(KindeAuth::new(kinde), RedisSessionStore::new(redis));
+            (app, demo::redis_sessions(&url))
+        }
+        None => (
+            axum_app::router(KindeAuth::new(demo.kinde.clone())),
+            demo::MEMORY_SESSIONS.to_string(),
+        ),
+    };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", demo.port)).await?;
-    demo.announce("axum-app", false);
+    demo.announce("axum-app", &sessions, false);
     axum::serve(listener, app).await?;
     Ok(())
 }

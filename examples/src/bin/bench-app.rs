@@ -13,14 +13,19 @@
 //! - `cold-tokens`: `N` distinct valid access tokens, one per line (the cold row);
 //! - `ready`: written last, once the servers accept connections.
 //!
+//! With `REDIS_URL` set, the session routes keep their sessions in that Redis (and the
+//! clients coordinate refreshes there), as several instances would: what
+//! `scripts/bench-http.sh`'s Redis mode measures.
+//!
 //! Loopback only; runs until killed.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use kinde_core::redis::{RedisRefreshStore, connect};
 use kinde_core::testing::{MintOptions, TestKinde};
 use kinde_core::{Kinde, KindeConfig};
-use kinde_examples::bench;
+use kinde_examples::{bench, demo};
 
 struct Args {
     axum_port: Option<u16>,
@@ -129,14 +134,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    let redis_url = demo::redis_url();
+    let sessions = match &redis_url {
+        Some(url) => demo::redis_sessions(url),
+        None => demo::MEMORY_SESSIONS.to_string(),
+    };
     let mut threads = Vec::new();
     if let Some(port) = args.axum_port {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
-        let router = bench::axum_router(kinde_axum::KindeAuth::new(Kinde::new(config(
-            &local, port,
-        )?)?));
+        let kinde = Kinde::new(config(&local, port)?)?;
         let workers = args.workers;
+        let redis = redis_url.clone();
         threads.push(std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
@@ -144,25 +153,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .build()
                 .expect("axum runtime");
             rt.block_on(async move {
+                let router = match redis {
+                    Some(url) => {
+                        let redis = connect(&url).await.expect("Redis");
+                        let kinde = kinde.with_refresh_store(RedisRefreshStore::new(redis.clone()));
+                        bench::axum_router_with_store(
+                            kinde_axum::KindeAuth::new(kinde),
+                            kinde_axum::RedisSessionStore::new(redis),
+                        )
+                    }
+                    None => bench::axum_router(kinde_axum::KindeAuth::new(kinde)),
+                };
                 let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
                 axum::serve(listener, router).await.expect("axum server");
             });
         }));
-        println!("axum bench app on http://127.0.0.1:{port}");
+        println!("axum bench app on http://127.0.0.1:{port} ({sessions})");
     }
     if let Some(port) = args.actix_port {
         let listener = TcpListener::bind(("127.0.0.1", port))?;
-        let auth = kinde_actix::KindeAuth::new(Kinde::new(config(&local, port)?)?);
+        let kinde = Kinde::new(config(&local, port)?)?;
         let workers = args.workers;
+        let redis = redis_url.clone();
         threads.push(std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                bench::actix_serve(auth, listener, workers)
+                let server = match redis {
+                    Some(url) => {
+                        let connection = connect(&url).await.expect("Redis");
+                        let kinde = kinde.with_refresh_store(RedisRefreshStore::new(connection));
+                        let store = kinde_actix::RedisSessionStore::new(url)
+                            .await
+                            .expect("Redis session store");
+                        bench::actix_serve_with_store(
+                            kinde_actix::KindeAuth::new(kinde),
+                            store,
+                            listener,
+                            workers,
+                        )
+                    }
+                    None => {
+                        bench::actix_serve(kinde_actix::KindeAuth::new(kinde), listener, workers)
+                    }
+                };
+                server
                     .expect("actix server")
                     .await
                     .expect("actix server ran");
             });
         }));
-        println!("actix bench app on http://127.0.0.1:{port}");
+        println!("actix bench app on http://127.0.0.1:{port} ({sessions})");
     }
     std::fs::write(args.out.join("ready"), "ready\n")?;
     for t in threads {

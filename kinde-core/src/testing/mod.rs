@@ -171,6 +171,7 @@ pub struct TestKindeBuilder {
     ttl: Ttls,
     login_mode: LoginMode,
     auto_login_user: Option<String>,
+    port: u16,
 }
 
 impl Default for TestKindeBuilder {
@@ -191,6 +192,7 @@ impl Default for TestKindeBuilder {
             },
             login_mode: LoginMode::Auto,
             auto_login_user: None,
+            port: 0,
         }
     }
 }
@@ -260,8 +262,16 @@ impl TestKindeBuilder {
         self
     }
 
-    /// Generates a signing key, binds `127.0.0.1:0` and starts serving on a dedicated
-    /// thread. Returns once the server accepts connections.
+    /// Serve on this loopback port instead of a free one (e.g. a local Kinde that
+    /// several app instances share, at an address they can be configured with).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Generates a signing key, binds `127.0.0.1` (on a free port unless
+    /// [`port`](Self::port) says otherwise) and starts serving on a dedicated thread.
+    /// Returns once the server accepts connections.
     ///
     /// # Panics
     /// If no key can be generated, no loopback port can be bound or no thread started:
@@ -269,8 +279,8 @@ impl TestKindeBuilder {
     pub fn start(self) -> TestKinde {
         let key = KeyMaterial::generate()
             .unwrap_or_else(|e| panic!("TestKinde: cannot generate a signing key: {e}"));
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-            .unwrap_or_else(|e| panic!("TestKinde: cannot bind 127.0.0.1:0: {e}"));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", self.port))
+            .unwrap_or_else(|e| panic!("TestKinde: cannot bind 127.0.0.1:{}: {e}", self.port));
         let port = listener
             .local_addr()
             .unwrap_or_else(|e| panic!("TestKinde: no local address: {e}"))
