@@ -31,6 +31,7 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Response, StatusCode};
 use url::Url;
 
+pub mod instances;
 pub mod interop;
 pub mod scenarios;
 pub mod starters;
@@ -230,6 +231,15 @@ impl App {
         let port = listener.local_addr().expect("local address").port();
         let (kind, kinde) = app(port);
         let running = start(kind, kinde, listener);
+        App {
+            running,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// The app that `running` serves on `127.0.0.1:port`.
+    pub fn running_on(port: u16, running: RunningApp) -> App {
         App {
             running,
             port,

@@ -14,8 +14,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let server = match demo::redis_url() {
             Some(url) => {
                 let redis = connect(&url).await?;
-                let kinde = demo.kinde.with_refresh_store(RedisRefreshStore::new(redis));
-                let store = RedisSessionStore::new(url.clone()).await?;
+                let kinde = demo
+                    .kinde
+                    .with_refresh_store(RedisRefreshStore::new(redis.clone()));
+                let store = RedisSessionStore::new(redis);
                 demo.announce("actix-app", &demo::redis_sessions(&url), false);
                 actix_app::serve_with_store(KindeAuth::new(kinde), store, listener)?
             }

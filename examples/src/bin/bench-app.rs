@@ -180,10 +180,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let server = match redis {
                     Some(url) => {
                         let connection = connect(&url).await.expect("Redis");
-                        let kinde = kinde.with_refresh_store(RedisRefreshStore::new(connection));
-                        let store = kinde_actix::RedisSessionStore::new(url)
-                            .await
-                            .expect("Redis session store");
+                        let kinde =
+                            kinde.with_refresh_store(RedisRefreshStore::new(connection.clone()));
+                        let store = kinde_actix::RedisSessionStore::new(connection);
                         bench::actix_serve_with_store(
                             kinde_actix::KindeAuth::new(kinde),
                             store,

@@ -111,8 +111,8 @@ impl<St: SessionStore + 'static> SessionMiddleware<St> {
     }
 
     /// How long one operation of the store may take (default 2 s): past it, the request
-    /// is a 503 with `Retry-After`, not a hung request. (actix-session's Redis store has
-    /// no timeout of its own.)
+    /// is a 503 with `Retry-After`, not a hung request, whatever the store's own
+    /// timeouts.
     pub fn with_store_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.timeout = timeout;
         self

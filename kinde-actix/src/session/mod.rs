@@ -5,15 +5,13 @@
 mod access;
 mod handle;
 mod layer;
+#[cfg(feature = "redis")]
+mod redis;
 mod store;
 
+#[cfg(feature = "redis")]
+pub use self::redis::RedisSessionStore;
 pub(crate) use access::of;
 pub use handle::{Session, SessionError};
 pub use layer::{SessionFuture, SessionMiddleware, SessionService};
 pub use store::MemorySessionStore;
-
-/// actix-session's Redis store (feature `redis`): sessions shared by several instances
-/// and kept across restarts. Under kinde-actix's middleware, each operation is bounded
-/// by [`SessionMiddleware::with_store_timeout`].
-#[cfg(feature = "redis")]
-pub use actix_session::storage::RedisSessionStore;

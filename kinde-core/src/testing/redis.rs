@@ -137,13 +137,23 @@ impl TestRedis {
             .expect("CLIENT PAUSE");
     }
 
-    /// Block the server for `duration` (`DEBUG SLEEP`), on a thread of its own: a slow
-    /// Redis.
+    /// Block the server for `duration` (`DEBUG SLEEP`): a slow Redis. Returns once the
+    /// server is asleep; the returned thread ends when it wakes up.
+    ///
+    /// # Panics
+    /// If the command cannot be sent.
     pub fn sleep_in_background(&self, duration: Duration) -> std::thread::JoinHandle<()> {
-        let port = self.port;
         let secs = format!("{:.3}", duration.as_secs_f64());
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        stream
+            .write_all(request(&["DEBUG", "SLEEP", &secs]).as_bytes())
+            .expect("DEBUG SLEEP");
+        // The server takes commands in order: once this one is queued, it sleeps before
+        // answering anything sent after it.
+        std::thread::sleep(Duration::from_millis(50));
         std::thread::spawn(move || {
-            let _ = command_at(port, &["DEBUG", "SLEEP", &secs]);
+            let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+            let _ = read_reply(&mut BufReader::new(stream));
         })
     }
 
@@ -180,12 +190,17 @@ impl Drop for TestRedis {
 fn command_at(port: u16, args: &[&str]) -> io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    stream.write_all(request(args).as_bytes())?;
+    read_reply(&mut BufReader::new(stream))
+}
+
+/// One command in RESP.
+fn request(args: &[&str]) -> String {
     let mut request = format!("*{}\r\n", args.len());
     for arg in args {
         request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
     }
-    stream.write_all(request.as_bytes())?;
-    read_reply(&mut BufReader::new(stream))
+    request
 }
 
 /// One RESP reply as text; an array's elements one a line.

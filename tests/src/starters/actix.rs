@@ -110,12 +110,25 @@ pub fn run(
     listener: TcpListener,
     serve: impl FnOnce(TcpListener) -> std::io::Result<Server> + Send + 'static,
 ) -> RunningApp {
+    run_async(listener, move |listener| async move { serve(listener) })
+}
+
+/// [`run`], with a server that `serve` makes asynchronously inside the actix `System`
+/// (after connecting to Redis, say).
+///
+/// # Panics
+/// If the thread cannot be started or `serve` fails.
+pub fn run_async<F, Fut>(listener: TcpListener, serve: F) -> RunningApp
+where
+    F: FnOnce(TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<Server>> + 'static,
+{
     let (handle_tx, handle_rx) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("e2e-actix".into())
         .spawn(move || {
             actix_web::rt::System::new().block_on(async move {
-                let server = serve(listener).expect("actix server");
+                let server = serve(listener).await.expect("actix server");
                 handle_tx
                     .send(server.handle())
                     .expect("hand over the server handle");
