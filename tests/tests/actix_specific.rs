@@ -276,3 +276,56 @@ async fn kinde_under_actix_sessions_cookie_store() {
         "logout ended the whole session"
     );
 }
+
+/// kinde under actix-session's own middleware with kinde-actix's `RedisSessionStore`:
+/// sign in, a protected page, the session in Redis, logout removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinde_under_actix_sessions_middleware_with_redis() {
+    use actix_session::SessionMiddleware;
+    use actix_web::cookie::Key;
+    use kinde_actix::{KindeUser, RedisSessionStore};
+    use kinde_core::testing::TestRedis;
+
+    let tk = TestKinde::start();
+    let redis = TestRedis::start();
+    let (listener, _, base) = bind();
+    let kinde = KindeAuth::new(kinde_for(&tk, &base, "/callback")).with_actix_session();
+    let key = Key::generate();
+    let url = redis.url();
+    let _app = kinde_e2e::starters::actix::run_async(listener, move |listener| async move {
+        let connection = kinde_core::redis::connect(&url).await.expect("Redis");
+        let store = RedisSessionStore::new(connection);
+        Ok(actix_web::HttpServer::new(move || {
+            App::new()
+                .configure(kinde.configure())
+                .route(
+                    "/me",
+                    web::get().to(|user: KindeUser| async move {
+                        HttpResponse::Ok().json(serde_json::json!({ "id": user.id }))
+                    }),
+                )
+                .wrap(
+                    SessionMiddleware::builder(store.clone(), key.clone())
+                        .cookie_name(kinde_e2e::SESSION_COOKIE.into())
+                        .cookie_secure(false)
+                        .build(),
+                )
+        })
+        .workers(2)
+        .listen(listener)?
+        .run())
+    });
+    let b = Browser::new(&base);
+    b.sign_in(Some("/me"), ADA).await;
+    let (status, body) = status_body(b.get_json("/me").await).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("kp_demo_admin"), "{body}");
+    let keys = redis.command(&["KEYS", "kinde:session:*"]).expect("KEYS");
+    assert_eq!(keys.lines().count(), 1, "one session in Redis: {keys}");
+
+    let out = b.get("/logout").await;
+    assert!(assert_redirect(&out).starts_with(&tk.issuer()));
+    assert_eq!(status_body(b.get_json("/me").await).await.0, 401);
+    let keys = redis.command(&["KEYS", "kinde:session:*"]).expect("KEYS");
+    assert!(keys.is_empty(), "logout removed it: {keys}");
+}
