@@ -24,10 +24,23 @@
 # ACTIX_PORT=38092, WORKERS (server threads per adapter; default: all cores).
 # On a small machine wrk and the app share the cores: the ratios are what to read,
 # the absolute numbers depend on the machine.
+#
+# Redis mode (REDIS=1): starts a redis-server of its own (installed with apt-get if
+# missing; a free port, a temporary directory, no persistence) and runs bench-app with
+# REDIS_URL, so the session rows keep their sessions in Redis as several instances
+# would. The session row's target is then 0.50; each guarded run also measures Redis's
+# CPU (its own process time over the run's wall time, in cores), and after the rows a
+# counted run reports Redis commands per session request (INFO commandstats, reset
+# before the run). Default rows in this mode: "session".
 set -euo pipefail
 
 ADAPTERS=${ADAPTERS:-"axum actix"}
-ROWS_TO_RUN=${ROWS:-"warm session cold"}
+REDIS=${REDIS:-0}
+if [[ $REDIS == 1 ]]; then
+    ROWS_TO_RUN=${ROWS:-"session"}
+else
+    ROWS_TO_RUN=${ROWS:-"warm session cold"}
+fi
 DURATION=${DURATION:-1}
 PAIRS=${PAIRS:-15}
 COLD_DURATION=${COLD_DURATION:-3}
@@ -42,12 +55,15 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LUA="$ROOT/scripts/bench/tokens.lua"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kinde-bench.XXXXXX")
 APP_PID=""
+REDIS_PID=""
 
 cleanup() {
-    if [[ -n "$APP_PID" ]] && kill -0 "$APP_PID" 2>/dev/null; then
-        kill "$APP_PID" 2>/dev/null || true
-        wait "$APP_PID" 2>/dev/null || true
-    fi
+    for pid in "$APP_PID" "$REDIS_PID"; do
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
     rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -68,6 +84,33 @@ if ! command -v wrk >/dev/null 2>&1; then
     }
 fi
 command -v curl >/dev/null 2>&1 || { echo "curl is required" >&2; exit 1; }
+
+# --- Redis (REDIS=1) --------------------------------------------------------------------
+if [[ $REDIS == 1 ]]; then
+    if ! command -v redis-server >/dev/null 2>&1; then
+        log "installing redis-server (apt-get)"
+        SUDO=""
+        [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+        $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server >/dev/null
+    fi
+    REDIS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$WORK" --save "" \
+        --appendonly no >"$WORK/redis.log" 2>&1 &
+    REDIS_PID=$!
+    for _ in $(seq 1 100); do
+        redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    redis-cli -p "$REDIS_PORT" ping >/dev/null || { cat "$WORK/redis.log" >&2; exit 1; }
+    export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    log "redis-server on $REDIS_URL (pid $REDIS_PID)"
+fi
+CLK_TCK=$(getconf CLK_TCK)
+
+# redis_ticks: Redis's CPU time so far (user + system), in clock ticks.
+redis_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$REDIS_PID/stat"
+}
 
 # --- build and start ------------------------------------------------------------------
 log "building bench-app (release)"
@@ -149,6 +192,7 @@ run() {
 }
 
 ROWS=()
+COUNTS=()
 
 # median N...: the median of the numbers given.
 median() {
@@ -179,12 +223,17 @@ measure() {
     # nearly the same machine conditions, so its ratio is the measurement, and the
     # median over the pairs discards the pairs a burst of other load skewed (on a
     # shared machine throughput drifts by tens of percent over minutes).
-    local prps=() pp50=() pp99=() grps=() gp50=() gp99=() ratios=() i
+    local prps=() pp50=() pp99=() grps=() gp50=() gp99=() ratios=() cpus=() i
     for ((i = 1; i <= pairs; i++)); do
         run "$adapter-${row//[ \/]/-}-baseline-$i" "$secs" "$base$baseline" "${plain_args[@]}"
         prps+=("$RPS") pp50+=("$P50") pp99+=("$P99")
         local plain_rps=$RPS
+        local ticks=""
+        [[ -n $REDIS_PID ]] && ticks=$(redis_ticks)
         run "$adapter-${row//[ \/]/-}-guarded-$i" "$secs" "$base$path" "${guarded_args[@]}"
+        if [[ -n $REDIS_PID ]]; then
+            cpus+=("$(awk -v a="$ticks" -v b="$(redis_ticks)" -v hz="$CLK_TCK" -v s="$secs" 'BEGIN { printf "%.3f", (b - a) / hz / s }')")
+        fi
         grps+=("$RPS") gp50+=("$P50") gp99+=("$P99")
         ratios+=("$(awk -v g="$RPS" -v p="$plain_rps" 'BEGIN { printf "%.4f", g / p }')")
     done
@@ -198,6 +247,7 @@ measure() {
     hi=$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)
     met=$(awk -v r="$ratio" -v t="$target" 'BEGIN { if (t == "-") print "report"; else if (r + 0 >= t + 0) print "yes"; else print "NO" }')
     ((pairs > 1)) && note+=" (pairs $(printf '%.2f' "$lo")–$(printf '%.2f' "$hi"))"
+    ((${#cpus[@]} > 0)) && note+=" (Redis $(printf '%.2f' "$(median "${cpus[@]}")") core)"
     ROWS+=("$adapter|$row|$baseline|$(printf '%.0f' "$(median "${prps[@]}")")|$(median "${pp50[@]}")|$(median "${pp99[@]}")|||")
     ROWS+=("$adapter|$row|$path|$(printf '%.0f' "$(median "${grps[@]}")")|$(median "${gp50[@]}")|$(median "${gp99[@]}")|$ratio|$target|$met$note")
 }
@@ -217,10 +267,20 @@ for adapter in $ADAPTERS; do
             -H "$bearer" -H "$accept" :: -H "$bearer" -H "$accept"
     fi
     if [[ " $ROWS_TO_RUN " == *" session "* ]]; then
-        measure "$adapter" "session" 0.80 /plain /session "$DURATION" \
+        session_target=0.80
+        [[ $REDIS == 1 ]] && session_target=0.50
+        measure "$adapter" "session" "$session_target" /plain /session "$DURATION" \
             -H "Cookie: $cookie" -H "$accept" :: -H "Cookie: $cookie" -H "$accept"
-        measure "$adapter" "session/layer" 0.80 /session-plain /session "$DURATION" \
+        measure "$adapter" "session/layer" "$session_target" /session-plain /session "$DURATION" \
             -H "Cookie: $cookie" -H "$accept" :: -H "Cookie: $cookie" -H "$accept"
+        if [[ $REDIS == 1 ]]; then
+            # Redis commands per warm session request, counted by Redis itself.
+            redis-cli -p "$REDIS_PORT" config resetstat >/dev/null
+            run "$adapter-session-counted" "$DURATION" "$base/session" \
+                -H "Cookie: $cookie" -H "$accept"
+            COUNTS+=("$adapter|$REQS|$(redis-cli -p "$REDIS_PORT" info commandstats |
+                awk -F'[:,=]' '/^cmdstat_/ { sub(/^cmdstat_/, "", $1); printf "%s %s;", $1, $3 }')")
+        fi
     fi
     if [[ " $ROWS_TO_RUN " == *" cold "* ]]; then
         measure "$adapter" "bearer cold" - /plain /bearer "$COLD_DURATION" \
@@ -242,3 +302,20 @@ for r in "${ROWS[@]}"; do
     printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-25s |\n' \
         "$a" "$row" "$route" "$rps" "$p50" "$p99" "$ratio" "$(if [[ -z $target || $target == - ]]; then echo "$target"; else echo "≥ $target"; fi)" "$met"
 done
+
+if ((${#COUNTS[@]} > 0)); then
+    echo
+    echo "Redis commands per /session request (INFO commandstats over one ${DURATION}s run, reset before it):"
+    echo
+    for c in "${COUNTS[@]}"; do
+        IFS='|' read -r a reqs stats <<<"$c"
+        printf '%s: %s requests;' "$a" "$reqs"
+        IFS=';' read -ra entries <<<"$stats"
+        for e in "${entries[@]}"; do
+            [[ -z $e ]] && continue
+            read -r cmd calls <<<"$e"
+            printf ' %s %s (%s a request)' "$cmd" "$calls" "$(awk -v c="$calls" -v r="$reqs" 'BEGIN { printf "%.3f", c / r }')"
+        done
+        echo
+    done
+fi

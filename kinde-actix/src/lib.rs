@@ -40,8 +40,10 @@
 //! their own data. It is leaner than actix-session's middleware (see
 //! [`SessionMiddleware`] for why) and takes any of actix-session's server-side stores.
 //! The store belongs to the `KindeAuth` handle, so every worker that calls
-//! `session_middleware()` shares it. For several instances, pass actix-session's
-//! `RedisSessionStore` to [`KindeAuth::session_middleware_with`]. The session key is
+//! `session_middleware()` shares it. For several instances, keep the sessions in Redis
+//! (feature `redis`: `RedisSessionStore`, with `kinde_core::redis::RedisRefreshStore`
+//! so that the instances refresh a session once) through
+//! [`KindeAuth::session_middleware_with`]. The session key is
 //! renewed at sign-in. Its `with_*` methods set the cookie's name, `Secure`,
 //! `SameSite`, path and domain, and the session's lifetime.
 //!

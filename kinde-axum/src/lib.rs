@@ -45,10 +45,13 @@
 //! `SessionManagerLayer` that reads only its own cookie (see [`SessionLayer`] for why).
 //! Its `with_*` methods set the cookie's name, `Secure`, `SameSite`, path and domain,
 //! and the session's lifetime.
-//! For several instances or restarts, use any other tower-sessions store with
-//! [`KindeAuth::session_layer_with`] (for example `tower-sessions-redis-store`). The
+//! For several instances or restarts, keep the sessions in Redis (feature `redis`:
+//! `RedisSessionStore`, with `kinde_core::redis::RedisRefreshStore` so that the
+//! instances refresh a session once; see the README's "Running several instances"),
+//! or in any other tower-sessions store, with [`KindeAuth::session_layer_with`]. The
 //! session holds, server-side, the tokens in kinde-core's session format
-//! ([`TokenSet::to_json`](kinde_core::TokenSet::to_json), one string) and, during a login, the [`PendingLogins`](kinde_core::PendingLogins).
+//! ([`TokenSet::to_json`](kinde_core::TokenSet::to_json), one string) and, during a
+//! login, the [`PendingLogins`](kinde_core::PendingLogins).
 //!
 //! ## Rejections
 //! A browser page without a session is redirected to the login route with `returnTo`;
