@@ -82,6 +82,54 @@ pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Connection
         .map_err(|e| KindeError::session_store(&e))
 }
 
+/// A connection and a key prefix: the part the adapters' Redis session stores share
+/// (each implements its framework's store trait over it).
+#[derive(Clone)]
+pub struct RedisKeyspace<C = ConnectionManager> {
+    connection: C,
+    prefix: String,
+}
+
+impl<C> std::fmt::Debug for RedisKeyspace<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisKeyspace")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C> RedisKeyspace<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// Keys `prefix…` over `connection`.
+    pub fn new(connection: C, prefix: impl Into<String>) -> Self {
+        RedisKeyspace {
+            connection,
+            prefix: prefix.into(),
+        }
+    }
+
+    /// The same connection with keys of another prefix.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The Redis key of `name`.
+    pub fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    /// Run `cmd`.
+    pub async fn query<T: ::redis::FromRedisValue>(
+        &self,
+        cmd: &::redis::Cmd,
+    ) -> ::redis::RedisResult<T> {
+        cmd.query_async(&mut self.connection.clone()).await
+    }
+}
+
 /// Refreshes coordinated across instances in Redis: a lock is `SET key owner NX PX ttl`
 /// (released by a script that deletes it only for its owner), a result is `SET key
 /// tokens PX ttl`. Over any clonable async connection of the redis crate.

@@ -16,6 +16,7 @@ use actix_session::storage::{
     LoadError, SaveError, SessionKey, SessionStore, UpdateError, generate_session_key,
 };
 use actix_web::cookie::time::Duration;
+use kinde_core::redis::RedisKeyspace;
 use kinde_core::redis::redis::aio::{ConnectionLike, ConnectionManager};
 use kinde_core::redis::redis::{self, FromRedisValue};
 
@@ -38,16 +39,11 @@ type State = HashMap<String, String>;
 /// # let _ = middleware; Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisSessionStore<C = ConnectionManager> {
-    connection: C,
-    prefix: String,
-}
+pub struct RedisSessionStore<C = ConnectionManager>(RedisKeyspace<C>);
 
 impl<C> std::fmt::Debug for RedisSessionStore<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSessionStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
+        f.debug_tuple("RedisSessionStore").field(&self.0).finish()
     }
 }
 
@@ -57,24 +53,20 @@ where
 {
     /// The store over `connection`, with keys `kinde:session:<key>`.
     pub fn new(connection: C) -> Self {
-        RedisSessionStore {
-            connection,
-            prefix: "kinde:session:".into(),
-        }
+        RedisSessionStore(RedisKeyspace::new(connection, "kinde:session:"))
     }
 
     /// Keys of another prefix (e.g. one per app sharing a Redis).
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
+    pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
+        RedisSessionStore(self.0.with_prefix(prefix))
     }
 
     fn key(&self, key: &SessionKey) -> String {
-        format!("{}{}", self.prefix, key.as_ref())
+        self.0.key(key.as_ref())
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> anyhow::Result<T> {
-        Ok(cmd.query_async(&mut self.connection.clone()).await?)
+        Ok(self.0.query(cmd).await?)
     }
 
     /// `SET` the state for `ttl` under `key`, `condition` (`NX`: only if new; `XX`: only
@@ -144,10 +136,9 @@ where
             return Ok(session_key);
         }
         // The session expired meanwhile: keep it under a new key.
-        self.save(session_state, ttl).await.map_err(|e| match e {
-            SaveError::Serialization(e) => UpdateError::Serialization(e),
-            SaveError::Other(e) => UpdateError::Other(e),
-        })
+        self.save(session_state, ttl)
+            .await
+            .map_err(super::store::as_update_error)
     }
 
     async fn update_ttl(&self, session_key: &SessionKey, ttl: &Duration) -> anyhow::Result<()> {

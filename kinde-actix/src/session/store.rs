@@ -75,6 +75,15 @@ impl MemorySessionStore {
     }
 }
 
+/// A failed save, as the update that fell back to it failed: for a store whose
+/// `update` saves a state under a new key when the old one has expired.
+pub(super) fn as_update_error(e: SaveError) -> UpdateError {
+    match e {
+        SaveError::Serialization(e) => UpdateError::Serialization(e),
+        SaveError::Other(e) => UpdateError::Other(e),
+    }
+}
+
 /// The state of the session `key`, unless it has expired.
 fn live<'a>(sessions: &'a HashMap<String, (State, Instant)>, key: &str) -> Option<&'a State> {
     sessions
@@ -119,10 +128,7 @@ impl SessionStore for MemorySessionStore {
             return Ok(session_key);
         }
         // The session expired meanwhile: store it under a new key.
-        self.save(session_state, ttl).await.map_err(|e| match e {
-            SaveError::Serialization(e) => UpdateError::Serialization(e),
-            SaveError::Other(e) => UpdateError::Other(e),
-        })
+        self.save(session_state, ttl).await.map_err(as_update_error)
     }
 
     async fn update_ttl(

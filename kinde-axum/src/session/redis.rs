@@ -7,6 +7,7 @@
 //! Redis's own expiry (`EXAT`) at the record's expiry.
 
 use async_trait::async_trait;
+use kinde_core::redis::RedisKeyspace;
 use kinde_core::redis::redis::aio::{ConnectionLike, ConnectionManager};
 use kinde_core::redis::redis::{self, FromRedisValue};
 use tower_sessions::session::{Id, Record};
@@ -30,16 +31,11 @@ use tower_sessions::{SessionStore, session_store};
 /// # let _ = layer; Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisSessionStore<C = ConnectionManager> {
-    connection: C,
-    prefix: String,
-}
+pub struct RedisSessionStore<C = ConnectionManager>(RedisKeyspace<C>);
 
 impl<C> std::fmt::Debug for RedisSessionStore<C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSessionStore")
-            .field("prefix", &self.prefix)
-            .finish_non_exhaustive()
+        f.debug_tuple("RedisSessionStore").field(&self.0).finish()
     }
 }
 
@@ -49,24 +45,21 @@ where
 {
     /// The store over `connection`, with keys `kinde:session:<id>`.
     pub fn new(connection: C) -> Self {
-        RedisSessionStore {
-            connection,
-            prefix: "kinde:session:".into(),
-        }
+        RedisSessionStore(RedisKeyspace::new(connection, "kinde:session:"))
     }
 
     /// Keys of another prefix (e.g. one per app sharing a Redis).
-    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
+    pub fn with_prefix(self, prefix: impl Into<String>) -> Self {
+        RedisSessionStore(self.0.with_prefix(prefix))
     }
 
     fn key(&self, id: &Id) -> String {
-        format!("{}{id}", self.prefix)
+        self.0.key(&id.to_string())
     }
 
     async fn query<T: FromRedisValue>(&self, cmd: &redis::Cmd) -> session_store::Result<T> {
-        cmd.query_async(&mut self.connection.clone())
+        self.0
+            .query(cmd)
             .await
             .map_err(|e| session_store::Error::Backend(e.to_string()))
     }
