@@ -266,6 +266,20 @@ impl KindeConfig {
         base.join(path).ok()
     }
 
+    /// `form` with this client's authentication (`client_id`, and `client_secret` for a
+    /// confidential client): the body of a request to the token or revocation endpoint.
+    pub(crate) fn with_client_auth<'a>(
+        &'a self,
+        form: &[(&'a str, &'a str)],
+    ) -> Vec<(&'a str, &'a str)> {
+        let mut body = form.to_vec();
+        body.push(("client_id", self.client_id.as_str()));
+        if let Some(secret) = &self.client_secret {
+            body.push(("client_secret", secret.secret().as_str()));
+        }
+        body
+    }
+
     pub(crate) fn url(&self, path: &str) -> Url {
         // The issuer URL has no path of its own (checked at build), so joining is exact.
         let mut u = self.issuer_url.clone();

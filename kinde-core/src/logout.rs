@@ -58,16 +58,11 @@ impl Kinde {
         let Some(rt) = tokens.refresh_token() else {
             return Ok(());
         };
-        let config = &self.inner.config;
         let endpoints = self.resolved_endpoints().await;
-        let mut body = vec![
-            ("token", rt),
-            ("token_type_hint", "refresh_token"),
-            ("client_id", config.client_id.as_str()),
-        ];
-        if let Some(secret) = &config.client_secret {
-            body.push(("client_secret", secret.secret().as_str()));
-        }
+        let body = self
+            .inner
+            .config
+            .with_client_auth(&[("token", rt), ("token_type_hint", "refresh_token")]);
         let resp = self
             .inner
             .http

@@ -11,13 +11,8 @@ use crate::verify::TokenKind;
 impl Kinde {
     /// POST to the token endpoint with client authentication; map errors by class.
     pub(crate) async fn token_request(&self, form: &[(&str, &str)]) -> Result<RawTokenResponse> {
-        let config = &self.inner.config;
         let endpoints = self.resolved_endpoints().await;
-        let mut body: Vec<(&str, &str)> = form.to_vec();
-        body.push(("client_id", config.client_id.as_str()));
-        if let Some(secret) = &config.client_secret {
-            body.push(("client_secret", secret.secret().as_str()));
-        }
+        let body = self.inner.config.with_client_auth(form);
         let resp = self
             .inner
             .http
