@@ -31,7 +31,8 @@
 # would. The session row's target is then 0.50; each guarded run also measures Redis's
 # CPU (its own process time over the run's wall time, in cores), and after the rows a
 # counted run reports Redis commands per session request (INFO commandstats, reset
-# before the run). Default rows in this mode: "session".
+# before the run). Default rows in this mode: "session". REDIS_CLIENT_CACHE=1 as well:
+# bench-app's Redis connections use client-side caching (kinde_core::redis::ClientSideCache).
 set -euo pipefail
 
 ADAPTERS=${ADAPTERS:-"axum actix"}
@@ -293,6 +294,7 @@ CORES=$(nproc 2>/dev/null || echo "?")
 MEM=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo "?")
 echo
 echo "kinde-rs HTTP benchmark: $CORES cores, $MEM, wrk -t$THREADS -c$CONNECTIONS, median of $PAIRS alternating pairs of ${DURATION}s runs (cold: ${COLD_DURATION}s, guarded once), wrk and the app on the same machine"
+[[ $REDIS == 1 ]] && echo "Redis mode: sessions and refreshes in a local redis-server; client-side caching: $([[ ${REDIS_CLIENT_CACHE:-0} == 1 ]] && echo on || echo off)"
 echo
 printf '| %-6s | %-13s | %-14s | %9s | %8s | %8s | %5s | %6s | %-25s |\n' \
     adapter row route "req/s" "p50 ms" "p99 ms" ratio target met

@@ -1,5 +1,6 @@
 //! Redis for an app that runs several instances (feature `redis`): a connection with
-//! timeouts, and [`RedisRefreshStore`], which coordinates refreshes across instances.
+//! timeouts (and, if asked, a [`ClientSideCache`]), and [`RedisRefreshStore`], which
+//! coordinates refreshes across instances.
 //! The session stores over Redis are the adapters' (`kinde_axum::RedisSessionStore`,
 //! actix-session's `RedisSessionStore` under kinde-actix); all of them take any
 //! connection of the [`redis`](::redis) crate, re-exported here.
@@ -28,7 +29,8 @@ use std::time::Duration;
 
 pub use ::redis;
 use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use ::redis::{Client, Script};
+use ::redis::caching::CacheConfig;
+use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, Script};
 
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshStore, StoreFuture};
@@ -43,6 +45,54 @@ pub struct RedisOptions {
     pub response_timeout: Duration,
     /// How often a lost connection is retried before a command fails (default 2).
     pub retries: usize,
+    /// Keep values read from Redis in this process's memory until Redis says they
+    /// changed (default `None`: every read asks Redis). See [`ClientSideCache`].
+    pub client_side_cache: Option<ClientSideCache>,
+}
+
+/// Redis's server-assisted client-side caching (`CLIENT TRACKING` over RESP3, the redis
+/// crate's `cache-aio`, which it calls experimental), for [`RedisOptions`]: a warm
+/// session request is then answered from memory with no round trip to Redis. Redis
+/// tracks the keys this connection read and pushes an invalidation the moment another
+/// instance changes or deletes one (a sign-out, a refresh), so every instance sees it
+/// within the push's delivery; a reconnection drops every cached value.
+///
+/// What it costs: while this instance's connection is down, values it cached are still
+/// served (a signed-in visitor keeps working through a Redis outage; nothing can be
+/// signed out meanwhile, since that writes to Redis), and if Redis loses its data or
+/// the network between this instance and Redis breaks silently, a value may be served
+/// for up to [`max_age`](Self::max_age) after it changed. Leave it off if a sign-out
+/// must be seen everywhere even then.
+///
+/// ```
+/// use std::time::Duration;
+/// use kinde_core::redis::{ClientSideCache, RedisOptions};
+///
+/// let options = RedisOptions {
+///     client_side_cache: Some(ClientSideCache {
+///         max_age: Duration::from_secs(10),
+///         ..ClientSideCache::default()
+///     }),
+///     ..RedisOptions::default()
+/// };
+/// # let _ = options;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientSideCache {
+    /// How many keys at most (least recently used dropped first; default 10,000).
+    pub max_keys: std::num::NonZeroUsize,
+    /// How long a value is kept at most, whatever Redis says (default 30 s; never
+    /// longer than the key's own time to live in Redis).
+    pub max_age: Duration,
+}
+
+impl Default for ClientSideCache {
+    fn default() -> Self {
+        ClientSideCache {
+            max_keys: std::num::NonZeroUsize::new(10_000).unwrap_or(std::num::NonZeroUsize::MIN),
+            max_age: Duration::from_secs(30),
+        }
+    }
 }
 
 impl Default for RedisOptions {
@@ -51,6 +101,7 @@ impl Default for RedisOptions {
             connect_timeout: Duration::from_secs(2),
             response_timeout: Duration::from_secs(1),
             retries: 2,
+            client_side_cache: None,
         }
     }
 }
@@ -67,16 +118,27 @@ pub async fn connect(url: &str) -> Result<ConnectionManager> {
     connect_with(url, RedisOptions::default()).await
 }
 
-/// [`connect`] with other timeouts.
+/// [`connect`] with other timeouts, or with a [`ClientSideCache`].
 pub async fn connect_with(url: &str, options: RedisOptions) -> Result<ConnectionManager> {
-    let client = Client::open(url).map_err(|e| {
+    let not_a_url = |e: ::redis::RedisError| {
         KindeError::config("REDIS_URL", format!("not a Redis URL ({:?})", e.kind()))
-    })?;
-    let config = ConnectionManagerConfig::new()
+    };
+    let mut info = url.into_connection_info().map_err(not_a_url)?;
+    let mut config = ConnectionManagerConfig::new()
         .set_connection_timeout(options.connect_timeout)
         .set_response_timeout(options.response_timeout)
         .set_number_of_retries(options.retries)
         .set_max_delay(200);
+    if let Some(cache) = options.client_side_cache {
+        // Invalidations arrive as RESP3 pushes on the same connection.
+        info.redis.protocol = ProtocolVersion::RESP3;
+        config = config.set_cache_config(
+            CacheConfig::new()
+                .set_size(cache.max_keys)
+                .set_default_client_ttl(cache.max_age),
+        );
+    }
+    let client = Client::open(info).map_err(not_a_url)?;
     ConnectionManager::new_with_config(client, config)
         .await
         .map_err(|e| KindeError::session_store(&e))

@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 
 use kinde_core::KindeConfigBuilder;
-use kinde_core::redis::{RedisRefreshStore, connect};
+use kinde_core::redis::{RedisOptions, RedisRefreshStore, connect_with};
 use kinde_core::testing::{TestKinde, TestRedis};
 use kinde_examples::{actix_app, axum_app};
 
@@ -33,10 +33,24 @@ pub fn instance(
     redis: &TestRedis,
     tweak: impl FnOnce(KindeConfigBuilder) -> KindeConfigBuilder,
 ) -> App {
+    instance_with(adapter, kinde, redis, RedisOptions::default(), tweak)
+}
+
+/// [`instance`] with its Redis connection made with `options` (client-side caching).
+///
+/// # Panics
+/// If it cannot start (no port, Redis unreachable).
+pub fn instance_with(
+    adapter: Adapter,
+    kinde: &TestKinde,
+    redis: &TestRedis,
+    options: RedisOptions,
+    tweak: impl FnOnce(KindeConfigBuilder) -> KindeConfigBuilder,
+) -> App {
     let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
     let client = client_at(kinde, port, "/callback", tweak);
-    App::running_on(port, serve(adapter, client, redis.url(), listener))
+    App::running_on(port, serve(adapter, client, redis.url(), options, listener))
 }
 
 /// Serve `adapter`'s app with `kinde` on `listener`, its sessions in the Redis at `url`.
@@ -44,11 +58,12 @@ fn serve(
     adapter: Adapter,
     kinde: kinde_core::Kinde,
     url: String,
+    options: RedisOptions,
     listener: TcpListener,
 ) -> RunningApp {
     match adapter {
         Adapter::Axum => RunningApp::tokio_thread(listener, move |listener| async move {
-            let redis = connect(&url).await.expect("Redis");
+            let redis = connect_with(&url, options).await.expect("Redis");
             let kinde = kinde.with_refresh_store(RedisRefreshStore::new(redis.clone()));
             let router = axum_app::router_with_store(
                 kinde_axum::KindeAuth::new(kinde),
@@ -58,7 +73,7 @@ fn serve(
             axum::serve(listener, router).await.expect("axum server");
         }),
         Adapter::Actix => run_async(listener, move |listener| async move {
-            let redis = connect(&url).await.expect("Redis");
+            let redis = connect_with(&url, options).await.expect("Redis");
             let kinde = kinde.with_refresh_store(RedisRefreshStore::new(redis.clone()));
             let store = kinde_actix::RedisSessionStore::new(redis);
             actix_app::serve_with_store(kinde_actix::KindeAuth::new(kinde), store, listener)

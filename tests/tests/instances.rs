@@ -8,8 +8,9 @@
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use kinde_core::redis::{ClientSideCache, RedisOptions};
 use kinde_core::testing::{TestKinde, TestRedis};
-use kinde_e2e::instances::{Adapter, instance};
+use kinde_e2e::instances::{Adapter, instance, instance_with};
 use kinde_e2e::scenarios::ADA;
 use kinde_e2e::{Browser, SESSION_COOKIE, assert_redirect, eventually, status_body};
 use reqwest::header;
@@ -41,11 +42,18 @@ async fn shared_sessions_survive_a_restart_and_end_everywhere(adapter: Adapter) 
     let a = instance(adapter, &tk, &redis, |c| c);
     assert_eq!(me(&browser, &a.base).await, (200, ADA_ID.into()));
 
-    // Signing out on one instance ends the session on every instance at once.
+    // Signing out on one instance ends the session on every instance at once: the old
+    // cookie, replayed, is signed in nowhere.
+    let replay = Browser::new(&a.base);
+    replay.set_cookie(
+        SESSION_COOKIE,
+        &browser.cookie(SESSION_COOKIE).expect("cookie"),
+    );
     let out = browser.get(&b_instance.url("/logout")).await;
     assert!(assert_redirect(&out).starts_with(&tk.issuer()));
     assert_eq!(me(&browser, &a.base).await.0, 401);
-    assert_eq!(me(&browser, &b_instance.base).await.0, 401);
+    assert_eq!(me(&replay, &a.base).await.0, 401);
+    assert_eq!(me(&replay, &b_instance.base).await.0, 401);
 }
 
 async fn fifty_requests_over_three_instances_refresh_once(adapter: Adapter) {
@@ -209,6 +217,82 @@ async fn redis_outages_are_503s_that_lose_nothing(adapter: Adapter) {
     assert!(assert_redirect(&page).starts_with("/login"));
 }
 
+/// `/me` on `base` until it answers `status` (an invalidation from Redis is a push on
+/// the instance's connection: it lands within moments, not necessarily before the
+/// next request).
+async fn me_until(b: &Browser, base: &str, status: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        if me(b, base).await.0 == status {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn client_side_caching_answers_from_memory_and_sees_changes(adapter: Adapter) {
+    let tk = TestKinde::start();
+    let redis = TestRedis::start();
+    let cached = RedisOptions {
+        client_side_cache: Some(ClientSideCache::default()),
+        ..RedisOptions::default()
+    };
+    let a = instance_with(adapter, &tk, &redis, cached, |c| c);
+    let b = instance_with(adapter, &tk, &redis, cached, |c| c);
+    let browser = Browser::new(&a.base);
+    browser.sign_in(None, ADA).await;
+    assert_eq!(me(&browser, &b.base).await, (200, ADA_ID.into()));
+
+    // Warm requests on either instance are answered from memory: Redis sees no `GET`.
+    let gets = || {
+        redis
+            .command_calls()
+            .into_iter()
+            .find_map(|(name, calls)| (name == "get").then_some(calls))
+            .unwrap_or(0)
+    };
+    assert_eq!(me(&browser, &a.base).await, (200, ADA_ID.into()));
+    let before = gets();
+    for base in [&a.base, &b.base].repeat(10) {
+        assert_eq!(me(&browser, base).await, (200, ADA_ID.into()));
+    }
+    assert_eq!(gets(), before, "20 warm requests, no GET");
+
+    // Signing out on one instance ends the session on the other, which had it in memory:
+    // the old cookie, replayed, is signed in nowhere.
+    let cookie = browser.cookie(SESSION_COOKIE).expect("cookie");
+    let replay = Browser::new(&b.base);
+    replay.set_cookie(SESSION_COOKIE, &cookie);
+    assert_eq!(me(&replay, &b.base).await, (200, ADA_ID.into()));
+    let out = browser.get(&a.url("/logout")).await;
+    assert!(assert_redirect(&out).starts_with(&tk.issuer()));
+    me_until(&replay, &b.base, 401, "signed out on b").await;
+    assert_eq!(me(&replay, &a.base).await.0, 401);
+
+    // A record changed behind the instances' backs (here by redis-cli) is seen too:
+    // Redis invalidates it in both instances' memories.
+    browser.sign_in(None, ADA).await;
+    for base in [&a.base, &b.base] {
+        assert_eq!(me(&browser, base).await, (200, ADA_ID.into()));
+    }
+    let key = format!(
+        "kinde:session:{}",
+        browser.cookie(SESSION_COOKIE).expect("cookie")
+    );
+    assert_eq!(
+        redis.command(&["SET", &key, "{not json"]).expect("SET"),
+        "OK"
+    );
+    let replay = Browser::new(&b.base);
+    replay.set_cookie(
+        SESSION_COOKIE,
+        &browser.cookie(SESSION_COOKIE).expect("cookie"),
+    );
+    me_until(&replay, &b.base, 401, "b sees the changed record").await;
+    me_until(&replay, &a.base, 401, "a sees the changed record").await;
+}
+
 macro_rules! for_both_adapters {
     ($($name:ident),* $(,)?) => {
         mod axum {
@@ -237,4 +321,5 @@ for_both_adapters!(
     fifty_requests_over_three_instances_refresh_once,
     a_holder_that_dies_mid_refresh_leaves_it_to_another_instance,
     redis_outages_are_503s_that_lose_nothing,
+    client_side_caching_answers_from_memory_and_sees_changes,
 );

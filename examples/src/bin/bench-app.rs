@@ -15,17 +15,28 @@
 //!
 //! With `REDIS_URL` set, the session routes keep their sessions in that Redis (and the
 //! clients coordinate refreshes there), as several instances would: what
-//! `scripts/bench-http.sh`'s Redis mode measures.
+//! `scripts/bench-http.sh`'s Redis mode measures. With `REDIS_CLIENT_CACHE=1` as well,
+//! the connections keep what they read in memory until Redis invalidates it
+//! ([`kinde_core::redis::ClientSideCache`]).
 //!
 //! Loopback only; runs until killed.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 
-use kinde_core::redis::{RedisRefreshStore, connect};
+use kinde_core::redis::{ClientSideCache, RedisOptions, RedisRefreshStore, connect_with};
 use kinde_core::testing::{MintOptions, TestKinde};
 use kinde_core::{Kinde, KindeConfig};
 use kinde_examples::{bench, demo};
+
+/// The Redis connections' options: `REDIS_CLIENT_CACHE=1` turns on client-side caching.
+fn redis_options() -> RedisOptions {
+    let cache = std::env::var("REDIS_CLIENT_CACHE").is_ok_and(|v| v == "1");
+    RedisOptions {
+        client_side_cache: cache.then(ClientSideCache::default),
+        ..RedisOptions::default()
+    }
+}
 
 struct Args {
     axum_port: Option<u16>,
@@ -155,7 +166,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rt.block_on(async move {
                 let router = match redis {
                     Some(url) => {
-                        let redis = connect(&url).await.expect("Redis");
+                        let redis = connect_with(&url, redis_options()).await.expect("Redis");
                         let kinde = kinde.with_refresh_store(RedisRefreshStore::new(redis.clone()));
                         bench::axum_router_with_store(
                             kinde_axum::KindeAuth::new(kinde),
@@ -179,7 +190,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             actix_web::rt::System::new().block_on(async move {
                 let server = match redis {
                     Some(url) => {
-                        let connection = connect(&url).await.expect("Redis");
+                        let connection = connect_with(&url, redis_options()).await.expect("Redis");
                         let kinde =
                             kinde.with_refresh_store(RedisRefreshStore::new(connection.clone()));
                         let store = kinde_actix::RedisSessionStore::new(connection);
