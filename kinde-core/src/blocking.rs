@@ -150,6 +150,21 @@ impl Kinde {
         self.inner.app_url(path)
     }
 
+    /// The async client this one drives on its own runtime. Futures built from it must
+    /// run through [`block_on`](Self::block_on): its connection pool belongs to that
+    /// runtime. For blocking twins of other clients built on kinde-core (the Management
+    /// API's).
+    pub fn runtime_client(&self) -> &crate::Kinde {
+        &self.inner
+    }
+
+    /// Run `fut` to completion on this client's runtime, under its [`InAsync`] policy
+    /// (inside an async runtime: [`KindeError::BlockingInAsync`] unless the policy
+    /// allows blocking in place).
+    pub fn block_on<T>(&self, fut: impl Future<Output = T>) -> Result<T> {
+        self.run(async { Ok(fut.await) })
+    }
+
     fn run<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
         let Some(rt) = self.rt.0.as_ref() else {
             return Err(KindeError::Config(

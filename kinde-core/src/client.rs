@@ -129,6 +129,13 @@ impl Kinde {
         &self.inner.config
     }
 
+    /// The HTTP client this client talks to Kinde with (its connection pool, timeouts,
+    /// rustls, no redirects): for other clients of Kinde's APIs, such as
+    /// `kinde-management`'s, so that they share its connections.
+    pub fn http_client(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
     /// Kinde's endpoints: discovered once from `/.well-known/openid-configuration` and
     /// cached; Kinde's fixed paths while discovery is unavailable (retried after 30 s).
     ///

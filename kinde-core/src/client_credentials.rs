@@ -1,5 +1,7 @@
 //! Machine-to-machine tokens from the `client_credentials` grant, cached per audience.
 
+use subtle::ConstantTimeEq;
+
 use crate::client::Kinde;
 use crate::error::{KindeError, Result};
 use crate::tokens::{M2mToken, now_secs};
@@ -48,5 +50,26 @@ impl Kinde {
         let m2m = M2mToken::new(token, expires_at);
         *cached = Some(m2m.clone());
         Ok(m2m)
+    }
+
+    /// Drop the cached M2M token of `audience` if it is still `rejected` (the raw token an
+    /// API answered with 401: revoked, or the API's keys rotated), so that the next
+    /// [`client_credentials_token`](Self::client_credentials_token) fetches a new one.
+    /// Many callers that saw the same 401 cause one new fetch, not one each: once one of
+    /// them has replaced the token, the others find a different one and leave it.
+    pub async fn forget_client_credentials_token(&self, audience: Option<&str>, rejected: &str) {
+        let slot = {
+            let slots = self.inner.m2m.lock().unwrap_or_else(|p| p.into_inner());
+            slots.get(audience.unwrap_or("")).cloned()
+        };
+        if let Some(slot) = slot {
+            let mut cached = slot.lock().await;
+            if cached
+                .as_ref()
+                .is_some_and(|t| bool::from(t.secret().as_bytes().ct_eq(rejected.as_bytes())))
+            {
+                *cached = None;
+            }
+        }
     }
 }
