@@ -257,6 +257,8 @@ twins! {
     fn account_properties(&self, access_token: &AccessToken) -> Result<Vec<AccountProperty>>;
     /// A self-serve portal link.
     fn portal_link(&self, access_token: &AccessToken, return_url: &str, page: Option<PortalPage>) -> Result<Url>;
+    /// Drop a cached M2M token that an API rejected.
+    fn forget_client_credentials_token(&self, audience: Option<&str>, rejected: &str) -> Result<()>;
 }
 
 /// Generates the blocking twins of the async operations that cannot fail (the route

@@ -57,7 +57,14 @@ impl Kinde {
     /// [`client_credentials_token`](Self::client_credentials_token) fetches a new one.
     /// Many callers that saw the same 401 cause one new fetch, not one each: once one of
     /// them has replaced the token, the others find a different one and leave it.
-    pub async fn forget_client_credentials_token(&self, audience: Option<&str>, rejected: &str) {
+    ///
+    /// Never fails today; it returns a `Result` like every client operation (its
+    /// blocking twin reports a call from inside an async runtime).
+    pub async fn forget_client_credentials_token(
+        &self,
+        audience: Option<&str>,
+        rejected: &str,
+    ) -> Result<()> {
         let slot = {
             let slots = self.inner.m2m.lock().unwrap_or_else(|p| p.into_inner());
             slots.get(audience.unwrap_or("")).cloned()
@@ -71,5 +78,6 @@ impl Kinde {
                 *cached = None;
             }
         }
+        Ok(())
     }
 }

@@ -142,7 +142,8 @@ impl ClientHooks<Auth> for Client {
                 StatusCode::UNAUTHORIZED if !renewed => {
                     renewed = true;
                     if let Some(rejected) = sent_token(&next) {
-                        auth.kinde
+                        let _ = auth
+                            .kinde
                             .forget_client_credentials_token(Some(&auth.audience), &rejected)
                             .await;
                     }

@@ -39,7 +39,9 @@ fn run(root: &Path, check: bool) -> Result<(), String> {
     let tokens = generator
         .generate_tokens(&openapi)
         .map_err(|e| format!("progenitor: {e}"))?;
-    let api: syn::File = syn::parse2(tokens).map_err(|e| format!("progenitor's output: {e}"))?;
+    let mut api: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("progenitor's output: {e}"))?;
+    syn::visit_mut::VisitMut::visit_file_mut(&mut LineDocs, &mut api);
     let blocking = twins::blocking(&api)?;
     let (pages, paged) = twins::pages(&api)?;
     let calls = calls::calls(&api, &spec)?;
@@ -92,6 +94,48 @@ fn run(root: &Path, check: bool) -> Result<(), String> {
         }
     );
     Ok(())
+}
+
+/// Splits each multi-line `#[doc]` into one per line. prettyplease prints a multi-line
+/// doc as a `/** */` block, whose lines rustfmt then indents, and rustdoc reads indented
+/// lines as code (doctests of prose); `///` lines keep their text as written.
+struct LineDocs;
+
+impl syn::visit_mut::VisitMut for LineDocs {
+    fn visit_attributes_mut(&mut self, attrs: &mut Vec<syn::Attribute>) {
+        let mut out = Vec::with_capacity(attrs.len());
+        for attr in attrs.drain(..) {
+            let text = match &attr.meta {
+                syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) if s.value().contains('\n') => Some(s.value()),
+                    _ => None,
+                },
+                _ => None,
+            };
+            match text {
+                Some(text) => {
+                    let inner = matches!(attr.style, syn::AttrStyle::Inner(_));
+                    for line in text.lines() {
+                        let line = if line.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" {line}")
+                        };
+                        out.push(if inner {
+                            syn::parse_quote!(#![doc = #line])
+                        } else {
+                            syn::parse_quote!(#[doc = #line])
+                        });
+                    }
+                }
+                None => out.push(attr),
+            }
+        }
+        *attrs = out;
+    }
 }
 
 fn unparse(tokens: proc_macro2::TokenStream) -> Result<String, String> {

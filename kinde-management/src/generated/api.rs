@@ -1152,9 +1152,8 @@ pub mod types {
     pub struct CreateDirectoryBody {
         ///A descriptive name for the SCIM directory.
         pub directory_name: ::std::string::String,
-        /**The enterprise connection ID to associate with this directory for SCIM-provisioned users.
-        Required when the organization has multiple enabled enterprise connections.
-        */
+        /// The enterprise connection ID to associate with this directory for SCIM-provisioned users.
+        /// Required when the organization has multiple enabled enterprise connections.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enterprise_connection_id: ::std::option::Option<::std::string::String>,
         ///The organization code to create the SCIM directory for.
@@ -1569,10 +1568,9 @@ pub mod types {
         ///The email address used for billing purposes for the organization. Required when is_create_billing_customer is true
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_email: ::std::option::Option<::std::string::String>,
-        /**Code of a published organization billing plan to assign to the new billing customer.
-        If omitted, the default organization plan is used.
-        User plans and unpublished plans are rejected.
-        */
+        /// Code of a published organization billing plan to assign to the new billing customer.
+        /// If omitted, the default organization plan is used.
+        /// User plans and unpublished plans are rejected.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_plan_code: ::std::option::Option<::std::string::String>,
         ///The organization's brand settings - button color.
@@ -3529,9 +3527,8 @@ pub mod types {
         ///The application's identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
-        /**Whether role-based access control is enforced for the application.
-        Always false for application types that do not support connections.
-        */
+        /// Whether role-based access control is enforced for the application.
+        /// Always false for application types that do not support connections.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_access_control_enabled: ::std::option::Option<bool>,
         ///Bypass Kinde's sign up and sign in screens and use your own design.
@@ -3718,12 +3715,10 @@ pub mod types {
         ///The friendly id of the billing group this agreement's plan is part of
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub billing_group_id: ::std::option::Option<::std::string::String>,
-        /**The end date of the agreement's current billing period (typically the next billing date). Null when the agreement has no current billing cycle; may be in the past if cycle roll or provider sync has lagged.
-         */
+        /// The end date of the agreement's current billing period (typically the next billing date). Null when the agreement has no current billing cycle; may be in the past if cycle roll or provider sync has lagged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub current_period_end: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-        /**The start date of the agreement's current billing period. Null when the agreement has no current billing cycle.
-         */
+        /// The start date of the agreement's current billing period. Null when the agreement has no current billing cycle.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub current_period_start: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
         ///A list of billing entitlements that is part of this agreement
@@ -5666,10 +5661,9 @@ pub mod types {
         pub enabled: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
-        /**Environment passkey policy. `off` disables passkeys; `optional` enables passkeys
-        and allows users to skip passkey setup after password sign-in; `mandatory` requires
-        passkey setup after first password sign-in.
-        */
+        /// Environment passkey policy. `off` disables passkeys; `optional` enables passkeys
+        /// and allows users to skip passkey setup after password sign-in; `mandatory` requires
+        /// passkey setup after first password sign-in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub policy: ::std::option::Option<GetPasskeyResponsePolicy>,
     }
@@ -5678,10 +5672,9 @@ pub mod types {
             Default::default()
         }
     }
-    /**Environment passkey policy. `off` disables passkeys; `optional` enables passkeys
-    and allows users to skip passkey setup after password sign-in; `mandatory` requires
-    passkey setup after first password sign-in.
-    */
+    /// Environment passkey policy. `off` disables passkeys; `optional` enables passkeys
+    /// and allows users to skip passkey setup after password sign-in; `mandatory` requires
+    /// passkey setup after first password sign-in.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -35714,25 +35707,25 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Kinde Management API
-
-
-Provides endpoints to manage your Kinde Businesses.
-
-## Intro
-
-## How to use
-
-1. [Set up and authorize a machine-to-machine (M2M) application](https://docs.kinde.com/developer-tools/kinde-api/connect-to-kinde-api/).
-
-2. [Generate a test access token](https://docs.kinde.com/developer-tools/kinde-api/access-token-for-api/)
-
-3. Test request any endpoint using the test token
-
-
-https://docs.kinde.com/trust-center/agreements/terms-of-service/
-
-Version: 1*/
+/// Client for Kinde Management API
+///
+///
+/// Provides endpoints to manage your Kinde Businesses.
+///
+/// ## Intro
+///
+/// ## How to use
+///
+/// 1. [Set up and authorize a machine-to-machine (M2M) application](https://docs.kinde.com/developer-tools/kinde-api/connect-to-kinde-api/).
+///
+/// 2. [Generate a test access token](https://docs.kinde.com/developer-tools/kinde-api/access-token-for-api/)
+///
+/// 3. Test request any endpoint using the test token
+///
+///
+/// https://docs.kinde.com/trust-center/agreements/terms-of-service/
+///
+/// Version: 1
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -35797,4332 +35790,4332 @@ const _: () = {
     }
 };
 impl Client {
-    /**Get API keys
-
-    Returns a list of API keys.
-
-    <div>
-      <code>read:api_keys</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/api_keys`
-
-    Arguments:
-    - `key_type`: Filter by API key type (organization or user).
-    - `org_code`: Filter by organization code to get API keys associated with a specific organization.
-    - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
-    - `starting_after`: The ID of the API key to start after.
-    - `status`: Filter by API key status (active, inactive, revoked).
-    - `user_id`: Filter by user ID to get API keys associated with a specific user.
-    ```ignore
-    let response = client.get_api_keys()
-        .key_type(key_type)
-        .org_code(org_code)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .status(status)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API keys
+    ///
+    /// Returns a list of API keys.
+    ///
+    /// <div>
+    ///   <code>read:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/api_keys`
+    ///
+    /// Arguments:
+    /// - `key_type`: Filter by API key type (organization or user).
+    /// - `org_code`: Filter by organization code to get API keys associated with a specific organization.
+    /// - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
+    /// - `starting_after`: The ID of the API key to start after.
+    /// - `status`: Filter by API key status (active, inactive, revoked).
+    /// - `user_id`: Filter by user ID to get API keys associated with a specific user.
+    /// ```ignore
+    /// let response = client.get_api_keys()
+    ///     .key_type(key_type)
+    ///     .org_code(org_code)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .status(status)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_keys(&self) -> builder::GetApiKeys<'_> {
         builder::GetApiKeys::new(self)
     }
-    /**Create API key
-
-    Create a new API key.
-
-    <div>
-      <code>create:api_keys</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/api_keys`
-
-    Arguments:
-    - `body`: API key details.
-    ```ignore
-    let response = client.create_api_key()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create API key
+    ///
+    /// Create a new API key.
+    ///
+    /// <div>
+    ///   <code>create:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/api_keys`
+    ///
+    /// Arguments:
+    /// - `body`: API key details.
+    /// ```ignore
+    /// let response = client.create_api_key()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_api_key(&self) -> builder::CreateApiKey<'_> {
         builder::CreateApiKey::new(self)
     }
-    /**Verify API key
-
-    Verify an API key (public endpoint, no authentication required).
-
-
-    Sends a `POST` request to `/api/v1/api_keys/verify`
-
-    Arguments:
-    - `body`: API key verification details.
-    ```ignore
-    let response = client.verify_api_key()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Verify API key
+    ///
+    /// Verify an API key (public endpoint, no authentication required).
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/api_keys/verify`
+    ///
+    /// Arguments:
+    /// - `body`: API key verification details.
+    /// ```ignore
+    /// let response = client.verify_api_key()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn verify_api_key(&self) -> builder::VerifyApiKey<'_> {
         builder::VerifyApiKey::new(self)
     }
-    /**Get API key
-
-    Retrieve API key details by ID.
-
-    <div>
-      <code>read:api_keys</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/api_keys/{key_id}`
-
-    Arguments:
-    - `key_id`: The ID of the API key.
-    ```ignore
-    let response = client.get_api_key()
-        .key_id(key_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API key
+    ///
+    /// Retrieve API key details by ID.
+    ///
+    /// <div>
+    ///   <code>read:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/api_keys/{key_id}`
+    ///
+    /// Arguments:
+    /// - `key_id`: The ID of the API key.
+    /// ```ignore
+    /// let response = client.get_api_key()
+    ///     .key_id(key_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_key(&self) -> builder::GetApiKey<'_> {
         builder::GetApiKey::new(self)
     }
-    /**Rotate API key
-
-    Rotate an API key to generate a new key while maintaining the same permissions and associations.
-
-    <div>
-      <code>update:api_keys</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/api_keys/{key_id}`
-
-    Arguments:
-    - `key_id`: The ID of the API key to rotate.
-    ```ignore
-    let response = client.rotate_api_key()
-        .key_id(key_id)
-        .send()
-        .await;
-    ```*/
+    /// Rotate API key
+    ///
+    /// Rotate an API key to generate a new key while maintaining the same permissions and associations.
+    ///
+    /// <div>
+    ///   <code>update:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/api_keys/{key_id}`
+    ///
+    /// Arguments:
+    /// - `key_id`: The ID of the API key to rotate.
+    /// ```ignore
+    /// let response = client.rotate_api_key()
+    ///     .key_id(key_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn rotate_api_key(&self) -> builder::RotateApiKey<'_> {
         builder::RotateApiKey::new(self)
     }
-    /**Delete API key
-
-    Delete an API key.
-
-    <div>
-      <code>delete:api_keys</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/api_keys/{key_id}`
-
-    Arguments:
-    - `key_id`: The ID of the API key.
-    ```ignore
-    let response = client.delete_api_key()
-        .key_id(key_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API key
+    ///
+    /// Delete an API key.
+    ///
+    /// <div>
+    ///   <code>delete:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/api_keys/{key_id}`
+    ///
+    /// Arguments:
+    /// - `key_id`: The ID of the API key.
+    /// ```ignore
+    /// let response = client.delete_api_key()
+    ///     .key_id(key_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api_key(&self) -> builder::DeleteApiKey<'_> {
         builder::DeleteApiKey::new(self)
     }
-    /**Get APIs
-
-    Returns a list of your APIs. The APIs are returned sorted by name.
-
-    <div>
-      <code>read:apis</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis`
-
-    Arguments:
-    - `expand`: Additional data to include in the response. Allowed value: "scopes".
-    ```ignore
-    let response = client.get_ap_is()
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    /// Get APIs
+    ///
+    /// Returns a list of your APIs. The APIs are returned sorted by name.
+    ///
+    /// <div>
+    ///   <code>read:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis`
+    ///
+    /// Arguments:
+    /// - `expand`: Additional data to include in the response. Allowed value: "scopes".
+    /// ```ignore
+    /// let response = client.get_ap_is()
+    ///     .expand(expand)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_ap_is(&self) -> builder::GetApIs<'_> {
         builder::GetApIs::new(self)
     }
-    /**Create API
-
-    Register a new API. For more information read [Register and manage APIs](https://docs.kinde.com/developer-tools/your-apis/register-manage-apis/).
-
-    <div>
-      <code>create:apis</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/apis`
-
-    ```ignore
-    let response = client.add_ap_is()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create API
+    ///
+    /// Register a new API. For more information read [Register and manage APIs](https://docs.kinde.com/developer-tools/your-apis/register-manage-apis/).
+    ///
+    /// <div>
+    ///   <code>create:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/apis`
+    ///
+    /// ```ignore
+    /// let response = client.add_ap_is()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_ap_is(&self) -> builder::AddApIs<'_> {
         builder::AddApIs::new(self)
     }
-    /**Get API
-
-    Retrieve API details by ID.
-
-    <div>
-      <code>read:apis</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis/{api_id}`
-
-    Arguments:
-    - `api_id`: The API's ID.
-    ```ignore
-    let response = client.get_api()
-        .api_id(api_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API
+    ///
+    /// Retrieve API details by ID.
+    ///
+    /// <div>
+    ///   <code>read:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis/{api_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: The API's ID.
+    /// ```ignore
+    /// let response = client.get_api()
+    ///     .api_id(api_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api(&self) -> builder::GetApi<'_> {
         builder::GetApi::new(self)
     }
-    /**Delete API
-
-    Delete an API you previously created.
-
-    <div>
-      <code>delete:apis</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/apis/{api_id}`
-
-    Arguments:
-    - `api_id`: The API's ID.
-    ```ignore
-    let response = client.delete_api()
-        .api_id(api_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API
+    ///
+    /// Delete an API you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/apis/{api_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: The API's ID.
+    /// ```ignore
+    /// let response = client.delete_api()
+    ///     .api_id(api_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api(&self) -> builder::DeleteApi<'_> {
         builder::DeleteApi::new(self)
     }
-    /**Authorize API applications
-
-    Authorize applications to be allowed to request access tokens for an API
-
-    <div>
-      <code>update:apis</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/apis/{api_id}/applications`
-
-    Arguments:
-    - `api_id`: The API's ID.
-    - `body`: The applications you want to authorize.
-    ```ignore
-    let response = client.update_api_applications()
-        .api_id(api_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Authorize API applications
+    ///
+    /// Authorize applications to be allowed to request access tokens for an API
+    ///
+    /// <div>
+    ///   <code>update:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/apis/{api_id}/applications`
+    ///
+    /// Arguments:
+    /// - `api_id`: The API's ID.
+    /// - `body`: The applications you want to authorize.
+    /// ```ignore
+    /// let response = client.update_api_applications()
+    ///     .api_id(api_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_api_applications(&self) -> builder::UpdateApiApplications<'_> {
         builder::UpdateApiApplications::new(self)
     }
-    /**Add scope to API application
-
-    Add a scope to an API application.
-
-    <div>
-      <code>create:api_application_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `application_id`: Application ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.add_api_application_scope()
-        .api_id(api_id)
-        .application_id(application_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Add scope to API application
+    ///
+    /// Add a scope to an API application.
+    ///
+    /// <div>
+    ///   <code>create:api_application_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `application_id`: Application ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.add_api_application_scope()
+    ///     .api_id(api_id)
+    ///     .application_id(application_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_api_application_scope(&self) -> builder::AddApiApplicationScope<'_> {
         builder::AddApiApplicationScope::new(self)
     }
-    /**Delete API application scope
-
-    Delete an API application scope you previously created.
-
-    <div>
-      <code>delete:apis_application_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `application_id`: Application ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.delete_api_application_scope()
-        .api_id(api_id)
-        .application_id(application_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API application scope
+    ///
+    /// Delete an API application scope you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:apis_application_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `application_id`: Application ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.delete_api_application_scope()
+    ///     .api_id(api_id)
+    ///     .application_id(application_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api_application_scope(&self) -> builder::DeleteApiApplicationScope<'_> {
         builder::DeleteApiApplicationScope::new(self)
     }
-    /**Get API scopes
-
-    Retrieve API scopes by API ID.
-
-    <div>
-      <code>read:api_scopes</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis/{api_id}/scopes`
-
-    Arguments:
-    - `api_id`: API ID
-    ```ignore
-    let response = client.get_api_scopes()
-        .api_id(api_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API scopes
+    ///
+    /// Retrieve API scopes by API ID.
+    ///
+    /// <div>
+    ///   <code>read:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis/{api_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// ```ignore
+    /// let response = client.get_api_scopes()
+    ///     .api_id(api_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_scopes(&self) -> builder::GetApiScopes<'_> {
         builder::GetApiScopes::new(self)
     }
-    /**Create API scope
-
-    Create a new API scope.
-
-    <div>
-      <code>create:api_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/apis/{api_id}/scopes`
-
-    Arguments:
-    - `api_id`: API ID
-    - `body`
-    ```ignore
-    let response = client.add_api_scope()
-        .api_id(api_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create API scope
+    ///
+    /// Create a new API scope.
+    ///
+    /// <div>
+    ///   <code>create:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/apis/{api_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `body`
+    /// ```ignore
+    /// let response = client.add_api_scope()
+    ///     .api_id(api_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_api_scope(&self) -> builder::AddApiScope<'_> {
         builder::AddApiScope::new(self)
     }
-    /**Get API scope
-
-    Retrieve API scope by API ID.
-
-    <div>
-      <code>read:api_scopes</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.get_api_scope()
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API scope
+    ///
+    /// Retrieve API scope by API ID.
+    ///
+    /// <div>
+    ///   <code>read:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.get_api_scope()
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_scope(&self) -> builder::GetApiScope<'_> {
         builder::GetApiScope::new(self)
     }
-    /**Delete API scope
-
-    Delete an API scope you previously created.
-
-    <div>
-      <code>delete:apis_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.delete_api_scope()
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API scope
+    ///
+    /// Delete an API scope you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:apis_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.delete_api_scope()
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api_scope(&self) -> builder::DeleteApiScope<'_> {
         builder::DeleteApiScope::new(self)
     }
-    /**Update API scope
-
-    Update an API scope.
-
-    <div>
-      <code>update:api_scopes</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    - `body`
-    ```ignore
-    let response = client.update_api_scope()
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update API scope
+    ///
+    /// Update an API scope.
+    ///
+    /// <div>
+    ///   <code>update:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_api_scope()
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_api_scope(&self) -> builder::UpdateApiScope<'_> {
         builder::UpdateApiScope::new(self)
     }
-    /**Get applications
-
-    Get a list of applications / clients.
-
-    <div>
-      <code>read:applications</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_applications()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get applications
+    ///
+    /// Get a list of applications / clients.
+    ///
+    /// <div>
+    ///   <code>read:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_applications()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_applications(&self) -> builder::GetApplications<'_> {
         builder::GetApplications::new(self)
     }
-    /**Create application
-
-    Create a new client.
-
-    <div>
-      <code>create:applications</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications`
-
-    ```ignore
-    let response = client.create_application()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create application
+    ///
+    /// Create a new client.
+    ///
+    /// <div>
+    ///   <code>create:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications`
+    ///
+    /// ```ignore
+    /// let response = client.create_application()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_application(&self) -> builder::CreateApplication<'_> {
         builder::CreateApplication::new(self)
     }
-    /**List logout URLs
-
-    Returns an application's logout redirect URLs.
-
-    <div>
-      <code>read:application_logout_uris</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    ```ignore
-    let response = client.get_logout_ur_ls()
-        .app_id(app_id)
-        .send()
-        .await;
-    ```*/
+    /// List logout URLs
+    ///
+    /// Returns an application's logout redirect URLs.
+    ///
+    /// <div>
+    ///   <code>read:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.get_logout_ur_ls()
+    ///     .app_id(app_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_logout_ur_ls(&self) -> builder::GetLogoutUrLs<'_> {
         builder::GetLogoutUrLs::new(self)
     }
-    /**Replace logout redirect URls
-
-    Replace all logout redirect URLs.
-
-    <div>
-      <code>update:application_logout_uris</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.replace_logout_redirect_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace logout redirect URls
+    ///
+    /// Replace all logout redirect URLs.
+    ///
+    /// <div>
+    ///   <code>update:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.replace_logout_redirect_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_logout_redirect_ur_ls(&self) -> builder::ReplaceLogoutRedirectUrLs<'_> {
         builder::ReplaceLogoutRedirectUrLs::new(self)
     }
-    /**Add logout redirect URLs
-
-    Add additional logout redirect URLs.
-
-    <div>
-      <code>create:application_logout_uris</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.add_logout_redirect_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add logout redirect URLs
+    ///
+    /// Add additional logout redirect URLs.
+    ///
+    /// <div>
+    ///   <code>create:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.add_logout_redirect_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_logout_redirect_ur_ls(&self) -> builder::AddLogoutRedirectUrLs<'_> {
         builder::AddLogoutRedirectUrLs::new(self)
     }
-    /**Delete Logout URLs
-
-    Delete logout URLs.
-
-    <div>
-      <code>delete:application_logout_uris</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `urls`: Urls to delete, comma separated and url encoded.
-    ```ignore
-    let response = client.delete_logout_ur_ls()
-        .app_id(app_id)
-        .urls(urls)
-        .send()
-        .await;
-    ```*/
+    /// Delete Logout URLs
+    ///
+    /// Delete logout URLs.
+    ///
+    /// <div>
+    ///   <code>delete:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `urls`: Urls to delete, comma separated and url encoded.
+    /// ```ignore
+    /// let response = client.delete_logout_ur_ls()
+    ///     .app_id(app_id)
+    ///     .urls(urls)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_logout_ur_ls(&self) -> builder::DeleteLogoutUrLs<'_> {
         builder::DeleteLogoutUrLs::new(self)
     }
-    /**List Callback URLs
-
-    Returns an application's redirect callback URLs.
-
-    <div>
-      <code>read:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    ```ignore
-    let response = client.get_callback_ur_ls()
-        .app_id(app_id)
-        .send()
-        .await;
-    ```*/
+    /// List Callback URLs
+    ///
+    /// Returns an application's redirect callback URLs.
+    ///
+    /// <div>
+    ///   <code>read:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.get_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_callback_ur_ls(&self) -> builder::GetCallbackUrLs<'_> {
         builder::GetCallbackUrLs::new(self)
     }
-    /**Replace Redirect Callback URLs
-
-    Replace all redirect callback URLs.
-
-    <div>
-      <code>update:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.replace_redirect_callback_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace Redirect Callback URLs
+    ///
+    /// Replace all redirect callback URLs.
+    ///
+    /// <div>
+    ///   <code>update:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.replace_redirect_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_redirect_callback_ur_ls(&self) -> builder::ReplaceRedirectCallbackUrLs<'_> {
         builder::ReplaceRedirectCallbackUrLs::new(self)
     }
-    /**Add Redirect Callback URLs
-
-    Add additional redirect callback URLs.
-
-    <div>
-      <code>create:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.add_redirect_callback_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Redirect Callback URLs
+    ///
+    /// Add additional redirect callback URLs.
+    ///
+    /// <div>
+    ///   <code>create:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.add_redirect_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_redirect_callback_ur_ls(&self) -> builder::AddRedirectCallbackUrLs<'_> {
         builder::AddRedirectCallbackUrLs::new(self)
     }
-    /**Delete Callback URLs
-
-    Delete callback URLs.
-
-    <div>
-      <code>delete:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `urls`: Urls to delete, comma separated and url encoded.
-    ```ignore
-    let response = client.delete_callback_ur_ls()
-        .app_id(app_id)
-        .urls(urls)
-        .send()
-        .await;
-    ```*/
+    /// Delete Callback URLs
+    ///
+    /// Delete callback URLs.
+    ///
+    /// <div>
+    ///   <code>delete:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `urls`: Urls to delete, comma separated and url encoded.
+    /// ```ignore
+    /// let response = client.delete_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .urls(urls)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_callback_ur_ls(&self) -> builder::DeleteCallbackUrLs<'_> {
         builder::DeleteCallbackUrLs::new(self)
     }
-    /**Get application
-
-    Gets an application given the application's ID.
-
-    <div>
-      <code>read:applications</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}`
-
-    Arguments:
-    - `application_id`: The identifier for the application.
-    ```ignore
-    let response = client.get_application()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Get application
+    ///
+    /// Gets an application given the application's ID.
+    ///
+    /// <div>
+    ///   <code>read:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.get_application()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application(&self) -> builder::GetApplication<'_> {
         builder::GetApplication::new(self)
     }
-    /**Delete application
-
-    Delete a client / application.
-
-    <div>
-      <code>delete:applications</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{application_id}`
-
-    Arguments:
-    - `application_id`: The identifier for the application.
-    ```ignore
-    let response = client.delete_application()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete application
+    ///
+    /// Delete a client / application.
+    ///
+    /// <div>
+    ///   <code>delete:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{application_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.delete_application()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_application(&self) -> builder::DeleteApplication<'_> {
         builder::DeleteApplication::new(self)
     }
-    /**Update Application
-
-    Updates a client's settings. For more information, read [Applications in Kinde](https://docs.kinde.com/build/applications/about-applications)
-
-    <div>
-      <code>update:applications</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/applications/{application_id}`
-
-    Arguments:
-    - `application_id`: The identifier for the application.
-    - `body`: Application details.
-    ```ignore
-    let response = client.update_application()
-        .application_id(application_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Application
+    ///
+    /// Updates a client's settings. For more information, read [Applications in Kinde](https://docs.kinde.com/build/applications/about-applications)
+    ///
+    /// <div>
+    ///   <code>update:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/applications/{application_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier for the application.
+    /// - `body`: Application details.
+    /// ```ignore
+    /// let response = client.update_application()
+    ///     .application_id(application_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_application(&self) -> builder::UpdateApplication<'_> {
         builder::UpdateApplication::new(self)
     }
-    /**Get application access roles
-
-    Gets the roles configured as allowed to access an application. These
-    roles are enforced only when role-based access control is enabled for
-    the application.
-
-    <div>
-      <code>read:applications</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}/access_roles`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `ending_before`: The ID of the role to end before.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the role to start after.
-    ```ignore
-    let response = client.get_application_access_roles()
-        .application_id(application_id)
-        .ending_before(ending_before)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get application access roles
+    ///
+    /// Gets the roles configured as allowed to access an application. These
+    /// roles are enforced only when role-based access control is enabled for
+    /// the application.
+    ///
+    /// <div>
+    ///   <code>read:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}/access_roles`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `ending_before`: The ID of the role to end before.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the role to start after.
+    /// ```ignore
+    /// let response = client.get_application_access_roles()
+    ///     .application_id(application_id)
+    ///     .ending_before(ending_before)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application_access_roles(&self) -> builder::GetApplicationAccessRoles<'_> {
         builder::GetApplicationAccessRoles::new(self)
     }
-    /**Add application access role
-
-    Add a role to the set configured as allowed to access an application.
-    Adding a role does not enable role-based access control for the
-    application.
-
-    <div>
-      <code>update:applications</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.add_application_access_role()
-        .application_id(application_id)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Add application access role
+    ///
+    /// Add a role to the set configured as allowed to access an application.
+    /// Adding a role does not enable role-based access control for the
+    /// application.
+    ///
+    /// <div>
+    ///   <code>update:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.add_application_access_role()
+    ///     .application_id(application_id)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_application_access_role(&self) -> builder::AddApplicationAccessRole<'_> {
         builder::AddApplicationAccessRole::new(self)
     }
-    /**Remove application access role
-
-    Remove a role from the set that is allowed to access an application.
-    Removing a role does not change whether role-based access control is
-    enabled for the application.
-
-    <div>
-      <code>update:applications</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.remove_application_access_role()
-        .application_id(application_id)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove application access role
+    ///
+    /// Remove a role from the set that is allowed to access an application.
+    /// Removing a role does not change whether role-based access control is
+    /// enabled for the application.
+    ///
+    /// <div>
+    ///   <code>update:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.remove_application_access_role()
+    ///     .application_id(application_id)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_application_access_role(&self) -> builder::RemoveApplicationAccessRole<'_> {
         builder::RemoveApplicationAccessRole::new(self)
     }
-    /**Get connections
-
-    Gets all connections for an application.
-
-    <div>
-      <code>read:application_connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}/connections`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    ```ignore
-    let response = client.get_application_connections()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Get connections
+    ///
+    /// Gets all connections for an application.
+    ///
+    /// <div>
+    ///   <code>read:application_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}/connections`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// ```ignore
+    /// let response = client.get_application_connections()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application_connections(&self) -> builder::GetApplicationConnections<'_> {
         builder::GetApplicationConnections::new(self)
     }
-    /**Enable connection
-
-    Enable an auth connection for an application.
-
-    <div>
-      <code>create:application_connections</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.enable_connection()
-        .application_id(application_id)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Enable connection
+    ///
+    /// Enable an auth connection for an application.
+    ///
+    /// <div>
+    ///   <code>create:application_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.enable_connection()
+    ///     .application_id(application_id)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn enable_connection(&self) -> builder::EnableConnection<'_> {
         builder::EnableConnection::new(self)
     }
-    /**Remove connection
-
-    Turn off an auth connection for an application
-
-    <div>
-      <code>delete:application_connections</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.remove_connection()
-        .application_id(application_id)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove connection
+    ///
+    /// Turn off an auth connection for an application
+    ///
+    /// <div>
+    ///   <code>delete:application_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.remove_connection()
+    ///     .application_id(application_id)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_connection(&self) -> builder::RemoveConnection<'_> {
         builder::RemoveConnection::new(self)
     }
-    /**Get property values
-
-    Gets properties for an application by client ID.
-
-    <div>
-      <code>read:application_properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}/properties`
-
-    Arguments:
-    - `application_id`: The application's ID / client ID.
-    ```ignore
-    let response = client.get_application_property_values()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Get property values
+    ///
+    /// Gets properties for an application by client ID.
+    ///
+    /// <div>
+    ///   <code>read:application_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}/properties`
+    ///
+    /// Arguments:
+    /// - `application_id`: The application's ID / client ID.
+    /// ```ignore
+    /// let response = client.get_application_property_values()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application_property_values(&self) -> builder::GetApplicationPropertyValues<'_> {
         builder::GetApplicationPropertyValues::new(self)
     }
-    /**Update property
-
-    Update application property value.
-
-    <div>
-      <code>update:application_properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/applications/{application_id}/properties/{property_key}`
-
-    Arguments:
-    - `application_id`: The application's ID / client ID.
-    - `property_key`: The property's key.
-    - `body`
-    ```ignore
-    let response = client.update_applications_property()
-        .application_id(application_id)
-        .property_key(property_key)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update property
+    ///
+    /// Update application property value.
+    ///
+    /// <div>
+    ///   <code>update:application_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/applications/{application_id}/properties/{property_key}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The application's ID / client ID.
+    /// - `property_key`: The property's key.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_applications_property()
+    ///     .application_id(application_id)
+    ///     .property_key(property_key)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_applications_property(&self) -> builder::UpdateApplicationsProperty<'_> {
         builder::UpdateApplicationsProperty::new(self)
     }
-    /**Update application tokens
-
-    Configure tokens for an application.
-      <div>
-        <code>update:application_tokens</code>
-      </div>
-
-
-    Sends a `PATCH` request to `/api/v1/applications/{application_id}/tokens`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `body`: Application tokens.
-    ```ignore
-    let response = client.update_application_tokens()
-        .application_id(application_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update application tokens
+    ///
+    /// Configure tokens for an application.
+    ///   <div>
+    ///     <code>update:application_tokens</code>
+    ///   </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/applications/{application_id}/tokens`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `body`: Application tokens.
+    /// ```ignore
+    /// let response = client.update_application_tokens()
+    ///     .application_id(application_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_application_tokens(&self) -> builder::UpdateApplicationTokens<'_> {
         builder::UpdateApplicationTokens::new(self)
     }
-    /**Get billing agreements
-
-    Returns all the agreements a billing customer currently has access to
-
-    <div>
-      <code>read:billing_agreements</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/billing/agreements`
-
-    Arguments:
-    - `customer_id`: The ID of the billing customer to retrieve agreements for
-    - `ending_before`: The ID of the billing agreement to end before.
-    - `feature_code`: The feature code to filter by agreements only containing that feature
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the billing agreement to start after.
-    ```ignore
-    let response = client.get_billing_agreements()
-        .customer_id(customer_id)
-        .ending_before(ending_before)
-        .feature_code(feature_code)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get billing agreements
+    ///
+    /// Returns all the agreements a billing customer currently has access to
+    ///
+    /// <div>
+    ///   <code>read:billing_agreements</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/billing/agreements`
+    ///
+    /// Arguments:
+    /// - `customer_id`: The ID of the billing customer to retrieve agreements for
+    /// - `ending_before`: The ID of the billing agreement to end before.
+    /// - `feature_code`: The feature code to filter by agreements only containing that feature
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the billing agreement to start after.
+    /// ```ignore
+    /// let response = client.get_billing_agreements()
+    ///     .customer_id(customer_id)
+    ///     .ending_before(ending_before)
+    ///     .feature_code(feature_code)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_billing_agreements(&self) -> builder::GetBillingAgreements<'_> {
         builder::GetBillingAgreements::new(self)
     }
-    /**Create billing agreement
-
-    Creates a new billing agreement based on the plan code passed, and cancels the customer's existing agreements
-
-    <div>
-      <code>create:billing_agreements</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/billing/agreements`
-
-    Arguments:
-    - `body`: New agreement request values
-    ```ignore
-    let response = client.create_billing_agreement()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create billing agreement
+    ///
+    /// Creates a new billing agreement based on the plan code passed, and cancels the customer's existing agreements
+    ///
+    /// <div>
+    ///   <code>create:billing_agreements</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/billing/agreements`
+    ///
+    /// Arguments:
+    /// - `body`: New agreement request values
+    /// ```ignore
+    /// let response = client.create_billing_agreement()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_billing_agreement(&self) -> builder::CreateBillingAgreement<'_> {
         builder::CreateBillingAgreement::new(self)
     }
-    /**Get billing entitlements
-
-    Returns all the entitlements a billing customer currently has access to
-
-    <div>
-      <code>read:billing_entitlements</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/billing/entitlements`
-
-    Arguments:
-    - `customer_id`: The ID of the billing customer to retrieve entitlements for
-    - `ending_before`: The ID of the billing entitlement to end before.
-    - `expand`: Additional plan data to include in the response. Allowed value: "plans".
-    - `max_value`: When the maximum limit of an entitlement is null, this value is returned as the maximum limit
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the billing entitlement to start after.
-    ```ignore
-    let response = client.get_billing_entitlements()
-        .customer_id(customer_id)
-        .ending_before(ending_before)
-        .expand(expand)
-        .max_value(max_value)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get billing entitlements
+    ///
+    /// Returns all the entitlements a billing customer currently has access to
+    ///
+    /// <div>
+    ///   <code>read:billing_entitlements</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/billing/entitlements`
+    ///
+    /// Arguments:
+    /// - `customer_id`: The ID of the billing customer to retrieve entitlements for
+    /// - `ending_before`: The ID of the billing entitlement to end before.
+    /// - `expand`: Additional plan data to include in the response. Allowed value: "plans".
+    /// - `max_value`: When the maximum limit of an entitlement is null, this value is returned as the maximum limit
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the billing entitlement to start after.
+    /// ```ignore
+    /// let response = client.get_billing_entitlements()
+    ///     .customer_id(customer_id)
+    ///     .ending_before(ending_before)
+    ///     .expand(expand)
+    ///     .max_value(max_value)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_billing_entitlements(&self) -> builder::GetBillingEntitlements<'_> {
         builder::GetBillingEntitlements::new(self)
     }
-    /**Create meter usage record
-
-    Create a new meter usage record
-
-    <div>
-      <code>create:meter_usage</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/billing/meter_usage`
-
-    Arguments:
-    - `body`: Meter usage record
-    ```ignore
-    let response = client.create_meter_usage_record()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create meter usage record
+    ///
+    /// Create a new meter usage record
+    ///
+    /// <div>
+    ///   <code>create:meter_usage</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/billing/meter_usage`
+    ///
+    /// Arguments:
+    /// - `body`: Meter usage record
+    /// ```ignore
+    /// let response = client.create_meter_usage_record()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_meter_usage_record(&self) -> builder::CreateMeterUsageRecord<'_> {
         builder::CreateMeterUsageRecord::new(self)
     }
-    /**Get business
-
-    Get your business details.
-
-    <div>
-      <code>read:businesses</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/business`
-
-    ```ignore
-    let response = client.get_business()
-        .send()
-        .await;
-    ```*/
+    /// Get business
+    ///
+    /// Get your business details.
+    ///
+    /// <div>
+    ///   <code>read:businesses</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/business`
+    ///
+    /// ```ignore
+    /// let response = client.get_business()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_business(&self) -> builder::GetBusiness<'_> {
         builder::GetBusiness::new(self)
     }
-    /**Update business
-
-    Update your business details.
-
-    <div>
-      <code>update:businesses</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/business`
-
-    Arguments:
-    - `body`: The business details to update.
-    ```ignore
-    let response = client.update_business()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update business
+    ///
+    /// Update your business details.
+    ///
+    /// <div>
+    ///   <code>update:businesses</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/business`
+    ///
+    /// Arguments:
+    /// - `body`: The business details to update.
+    /// ```ignore
+    /// let response = client.update_business()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_business(&self) -> builder::UpdateBusiness<'_> {
         builder::UpdateBusiness::new(self)
     }
-    /**Get Connected App URL
-
-    Get a URL that authenticates and authorizes a user to a third-party connected app.
-
-    <div>
-      <code>read:connected_apps</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connected_apps/auth_url`
-
-    Arguments:
-    - `key_code_ref`: The unique key code reference of the connected app to authenticate against.
-    - `org_code`: The code of the Kinde organization that needs to authenticate to the third-party connected app.
-    - `override_callback_url`: A URL that overrides the default callback URL setup in your connected app configuration
-    - `user_id`: The id of the user that needs to authenticate to the third-party connected app.
-    ```ignore
-    let response = client.get_connected_app_auth_url()
-        .key_code_ref(key_code_ref)
-        .org_code(org_code)
-        .override_callback_url(override_callback_url)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Connected App URL
+    ///
+    /// Get a URL that authenticates and authorizes a user to a third-party connected app.
+    ///
+    /// <div>
+    ///   <code>read:connected_apps</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connected_apps/auth_url`
+    ///
+    /// Arguments:
+    /// - `key_code_ref`: The unique key code reference of the connected app to authenticate against.
+    /// - `org_code`: The code of the Kinde organization that needs to authenticate to the third-party connected app.
+    /// - `override_callback_url`: A URL that overrides the default callback URL setup in your connected app configuration
+    /// - `user_id`: The id of the user that needs to authenticate to the third-party connected app.
+    /// ```ignore
+    /// let response = client.get_connected_app_auth_url()
+    ///     .key_code_ref(key_code_ref)
+    ///     .org_code(org_code)
+    ///     .override_callback_url(override_callback_url)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connected_app_auth_url(&self) -> builder::GetConnectedAppAuthUrl<'_> {
         builder::GetConnectedAppAuthUrl::new(self)
     }
-    /**Revoke Connected App Token
-
-    Revoke the tokens linked to the connected app session.
-
-    <div>
-      <code>create:connected_apps</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/connected_apps/revoke`
-
-    Arguments:
-    - `session_id`: The unique sesssion id representing the login session of a user.
-    ```ignore
-    let response = client.revoke_connected_app_token()
-        .session_id(session_id)
-        .send()
-        .await;
-    ```*/
+    /// Revoke Connected App Token
+    ///
+    /// Revoke the tokens linked to the connected app session.
+    ///
+    /// <div>
+    ///   <code>create:connected_apps</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/connected_apps/revoke`
+    ///
+    /// Arguments:
+    /// - `session_id`: The unique sesssion id representing the login session of a user.
+    /// ```ignore
+    /// let response = client.revoke_connected_app_token()
+    ///     .session_id(session_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn revoke_connected_app_token(&self) -> builder::RevokeConnectedAppToken<'_> {
         builder::RevokeConnectedAppToken::new(self)
     }
-    /**Get Connected App Token
-
-    Get an access token that can be used to call the third-party provider linked to the connected app.
-
-    <div>
-      <code>read:connected_apps</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connected_apps/token`
-
-    Arguments:
-    - `session_id`: The unique sesssion id representing the login session of a user.
-    ```ignore
-    let response = client.get_connected_app_token()
-        .session_id(session_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Connected App Token
+    ///
+    /// Get an access token that can be used to call the third-party provider linked to the connected app.
+    ///
+    /// <div>
+    ///   <code>read:connected_apps</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connected_apps/token`
+    ///
+    /// Arguments:
+    /// - `session_id`: The unique sesssion id representing the login session of a user.
+    /// ```ignore
+    /// let response = client.get_connected_app_token()
+    ///     .session_id(session_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connected_app_token(&self) -> builder::GetConnectedAppToken<'_> {
         builder::GetConnectedAppToken::new(self)
     }
-    /**Get connections
-
-    Returns a list of authentication connections. Optionally you can filter this by a home realm domain.
-
-    <div>
-      <code>read:connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connections`
-
-    Arguments:
-    - `ending_before`: The ID of the connection to end before.
-    - `home_realm_domain`: Filter the results by the home realm domain.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the connection to start after.
-    ```ignore
-    let response = client.get_connections()
-        .ending_before(ending_before)
-        .home_realm_domain(home_realm_domain)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get connections
+    ///
+    /// Returns a list of authentication connections. Optionally you can filter this by a home realm domain.
+    ///
+    /// <div>
+    ///   <code>read:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connections`
+    ///
+    /// Arguments:
+    /// - `ending_before`: The ID of the connection to end before.
+    /// - `home_realm_domain`: Filter the results by the home realm domain.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the connection to start after.
+    /// ```ignore
+    /// let response = client.get_connections()
+    ///     .ending_before(ending_before)
+    ///     .home_realm_domain(home_realm_domain)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connections(&self) -> builder::GetConnections<'_> {
         builder::GetConnections::new(self)
     }
-    /**Create Connection
-
-    Create Connection.
-
-    <div>
-      <code>create:connections</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/connections`
-
-    Arguments:
-    - `body`: Connection details.
-    ```ignore
-    let response = client.create_connection()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Connection
+    ///
+    /// Create Connection.
+    ///
+    /// <div>
+    ///   <code>create:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/connections`
+    ///
+    /// Arguments:
+    /// - `body`: Connection details.
+    /// ```ignore
+    /// let response = client.create_connection()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_connection(&self) -> builder::CreateConnection<'_> {
         builder::CreateConnection::new(self)
     }
-    /**Get Connection
-
-    Get Connection.
-
-    <div>
-      <code>read:connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The unique identifier for the connection.
-    ```ignore
-    let response = client.get_connection()
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Connection
+    ///
+    /// Get Connection.
+    ///
+    /// <div>
+    ///   <code>read:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The unique identifier for the connection.
+    /// ```ignore
+    /// let response = client.get_connection()
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connection(&self) -> builder::GetConnection<'_> {
         builder::GetConnection::new(self)
     }
-    /**Replace Connection
-
-    Replace Connection Config.
-
-    <div>
-      <code>update:connections</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The unique identifier for the connection.
-    - `body`: The complete connection configuration to replace the existing one.
-    ```ignore
-    let response = client.replace_connection()
-        .connection_id(connection_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace Connection
+    ///
+    /// Replace Connection Config.
+    ///
+    /// <div>
+    ///   <code>update:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The unique identifier for the connection.
+    /// - `body`: The complete connection configuration to replace the existing one.
+    /// ```ignore
+    /// let response = client.replace_connection()
+    ///     .connection_id(connection_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_connection(&self) -> builder::ReplaceConnection<'_> {
         builder::ReplaceConnection::new(self)
     }
-    /**Delete Connection
-
-    Delete connection.
-
-    <div>
-      <code>delete:connections</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.delete_connection()
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Connection
+    ///
+    /// Delete connection.
+    ///
+    /// <div>
+    ///   <code>delete:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.delete_connection()
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_connection(&self) -> builder::DeleteConnection<'_> {
         builder::DeleteConnection::new(self)
     }
-    /**Update Connection
-
-    Update Connection.
-
-    <div>
-      <code>update:connections</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The unique identifier for the connection.
-    - `body`: The fields of the connection to update.
-    ```ignore
-    let response = client.update_connection()
-        .connection_id(connection_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Connection
+    ///
+    /// Update Connection.
+    ///
+    /// <div>
+    ///   <code>update:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The unique identifier for the connection.
+    /// - `body`: The fields of the connection to update.
+    /// ```ignore
+    /// let response = client.update_connection()
+    ///     .connection_id(connection_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_connection(&self) -> builder::UpdateConnection<'_> {
         builder::UpdateConnection::new(self)
     }
-    /**Get SCIM directories
-
-    Returns a list of SCIM directories for your organization.
-
-    <div>
-      <code>read:scim_directories</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/directories`
-
-    Arguments:
-    - `organization_code`: Filter by organization code to get directories for a specific organization.
-    - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
-    - `starting_after`: The ID of the directory to start after.
-    ```ignore
-    let response = client.get_directories()
-        .organization_code(organization_code)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get SCIM directories
+    ///
+    /// Returns a list of SCIM directories for your organization.
+    ///
+    /// <div>
+    ///   <code>read:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/directories`
+    ///
+    /// Arguments:
+    /// - `organization_code`: Filter by organization code to get directories for a specific organization.
+    /// - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
+    /// - `starting_after`: The ID of the directory to start after.
+    /// ```ignore
+    /// let response = client.get_directories()
+    ///     .organization_code(organization_code)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_directories(&self) -> builder::GetDirectories<'_> {
         builder::GetDirectories::new(self)
     }
-    /**Create SCIM directory
-
-    Create a new SCIM directory for user and group synchronization.
-
-    <div>
-      <code>create:scim_directories</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/directories`
-
-    ```ignore
-    let response = client.create_directory()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create SCIM directory
+    ///
+    /// Create a new SCIM directory for user and group synchronization.
+    ///
+    /// <div>
+    ///   <code>create:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/directories`
+    ///
+    /// ```ignore
+    /// let response = client.create_directory()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_directory(&self) -> builder::CreateDirectory<'_> {
         builder::CreateDirectory::new(self)
     }
-    /**Get SCIM directory
-
-    Retrieve SCIM directory details by ID.
-
-    <div>
-      <code>read:scim_directories</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/directories/{directory_id}`
-
-    Arguments:
-    - `directory_id`: The directory's ID.
-    ```ignore
-    let response = client.get_directory()
-        .directory_id(directory_id)
-        .send()
-        .await;
-    ```*/
+    /// Get SCIM directory
+    ///
+    /// Retrieve SCIM directory details by ID.
+    ///
+    /// <div>
+    ///   <code>read:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/directories/{directory_id}`
+    ///
+    /// Arguments:
+    /// - `directory_id`: The directory's ID.
+    /// ```ignore
+    /// let response = client.get_directory()
+    ///     .directory_id(directory_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_directory(&self) -> builder::GetDirectory<'_> {
         builder::GetDirectory::new(self)
     }
-    /**Delete SCIM directory
-
-    Delete a SCIM directory and all associated data.
-
-    <div>
-      <code>delete:scim_directories</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/directories/{directory_id}`
-
-    Arguments:
-    - `directory_id`: The directory's ID.
-    ```ignore
-    let response = client.delete_directory()
-        .directory_id(directory_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete SCIM directory
+    ///
+    /// Delete a SCIM directory and all associated data.
+    ///
+    /// <div>
+    ///   <code>delete:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/directories/{directory_id}`
+    ///
+    /// Arguments:
+    /// - `directory_id`: The directory's ID.
+    /// ```ignore
+    /// let response = client.delete_directory()
+    ///     .directory_id(directory_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_directory(&self) -> builder::DeleteDirectory<'_> {
         builder::DeleteDirectory::new(self)
     }
-    /**Update SCIM directory
-
-    Update SCIM directory configuration.
-
-    <div>
-      <code>update:scim_directories</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/directories/{directory_id}`
-
-    Arguments:
-    - `directory_id`: The directory's ID.
-    - `body`
-    ```ignore
-    let response = client.update_directory()
-        .directory_id(directory_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update SCIM directory
+    ///
+    /// Update SCIM directory configuration.
+    ///
+    /// <div>
+    ///   <code>update:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/directories/{directory_id}`
+    ///
+    /// Arguments:
+    /// - `directory_id`: The directory's ID.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_directory()
+    ///     .directory_id(directory_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_directory(&self) -> builder::UpdateDirectory<'_> {
         builder::UpdateDirectory::new(self)
     }
-    /**Get environment
-
-    Gets the current environment.
-
-    <div>
-      <code>read:environments</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment`
-
-    ```ignore
-    let response = client.get_environment()
-        .send()
-        .await;
-    ```*/
+    /// Get environment
+    ///
+    /// Gets the current environment.
+    ///
+    /// <div>
+    ///   <code>read:environments</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment`
+    ///
+    /// ```ignore
+    /// let response = client.get_environment()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environment(&self) -> builder::GetEnvironment<'_> {
         builder::GetEnvironment::new(self)
     }
-    /**List Environment Feature Flags
-
-    Get environment feature flags.
-
-    <div>
-      <code>read:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment/feature_flags`
-
-    ```ignore
-    let response = client.get_environement_feature_flags()
-        .send()
-        .await;
-    ```*/
+    /// List Environment Feature Flags
+    ///
+    /// Get environment feature flags.
+    ///
+    /// <div>
+    ///   <code>read:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment/feature_flags`
+    ///
+    /// ```ignore
+    /// let response = client.get_environement_feature_flags()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environement_feature_flags(&self) -> builder::GetEnvironementFeatureFlags<'_> {
         builder::GetEnvironementFeatureFlags::new(self)
     }
-    /**Delete Environment Feature Flag Overrides
-
-    Delete all environment feature flag overrides.
-
-    <div>
-      <code>delete:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment/feature_flags`
-
-    ```ignore
-    let response = client.delete_environement_feature_flag_overrides()
-        .send()
-        .await;
-    ```*/
+    /// Delete Environment Feature Flag Overrides
+    ///
+    /// Delete all environment feature flag overrides.
+    ///
+    /// <div>
+    ///   <code>delete:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment/feature_flags`
+    ///
+    /// ```ignore
+    /// let response = client.delete_environement_feature_flag_overrides()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_environement_feature_flag_overrides(
         &self,
     ) -> builder::DeleteEnvironementFeatureFlagOverrides<'_> {
         builder::DeleteEnvironementFeatureFlagOverrides::new(self)
     }
-    /**Delete Environment Feature Flag Override
-
-    Delete environment feature flag override.
-
-    <div>
-      <code>delete:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The identifier for the feature flag.
-    ```ignore
-    let response = client.delete_environement_feature_flag_override()
-        .feature_flag_key(feature_flag_key)
-        .send()
-        .await;
-    ```*/
+    /// Delete Environment Feature Flag Override
+    ///
+    /// Delete environment feature flag override.
+    ///
+    /// <div>
+    ///   <code>delete:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// ```ignore
+    /// let response = client.delete_environement_feature_flag_override()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_environement_feature_flag_override(
         &self,
     ) -> builder::DeleteEnvironementFeatureFlagOverride<'_> {
         builder::DeleteEnvironementFeatureFlagOverride::new(self)
     }
-    /**Update Environment Feature Flag Override
-
-    Update environment feature flag override.
-
-    <div>
-      <code>update:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The identifier for the feature flag.
-    - `body`: Flag details.
-    ```ignore
-    let response = client.update_environement_feature_flag_override()
-        .feature_flag_key(feature_flag_key)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Environment Feature Flag Override
+    ///
+    /// Update environment feature flag override.
+    ///
+    /// <div>
+    ///   <code>update:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// - `body`: Flag details.
+    /// ```ignore
+    /// let response = client.update_environement_feature_flag_override()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_environement_feature_flag_override(
         &self,
     ) -> builder::UpdateEnvironementFeatureFlagOverride<'_> {
         builder::UpdateEnvironementFeatureFlagOverride::new(self)
     }
-    /**Read logo details
-
-    Read environment logo details
-
-    <div>
-      <code>read:environments</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment/logos`
-
-    ```ignore
-    let response = client.read_logo()
-        .send()
-        .await;
-    ```*/
+    /// Read logo details
+    ///
+    /// Read environment logo details
+    ///
+    /// <div>
+    ///   <code>read:environments</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment/logos`
+    ///
+    /// ```ignore
+    /// let response = client.read_logo()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn read_logo(&self) -> builder::ReadLogo<'_> {
         builder::ReadLogo::new(self)
     }
-    /**Delete logo
-
-    Delete environment logo
-
-    <div>
-      <code>update:environments</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment/logos/{type}`
-
-    Arguments:
-    - `type_`: The type of logo to delete.
-    ```ignore
-    let response = client.delete_logo()
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    /// Delete logo
+    ///
+    /// Delete environment logo
+    ///
+    /// <div>
+    ///   <code>update:environments</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment/logos/{type}`
+    ///
+    /// Arguments:
+    /// - `type_`: The type of logo to delete.
+    /// ```ignore
+    /// let response = client.delete_logo()
+    ///     .type_(type_)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_logo(&self) -> builder::DeleteLogo<'_> {
         builder::DeleteLogo::new(self)
     }
-    /**Get environment variables
-
-    Get environment variables. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>read:environment_variables</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment_variables`
-
-    ```ignore
-    let response = client.get_environment_variables()
-        .send()
-        .await;
-    ```*/
+    /// Get environment variables
+    ///
+    /// Get environment variables. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>read:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment_variables`
+    ///
+    /// ```ignore
+    /// let response = client.get_environment_variables()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environment_variables(&self) -> builder::GetEnvironmentVariables<'_> {
         builder::GetEnvironmentVariables::new(self)
     }
-    /**Create environment variable
-
-    Create a new environment variable. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>create:environment_variables</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/environment_variables`
-
-    Arguments:
-    - `body`: The environment variable details.
-    ```ignore
-    let response = client.create_environment_variable()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create environment variable
+    ///
+    /// Create a new environment variable. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>create:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/environment_variables`
+    ///
+    /// Arguments:
+    /// - `body`: The environment variable details.
+    /// ```ignore
+    /// let response = client.create_environment_variable()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_environment_variable(&self) -> builder::CreateEnvironmentVariable<'_> {
         builder::CreateEnvironmentVariable::new(self)
     }
-    /**Get environment variable
-
-    Retrieve environment variable details by ID. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>read:environment_variables</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment_variables/{variable_id}`
-
-    Arguments:
-    - `variable_id`: The environment variable's ID.
-    ```ignore
-    let response = client.get_environment_variable()
-        .variable_id(variable_id)
-        .send()
-        .await;
-    ```*/
+    /// Get environment variable
+    ///
+    /// Retrieve environment variable details by ID. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>read:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment_variables/{variable_id}`
+    ///
+    /// Arguments:
+    /// - `variable_id`: The environment variable's ID.
+    /// ```ignore
+    /// let response = client.get_environment_variable()
+    ///     .variable_id(variable_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environment_variable(&self) -> builder::GetEnvironmentVariable<'_> {
         builder::GetEnvironmentVariable::new(self)
     }
-    /**Delete environment variable
-
-    Delete an environment variable you previously created. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>delete:environment_variables</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment_variables/{variable_id}`
-
-    Arguments:
-    - `variable_id`: The environment variable's ID.
-    ```ignore
-    let response = client.delete_environment_variable()
-        .variable_id(variable_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete environment variable
+    ///
+    /// Delete an environment variable you previously created. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>delete:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment_variables/{variable_id}`
+    ///
+    /// Arguments:
+    /// - `variable_id`: The environment variable's ID.
+    /// ```ignore
+    /// let response = client.delete_environment_variable()
+    ///     .variable_id(variable_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_environment_variable(&self) -> builder::DeleteEnvironmentVariable<'_> {
         builder::DeleteEnvironmentVariable::new(self)
     }
-    /**Update environment variable
-
-    Update an environment variable you previously created. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>update:environment_variables</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/environment_variables/{variable_id}`
-
-    Arguments:
-    - `variable_id`: The environment variable's ID.
-    - `body`: The new details for the environment variable
-    ```ignore
-    let response = client.update_environment_variable()
-        .variable_id(variable_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update environment variable
+    ///
+    /// Update an environment variable you previously created. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>update:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/environment_variables/{variable_id}`
+    ///
+    /// Arguments:
+    /// - `variable_id`: The environment variable's ID.
+    /// - `body`: The new details for the environment variable
+    /// ```ignore
+    /// let response = client.update_environment_variable()
+    ///     .variable_id(variable_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_environment_variable(&self) -> builder::UpdateEnvironmentVariable<'_> {
         builder::UpdateEnvironmentVariable::new(self)
     }
-    /**List Event Types
-
-    Returns a list event type definitions
-
-    <div>
-      <code>read:event_types</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/event_types`
-
-    ```ignore
-    let response = client.get_event_types()
-        .send()
-        .await;
-    ```*/
+    /// List Event Types
+    ///
+    /// Returns a list event type definitions
+    ///
+    /// <div>
+    ///   <code>read:event_types</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/event_types`
+    ///
+    /// ```ignore
+    /// let response = client.get_event_types()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_event_types(&self) -> builder::GetEventTypes<'_> {
         builder::GetEventTypes::new(self)
     }
-    /**Get Event
-
-    Returns an event
-
-    <div>
-      <code>read:events</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/events/{event_id}`
-
-    Arguments:
-    - `event_id`: The event id.
-    ```ignore
-    let response = client.get_event()
-        .event_id(event_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Event
+    ///
+    /// Returns an event
+    ///
+    /// <div>
+    ///   <code>read:events</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/events/{event_id}`
+    ///
+    /// Arguments:
+    /// - `event_id`: The event id.
+    /// ```ignore
+    /// let response = client.get_event()
+    ///     .event_id(event_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_event(&self) -> builder::GetEvent<'_> {
         builder::GetEvent::new(self)
     }
-    /**Create Feature Flag
-
-    Create feature flag.
-
-    <div>
-      <code>create:feature_flags</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/feature_flags`
-
-    Arguments:
-    - `body`: Flag details.
-    ```ignore
-    let response = client.create_feature_flag()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Feature Flag
+    ///
+    /// Create feature flag.
+    ///
+    /// <div>
+    ///   <code>create:feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/feature_flags`
+    ///
+    /// Arguments:
+    /// - `body`: Flag details.
+    /// ```ignore
+    /// let response = client.create_feature_flag()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_feature_flag(&self) -> builder::CreateFeatureFlag<'_> {
         builder::CreateFeatureFlag::new(self)
     }
-    /**Replace Feature Flag
-
-    Update feature flag.
-
-    <div>
-      <code>update:feature_flags</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The key identifier for the feature flag.
-    - `allow_override_level`: Allow the flag to be overridden at a different level.
-    - `default_value`: Default value for the flag used by environments and organizations.
-    - `description`: Description of the flag purpose.
-    - `name`: The name of the flag.
-    - `type_`: The variable type
-    ```ignore
-    let response = client.update_feature_flag()
-        .feature_flag_key(feature_flag_key)
-        .allow_override_level(allow_override_level)
-        .default_value(default_value)
-        .description(description)
-        .name(name)
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    /// Replace Feature Flag
+    ///
+    /// Update feature flag.
+    ///
+    /// <div>
+    ///   <code>update:feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The key identifier for the feature flag.
+    /// - `allow_override_level`: Allow the flag to be overridden at a different level.
+    /// - `default_value`: Default value for the flag used by environments and organizations.
+    /// - `description`: Description of the flag purpose.
+    /// - `name`: The name of the flag.
+    /// - `type_`: The variable type
+    /// ```ignore
+    /// let response = client.update_feature_flag()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .allow_override_level(allow_override_level)
+    ///     .default_value(default_value)
+    ///     .description(description)
+    ///     .name(name)
+    ///     .type_(type_)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_feature_flag(&self) -> builder::UpdateFeatureFlag<'_> {
         builder::UpdateFeatureFlag::new(self)
     }
-    /**Delete Feature Flag
-
-    Delete feature flag
-
-    <div>
-      <code>delete:feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The identifier for the feature flag.
-    ```ignore
-    let response = client.delete_feature_flag()
-        .feature_flag_key(feature_flag_key)
-        .send()
-        .await;
-    ```*/
+    /// Delete Feature Flag
+    ///
+    /// Delete feature flag
+    ///
+    /// <div>
+    ///   <code>delete:feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// ```ignore
+    /// let response = client.delete_feature_flag()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_feature_flag(&self) -> builder::DeleteFeatureFlag<'_> {
         builder::DeleteFeatureFlag::new(self)
     }
-    /**Get identity
-
-    Returns an identity by ID
-
-    <div>
-      <code>read:identities</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/identities/{identity_id}`
-
-    Arguments:
-    - `identity_id`: The unique identifier for the identity.
-    ```ignore
-    let response = client.get_identity()
-        .identity_id(identity_id)
-        .send()
-        .await;
-    ```*/
+    /// Get identity
+    ///
+    /// Returns an identity by ID
+    ///
+    /// <div>
+    ///   <code>read:identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/identities/{identity_id}`
+    ///
+    /// Arguments:
+    /// - `identity_id`: The unique identifier for the identity.
+    /// ```ignore
+    /// let response = client.get_identity()
+    ///     .identity_id(identity_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_identity(&self) -> builder::GetIdentity<'_> {
         builder::GetIdentity::new(self)
     }
-    /**Delete identity
-
-    Delete identity by ID.
-
-    <div>
-      <code>delete:identities</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/identities/{identity_id}`
-
-    Arguments:
-    - `identity_id`: The unique identifier for the identity.
-    ```ignore
-    let response = client.delete_identity()
-        .identity_id(identity_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete identity
+    ///
+    /// Delete identity by ID.
+    ///
+    /// <div>
+    ///   <code>delete:identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/identities/{identity_id}`
+    ///
+    /// Arguments:
+    /// - `identity_id`: The unique identifier for the identity.
+    /// ```ignore
+    /// let response = client.delete_identity()
+    ///     .identity_id(identity_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_identity(&self) -> builder::DeleteIdentity<'_> {
         builder::DeleteIdentity::new(self)
     }
-    /**Update identity
-
-    Update identity by ID.
-
-    <div>
-      <code>update:identities</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/identities/{identity_id}`
-
-    Arguments:
-    - `identity_id`: The unique identifier for the identity.
-    - `body`: The fields of the identity to update.
-    ```ignore
-    let response = client.update_identity()
-        .identity_id(identity_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update identity
+    ///
+    /// Update identity by ID.
+    ///
+    /// <div>
+    ///   <code>update:identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/identities/{identity_id}`
+    ///
+    /// Arguments:
+    /// - `identity_id`: The unique identifier for the identity.
+    /// - `body`: The fields of the identity to update.
+    /// ```ignore
+    /// let response = client.update_identity()
+    ///     .identity_id(identity_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_identity(&self) -> builder::UpdateIdentity<'_> {
         builder::UpdateIdentity::new(self)
     }
-    /**Get industries
-
-    Get a list of industries and associated industry keys.
-
-    <div>
-      <code>read:industries</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/industries`
-
-    ```ignore
-    let response = client.get_industries()
-        .send()
-        .await;
-    ```*/
+    /// Get industries
+    ///
+    /// Get a list of industries and associated industry keys.
+    ///
+    /// <div>
+    ///   <code>read:industries</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/industries`
+    ///
+    /// ```ignore
+    /// let response = client.get_industries()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_industries(&self) -> builder::GetIndustries<'_> {
         builder::GetIndustries::new(self)
     }
-    /**Replace MFA Configuration
-
-    Replace MFA Configuration.
-
-    <div>
-      <code>update:mfa</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/mfa`
-
-    Arguments:
-    - `body`: MFA details.
-    ```ignore
-    let response = client.replace_mfa()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace MFA Configuration
+    ///
+    /// Replace MFA Configuration.
+    ///
+    /// <div>
+    ///   <code>update:mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/mfa`
+    ///
+    /// Arguments:
+    /// - `body`: MFA details.
+    /// ```ignore
+    /// let response = client.replace_mfa()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_mfa(&self) -> builder::ReplaceMfa<'_> {
         builder::ReplaceMfa::new(self)
     }
-    /**Get organization
-
-    Retrieve organization details by code.
-
-    <div>
-      <code>read:organizations</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organization`
-
-    Arguments:
-    - `code`: The organization's code.
-    - `expand`: Additional data to include in the response. Allowed value: "billing".
-    ```ignore
-    let response = client.get_organization()
-        .code(code)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    /// Get organization
+    ///
+    /// Retrieve organization details by code.
+    ///
+    /// <div>
+    ///   <code>read:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organization`
+    ///
+    /// Arguments:
+    /// - `code`: The organization's code.
+    /// - `expand`: Additional data to include in the response. Allowed value: "billing".
+    /// ```ignore
+    /// let response = client.get_organization()
+    ///     .code(code)
+    ///     .expand(expand)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization(&self) -> builder::GetOrganization<'_> {
         builder::GetOrganization::new(self)
     }
-    /**Create organization
-
-    Create a new organization. To learn more read about [multi tenancy using organizations](https://docs.kinde.com/build/organizations/multi-tenancy-using-organizations/)
-
-    <div>
-      <code>create:organizations</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organization`
-
-    Arguments:
-    - `body`: Organization details.
-    ```ignore
-    let response = client.create_organization()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create organization
+    ///
+    /// Create a new organization. To learn more read about [multi tenancy using organizations](https://docs.kinde.com/build/organizations/multi-tenancy-using-organizations/)
+    ///
+    /// <div>
+    ///   <code>create:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organization`
+    ///
+    /// Arguments:
+    /// - `body`: Organization details.
+    /// ```ignore
+    /// let response = client.create_organization()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization(&self) -> builder::CreateOrganization<'_> {
         builder::CreateOrganization::new(self)
     }
-    /**Delete Organization
-
-    Delete an organization.
-
-    <div>
-      <code>delete:organizations</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organization/{org_code}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    ```ignore
-    let response = client.delete_organization()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization
+    ///
+    /// Delete an organization.
+    ///
+    /// <div>
+    ///   <code>delete:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organization/{org_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// ```ignore
+    /// let response = client.delete_organization()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization(&self) -> builder::DeleteOrganization<'_> {
         builder::DeleteOrganization::new(self)
     }
-    /**Update Organization
-
-    Update an organization.
-
-    <div>
-      <code>update:organizations</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organization/{org_code}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `expand`: Additional data to include in the response. Allowed value: "billing".
-    - `body`: Organization details.
-    ```ignore
-    let response = client.update_organization()
-        .org_code(org_code)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization
+    ///
+    /// Update an organization.
+    ///
+    /// <div>
+    ///   <code>update:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organization/{org_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `expand`: Additional data to include in the response. Allowed value: "billing".
+    /// - `body`: Organization details.
+    /// ```ignore
+    /// let response = client.update_organization()
+    ///     .org_code(org_code)
+    ///     .expand(expand)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization(&self) -> builder::UpdateOrganization<'_> {
         builder::UpdateOrganization::new(self)
     }
-    /**Delete organization handle
-
-    Delete organization handle
-
-    <div>
-      <code>delete:organization_handles</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organization/{org_code}/handle`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.delete_organization_handle()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete organization handle
+    ///
+    /// Delete organization handle
+    ///
+    /// <div>
+    ///   <code>delete:organization_handles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organization/{org_code}/handle`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.delete_organization_handle()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_handle(&self) -> builder::DeleteOrganizationHandle<'_> {
         builder::DeleteOrganizationHandle::new(self)
     }
-    /**Get organization invites
-
-    Get a list of invitations for an organization. By default, only pending (non-revoked, non-accepted) invitations are returned.
-
-    <div>
-      <code>read:organization_invites</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organization/{org_code}/invites`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `include_accepted`: Include accepted invitations in the results.
-    - `include_revoked`: Include revoked invitations in the results.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_organization_invites()
-        .org_code(org_code)
-        .include_accepted(include_accepted)
-        .include_revoked(include_revoked)
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get organization invites
+    ///
+    /// Get a list of invitations for an organization. By default, only pending (non-revoked, non-accepted) invitations are returned.
+    ///
+    /// <div>
+    ///   <code>read:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organization/{org_code}/invites`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `include_accepted`: Include accepted invitations in the results.
+    /// - `include_revoked`: Include revoked invitations in the results.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_organization_invites()
+    ///     .org_code(org_code)
+    ///     .include_accepted(include_accepted)
+    ///     .include_revoked(include_revoked)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_invites(&self) -> builder::GetOrganizationInvites<'_> {
         builder::GetOrganizationInvites::new(self)
     }
-    /**Create organization invite
-
-    Create a new invitation for an organization. An invitation email will be sent to the provided email address if `send_email` is set to `true`.
-
-    Invitations cannot be created for organizations that are managed by directory sync; user and role changes for those organizations must be made in the upstream identity provider.
-
-    Roles that require an explicit assignment permission cannot be granted to an invitee unless the caller (or the user the token represents) holds that permission. On Kinde-hosted plans, roles outside `owner`/`admin` additionally require the `extended_roles` entitlement.
-
-    Per-organization rate limits apply: a maximum number of invitations may be created per rolling 24 hour window, and a maximum number of active (non-accepted, non-revoked) invitations may exist at any time. Requests that exceed either limit are rejected.
-
-    <div>
-      <code>create:organization_invites</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organization/{org_code}/invites`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`: Invitation details. `email` is capped at 254 characters (RFC 5321). `first_name` and `last_name` are capped at 64 characters each. Inputs over these limits are rejected with `EMAIL_TOO_LONG`, `FIRST_NAME_TOO_LONG`, or `LAST_NAME_TOO_LONG`.
-    ```ignore
-    let response = client.create_organization_invite()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create organization invite
+    ///
+    /// Create a new invitation for an organization. An invitation email will be sent to the provided email address if `send_email` is set to `true`.
+    ///
+    /// Invitations cannot be created for organizations that are managed by directory sync; user and role changes for those organizations must be made in the upstream identity provider.
+    ///
+    /// Roles that require an explicit assignment permission cannot be granted to an invitee unless the caller (or the user the token represents) holds that permission. On Kinde-hosted plans, roles outside `owner`/`admin` additionally require the `extended_roles` entitlement.
+    ///
+    /// Per-organization rate limits apply: a maximum number of invitations may be created per rolling 24 hour window, and a maximum number of active (non-accepted, non-revoked) invitations may exist at any time. Requests that exceed either limit are rejected.
+    ///
+    /// <div>
+    ///   <code>create:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organization/{org_code}/invites`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`: Invitation details. `email` is capped at 254 characters (RFC 5321). `first_name` and `last_name` are capped at 64 characters each. Inputs over these limits are rejected with `EMAIL_TOO_LONG`, `FIRST_NAME_TOO_LONG`, or `LAST_NAME_TOO_LONG`.
+    /// ```ignore
+    /// let response = client.create_organization_invite()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization_invite(&self) -> builder::CreateOrganizationInvite<'_> {
         builder::CreateOrganizationInvite::new(self)
     }
-    /**Get organization invite
-
-    Get details of a specific invitation by its code.
-
-    <div>
-      <code>read:organization_invites</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `invite_code`: The invitation's code.
-    ```ignore
-    let response = client.get_organization_invite()
-        .org_code(org_code)
-        .invite_code(invite_code)
-        .send()
-        .await;
-    ```*/
+    /// Get organization invite
+    ///
+    /// Get details of a specific invitation by its code.
+    ///
+    /// <div>
+    ///   <code>read:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `invite_code`: The invitation's code.
+    /// ```ignore
+    /// let response = client.get_organization_invite()
+    ///     .org_code(org_code)
+    ///     .invite_code(invite_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_invite(&self) -> builder::GetOrganizationInvite<'_> {
         builder::GetOrganizationInvite::new(self)
     }
-    /**Delete organization invite
-
-    Revoke (delete) an invitation. This will mark the invitation as revoked and prevent it from being accepted.
-
-    <div>
-      <code>delete:organization_invites</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `invite_code`: The invitation's code.
-    ```ignore
-    let response = client.delete_organization_invite()
-        .org_code(org_code)
-        .invite_code(invite_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete organization invite
+    ///
+    /// Revoke (delete) an invitation. This will mark the invitation as revoked and prevent it from being accepted.
+    ///
+    /// <div>
+    ///   <code>delete:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `invite_code`: The invitation's code.
+    /// ```ignore
+    /// let response = client.delete_organization_invite()
+    ///     .org_code(org_code)
+    ///     .invite_code(invite_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_invite(&self) -> builder::DeleteOrganizationInvite<'_> {
         builder::DeleteOrganizationInvite::new(self)
     }
-    /**Get organizations
-
-    Get a list of organizations.
-
-    <div>
-      <code>read:organizations</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_organizations()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get organizations
+    ///
+    /// Get a list of organizations.
+    ///
+    /// <div>
+    ///   <code>read:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_organizations()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organizations(&self) -> builder::GetOrganizations<'_> {
         builder::GetOrganizations::new(self)
     }
-    /**List Organization Feature Flags
-
-    Get all organization feature flags.
-
-    <div>
-      <code>read:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/feature_flags`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    ```ignore
-    let response = client.get_organization_feature_flags()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// List Organization Feature Flags
+    ///
+    /// Get all organization feature flags.
+    ///
+    /// <div>
+    ///   <code>read:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/feature_flags`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// ```ignore
+    /// let response = client.get_organization_feature_flags()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_feature_flags(&self) -> builder::GetOrganizationFeatureFlags<'_> {
         builder::GetOrganizationFeatureFlags::new(self)
     }
-    /**Delete Organization Feature Flag Overrides
-
-    Delete all organization feature flag overrides.
-
-    <div>
-      <code>delete:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    ```ignore
-    let response = client.delete_organization_feature_flag_overrides()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization Feature Flag Overrides
+    ///
+    /// Delete all organization feature flag overrides.
+    ///
+    /// <div>
+    ///   <code>delete:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// ```ignore
+    /// let response = client.delete_organization_feature_flag_overrides()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_feature_flag_overrides(
         &self,
     ) -> builder::DeleteOrganizationFeatureFlagOverrides<'_> {
         builder::DeleteOrganizationFeatureFlagOverrides::new(self)
     }
-    /**Delete Organization Feature Flag Override
-
-    Delete organization feature flag override.
-
-    <div>
-      <code>delete:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `feature_flag_key`: The identifier for the feature flag.
-    ```ignore
-    let response = client.delete_organization_feature_flag_override()
-        .org_code(org_code)
-        .feature_flag_key(feature_flag_key)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization Feature Flag Override
+    ///
+    /// Delete organization feature flag override.
+    ///
+    /// <div>
+    ///   <code>delete:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// ```ignore
+    /// let response = client.delete_organization_feature_flag_override()
+    ///     .org_code(org_code)
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_feature_flag_override(
         &self,
     ) -> builder::DeleteOrganizationFeatureFlagOverride<'_> {
         builder::DeleteOrganizationFeatureFlagOverride::new(self)
     }
-    /**Update Organization Feature Flag Override
-
-    Update organization feature flag override.
-
-    <div>
-      <code>update:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `feature_flag_key`: The identifier for the feature flag
-    - `value`: Override value
-    ```ignore
-    let response = client.update_organization_feature_flag_override()
-        .org_code(org_code)
-        .feature_flag_key(feature_flag_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Feature Flag Override
+    ///
+    /// Update organization feature flag override.
+    ///
+    /// <div>
+    ///   <code>update:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `feature_flag_key`: The identifier for the feature flag
+    /// - `value`: Override value
+    /// ```ignore
+    /// let response = client.update_organization_feature_flag_override()
+    ///     .org_code(org_code)
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_feature_flag_override(
         &self,
     ) -> builder::UpdateOrganizationFeatureFlagOverride<'_> {
         builder::UpdateOrganizationFeatureFlagOverride::new(self)
     }
-    /**Read organization logo details
-
-    Read organization logo details
-
-    <div>
-      <code>read:organizations</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/logos`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.read_organization_logo()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Read organization logo details
+    ///
+    /// Read organization logo details
+    ///
+    /// <div>
+    ///   <code>read:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/logos`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.read_organization_logo()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn read_organization_logo(&self) -> builder::ReadOrganizationLogo<'_> {
         builder::ReadOrganizationLogo::new(self)
     }
-    /**Delete organization logo
-
-    Delete organization logo
-
-    <div>
-      <code>update:organizations</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/logos/{type}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `type_`: The type of logo to delete.
-    ```ignore
-    let response = client.delete_organization_logo()
-        .org_code(org_code)
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    /// Delete organization logo
+    ///
+    /// Delete organization logo
+    ///
+    /// <div>
+    ///   <code>update:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/logos/{type}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `type_`: The type of logo to delete.
+    /// ```ignore
+    /// let response = client.delete_organization_logo()
+    ///     .org_code(org_code)
+    ///     .type_(type_)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_logo(&self) -> builder::DeleteOrganizationLogo<'_> {
         builder::DeleteOrganizationLogo::new(self)
     }
-    /**Replace Organization MFA Configuration
-
-    Replace Organization MFA Configuration.
-
-    <div>
-      <code>update:organization_mfa</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/organizations/{org_code}/mfa`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `body`: MFA details.
-    ```ignore
-    let response = client.replace_organization_mfa()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace Organization MFA Configuration
+    ///
+    /// Replace Organization MFA Configuration.
+    ///
+    /// <div>
+    ///   <code>update:organization_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{org_code}/mfa`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `body`: MFA details.
+    /// ```ignore
+    /// let response = client.replace_organization_mfa()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_organization_mfa(&self) -> builder::ReplaceOrganizationMfa<'_> {
         builder::ReplaceOrganizationMfa::new(self)
     }
-    /**Get organization passkey settings
-
-    Retrieve passkey settings for an organization, including whether the organization overrides the environment default.
-
-    <div>
-      <code>read:organization_passkey</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/passkey`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.get_organization_passkey()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Get organization passkey settings
+    ///
+    /// Retrieve passkey settings for an organization, including whether the organization overrides the environment default.
+    ///
+    /// <div>
+    ///   <code>read:organization_passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/passkey`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.get_organization_passkey()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_passkey(&self) -> builder::GetOrganizationPasskey<'_> {
         builder::GetOrganizationPasskey::new(self)
     }
-    /**Update organization passkey settings
-
-    Update passkey settings for an organization. Set `is_override_environment_passkey_settings` to `false` to revert to the environment default without providing a policy.
-
-    <div>
-      <code>update:organization_passkey</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/organizations/{org_code}/passkey`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`: Organization passkey settings.
-    ```ignore
-    let response = client.update_organization_passkey()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update organization passkey settings
+    ///
+    /// Update passkey settings for an organization. Set `is_override_environment_passkey_settings` to `false` to revert to the environment default without providing a policy.
+    ///
+    /// <div>
+    ///   <code>update:organization_passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{org_code}/passkey`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`: Organization passkey settings.
+    /// ```ignore
+    /// let response = client.update_organization_passkey()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_passkey(&self) -> builder::UpdateOrganizationPasskey<'_> {
         builder::UpdateOrganizationPasskey::new(self)
     }
-    /**Get Organization Property Values
-
-    Gets properties for an organization by org code.
-
-    <div>
-      <code>read:organization_properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/properties`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.get_organization_property_values()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Get Organization Property Values
+    ///
+    /// Gets properties for an organization by org code.
+    ///
+    /// <div>
+    ///   <code>read:organization_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/properties`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.get_organization_property_values()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_property_values(&self) -> builder::GetOrganizationPropertyValues<'_> {
         builder::GetOrganizationPropertyValues::new(self)
     }
-    /**Update Organization Property values
-
-    Update organization property values.
-
-    <div>
-      <code>update:organization_properties</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/properties`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `body`: Properties to update.
-    ```ignore
-    let response = client.update_organization_properties()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Property values
+    ///
+    /// Update organization property values.
+    ///
+    /// <div>
+    ///   <code>update:organization_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/properties`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `body`: Properties to update.
+    /// ```ignore
+    /// let response = client.update_organization_properties()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_properties(&self) -> builder::UpdateOrganizationProperties<'_> {
         builder::UpdateOrganizationProperties::new(self)
     }
-    /**Update Organization Property value
-
-    Update organization property value.
-
-    <div>
-      <code>update:organization_properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/organizations/{org_code}/properties/{property_key}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `property_key`: The identifier for the property
-    - `value`: The new property value
-    ```ignore
-    let response = client.update_organization_property()
-        .org_code(org_code)
-        .property_key(property_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Property value
+    ///
+    /// Update organization property value.
+    ///
+    /// <div>
+    ///   <code>update:organization_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{org_code}/properties/{property_key}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `property_key`: The identifier for the property
+    /// - `value`: The new property value
+    /// ```ignore
+    /// let response = client.update_organization_property()
+    ///     .org_code(org_code)
+    ///     .property_key(property_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_property(&self) -> builder::UpdateOrganizationProperty<'_> {
         builder::UpdateOrganizationProperty::new(self)
     }
-    /**Get organization role active users count
-
-    Get the number of active users that hold a given role within a specific organization.
-
-    A user is counted as active if they were issued at least one access token during the requested period,
-    regardless of organization context on the token. Only users who currently hold the role in the
-    organization are included. The count is scoped to the current environment.
-
-    Both `date_time_from` and `date_time_to` are required, inclusive, and must be ISO 8601 datetimes in UTC.
-    Provide them at second precision (no fractional seconds). If a value includes fractional seconds, it is
-    normalized before any other processing: `date_time_from` is rounded down and `date_time_to` is rounded up
-    to the nearest second. Window validation, the active-user query, and the echoed response bounds all use
-    those normalized values.
-
-    The requested window must not exceed 3 days. Because both bounds are inclusive, this means `date_time_to`
-    must be earlier than `date_time_from` plus 3 days. For example, `2026-07-01T00:00:00Z` to
-    `2026-07-03T23:59:59Z` is a full 3 day window covering the whole of 1, 2 and 3 July. A longer window is
-    rejected with `DATE_TIME_RANGE_TOO_LARGE`.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/active_users/count`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `role_id`: The role's public id.
-    - `date_time_from`: Start of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded down to the nearest second before validation.
-    - `date_time_to`: End of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded up to the nearest second before validation. The window must not exceed 3 days, so this must be earlier than `date_time_from` plus 3 days.
-    ```ignore
-    let response = client.get_organization_role_active_users_count()
-        .org_code(org_code)
-        .role_id(role_id)
-        .date_time_from(date_time_from)
-        .date_time_to(date_time_to)
-        .send()
-        .await;
-    ```*/
+    /// Get organization role active users count
+    ///
+    /// Get the number of active users that hold a given role within a specific organization.
+    ///
+    /// A user is counted as active if they were issued at least one access token during the requested period,
+    /// regardless of organization context on the token. Only users who currently hold the role in the
+    /// organization are included. The count is scoped to the current environment.
+    ///
+    /// Both `date_time_from` and `date_time_to` are required, inclusive, and must be ISO 8601 datetimes in UTC.
+    /// Provide them at second precision (no fractional seconds). If a value includes fractional seconds, it is
+    /// normalized before any other processing: `date_time_from` is rounded down and `date_time_to` is rounded up
+    /// to the nearest second. Window validation, the active-user query, and the echoed response bounds all use
+    /// those normalized values.
+    ///
+    /// The requested window must not exceed 3 days. Because both bounds are inclusive, this means `date_time_to`
+    /// must be earlier than `date_time_from` plus 3 days. For example, `2026-07-01T00:00:00Z` to
+    /// `2026-07-03T23:59:59Z` is a full 3 day window covering the whole of 1, 2 and 3 July. A longer window is
+    /// rejected with `DATE_TIME_RANGE_TOO_LARGE`.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/active_users/count`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `role_id`: The role's public id.
+    /// - `date_time_from`: Start of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded down to the nearest second before validation.
+    /// - `date_time_to`: End of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded up to the nearest second before validation. The window must not exceed 3 days, so this must be earlier than `date_time_from` plus 3 days.
+    /// ```ignore
+    /// let response = client.get_organization_role_active_users_count()
+    ///     .org_code(org_code)
+    ///     .role_id(role_id)
+    ///     .date_time_from(date_time_from)
+    ///     .date_time_to(date_time_to)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_role_active_users_count(
         &self,
     ) -> builder::GetOrganizationRoleActiveUsersCount<'_> {
         builder::GetOrganizationRoleActiveUsersCount::new(self)
     }
-    /**List organization role users
-
-    Get users that have a given role within a specific organization.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    ```ignore
-    let response = client.get_organization_role_users()
-        .org_code(org_code)
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .send()
-        .await;
-    ```*/
+    /// List organization role users
+    ///
+    /// Get users that have a given role within a specific organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// ```ignore
+    /// let response = client.get_organization_role_users()
+    ///     .org_code(org_code)
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_role_users(&self) -> builder::GetOrganizationRoleUsers<'_> {
         builder::GetOrganizationRoleUsers::new(self)
     }
-    /**Count organization role users
-
-    Get the number of users that have a given role within a specific organization.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users/count`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `role_id`: The role's public id.
-    ```ignore
-    let response = client.get_organization_role_users_count()
-        .org_code(org_code)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Count organization role users
+    ///
+    /// Get the number of users that have a given role within a specific organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users/count`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `role_id`: The role's public id.
+    /// ```ignore
+    /// let response = client.get_organization_role_users_count()
+    ///     .org_code(org_code)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_role_users_count(&self) -> builder::GetOrganizationRoleUsersCount<'_> {
         builder::GetOrganizationRoleUsersCount::new(self)
     }
-    /**Update organization session configuration
-
-    Update the organization's session configuration.
-
-    <div>
-      <code>update:organizations</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/sessions`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`: Organization session configuration.
-    ```ignore
-    let response = client.update_organization_sessions()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update organization session configuration
+    ///
+    /// Update the organization's session configuration.
+    ///
+    /// <div>
+    ///   <code>update:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/sessions`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`: Organization session configuration.
+    /// ```ignore
+    /// let response = client.update_organization_sessions()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_sessions(&self) -> builder::UpdateOrganizationSessions<'_> {
         builder::UpdateOrganizationSessions::new(self)
     }
-    /**Get organization users
-
-    Get user details for all members of an organization.
-
-    <div>
-      <code>read:organization_users</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `permissions`: Filter by user permissions comma separated (where all match)
-    - `roles`: Filter by user roles comma separated (where all match)
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_organization_users()
-        .org_code(org_code)
-        .next_token(next_token)
-        .page_size(page_size)
-        .permissions(permissions)
-        .roles(roles)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get organization users
+    ///
+    /// Get user details for all members of an organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `permissions`: Filter by user permissions comma separated (where all match)
+    /// - `roles`: Filter by user roles comma separated (where all match)
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_organization_users()
+    ///     .org_code(org_code)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .permissions(permissions)
+    ///     .roles(roles)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_users(&self) -> builder::GetOrganizationUsers<'_> {
         builder::GetOrganizationUsers::new(self)
     }
-    /**Add Organization Users
-
-    Add existing users to an organization.
-
-    <div>
-      <code>create:organization_users</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`
-    ```ignore
-    let response = client.add_organization_users()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Organization Users
+    ///
+    /// Add existing users to an organization.
+    ///
+    /// <div>
+    ///   <code>create:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.add_organization_users()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_organization_users(&self) -> builder::AddOrganizationUsers<'_> {
         builder::AddOrganizationUsers::new(self)
     }
-    /**Update Organization Users
-
-    Update users that belong to an organization.
-
-    <div>
-      <code>update:organization_users</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`
-    ```ignore
-    let response = client.update_organization_users()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Users
+    ///
+    /// Update users that belong to an organization.
+    ///
+    /// <div>
+    ///   <code>update:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_organization_users()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_users(&self) -> builder::UpdateOrganizationUsers<'_> {
         builder::UpdateOrganizationUsers::new(self)
     }
-    /**Remove Organization User
-
-    Remove user from an organization.
-
-    <div>
-      <code>delete:organization_users</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    ```ignore
-    let response = client.remove_organization_user()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove Organization User
+    ///
+    /// Remove user from an organization.
+    ///
+    /// <div>
+    ///   <code>delete:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// ```ignore
+    /// let response = client.remove_organization_user()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_organization_user(&self) -> builder::RemoveOrganizationUser<'_> {
         builder::RemoveOrganizationUser::new(self)
     }
-    /**Add scope to organization user api
-
-    Add a scope to an organization user api.
-
-    <div>
-      <code>create:organization_user_api_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: User ID
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.add_organization_user_api_scope()
-        .org_code(org_code)
-        .user_id(user_id)
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Add scope to organization user api
+    ///
+    /// Add a scope to an organization user api.
+    ///
+    /// <div>
+    ///   <code>create:organization_user_api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: User ID
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.add_organization_user_api_scope()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_organization_user_api_scope(&self) -> builder::AddOrganizationUserApiScope<'_> {
         builder::AddOrganizationUserApiScope::new(self)
     }
-    /**Delete scope from organization user API
-
-    Delete a scope from an organization user api you previously created.
-
-    <div>
-      <code>delete:organization_user_api_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: User ID
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.delete_organization_user_api_scope()
-        .org_code(org_code)
-        .user_id(user_id)
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete scope from organization user API
+    ///
+    /// Delete a scope from an organization user api you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: User ID
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.delete_organization_user_api_scope()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_user_api_scope(
         &self,
     ) -> builder::DeleteOrganizationUserApiScope<'_> {
         builder::DeleteOrganizationUserApiScope::new(self)
     }
-    /**Get an organization user's MFA configuration
-
-    Get an organization user’s MFA configuration.
-
-    <div>
-      <code>read:organization_user_mfa</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.get_org_user_mfa()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get an organization user's MFA configuration
+    ///
+    /// Get an organization user’s MFA configuration.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.get_org_user_mfa()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_org_user_mfa(&self) -> builder::GetOrgUserMfa<'_> {
         builder::GetOrgUserMfa::new(self)
     }
-    /**Reset all organization MFA for a user
-
-    Reset all organization MFA factors for a user.
-
-    <div>
-      <code>delete:organization_user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.reset_org_user_mfa_all()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset all organization MFA for a user
+    ///
+    /// Reset all organization MFA factors for a user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.reset_org_user_mfa_all()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_org_user_mfa_all(&self) -> builder::ResetOrgUserMfaAll<'_> {
         builder::ResetOrgUserMfaAll::new(self)
     }
-    /**Reset specific organization MFA for a user
-
-    Reset a specific organization MFA factor for a user.
-
-    <div>
-      <code>delete:organization_user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa/{factor_id}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: The identifier for the user
-    - `factor_id`: The identifier for the MFA factor
-    ```ignore
-    let response = client.reset_org_user_mfa()
-        .org_code(org_code)
-        .user_id(user_id)
-        .factor_id(factor_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset specific organization MFA for a user
+    ///
+    /// Reset a specific organization MFA factor for a user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa/{factor_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: The identifier for the user
+    /// - `factor_id`: The identifier for the MFA factor
+    /// ```ignore
+    /// let response = client.reset_org_user_mfa()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .factor_id(factor_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_org_user_mfa(&self) -> builder::ResetOrgUserMfa<'_> {
         builder::ResetOrgUserMfa::new(self)
     }
-    /**List Organization User Permissions
-
-    Get permissions for an organization user.
-
-    <div>
-      <code>read:organization_user_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `expand`: Additional data to include in the response. Allowed value: "roles".
-    ```ignore
-    let response = client.get_organization_user_permissions()
-        .org_code(org_code)
-        .user_id(user_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    /// List Organization User Permissions
+    ///
+    /// Get permissions for an organization user.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `expand`: Additional data to include in the response. Allowed value: "roles".
+    /// ```ignore
+    /// let response = client.get_organization_user_permissions()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .expand(expand)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_user_permissions(&self) -> builder::GetOrganizationUserPermissions<'_> {
         builder::GetOrganizationUserPermissions::new(self)
     }
-    /**Add Organization User Permission
-
-    Add permission to an organization user.
-
-    <div>
-      <code>create:organization_user_permissions</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `body`: Permission details.
-    ```ignore
-    let response = client.create_organization_user_permission()
-        .org_code(org_code)
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Organization User Permission
+    ///
+    /// Add permission to an organization user.
+    ///
+    /// <div>
+    ///   <code>create:organization_user_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `body`: Permission details.
+    /// ```ignore
+    /// let response = client.create_organization_user_permission()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization_user_permission(
         &self,
     ) -> builder::CreateOrganizationUserPermission<'_> {
         builder::CreateOrganizationUserPermission::new(self)
     }
-    /**Delete Organization User Permission
-
-    Delete permission for an organization user.
-
-    <div>
-      <code>delete:organization_user_permissions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions/{permission_id}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `permission_id`: The permission id.
-    ```ignore
-    let response = client.delete_organization_user_permission()
-        .org_code(org_code)
-        .user_id(user_id)
-        .permission_id(permission_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization User Permission
+    ///
+    /// Delete permission for an organization user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `permission_id`: The permission id.
+    /// ```ignore
+    /// let response = client.delete_organization_user_permission()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .permission_id(permission_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_user_permission(
         &self,
     ) -> builder::DeleteOrganizationUserPermission<'_> {
         builder::DeleteOrganizationUserPermission::new(self)
     }
-    /**List Organization User Roles
-
-    Get roles for an organization user.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    ```ignore
-    let response = client.get_organization_user_roles()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// List Organization User Roles
+    ///
+    /// Get roles for an organization user.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// ```ignore
+    /// let response = client.get_organization_user_roles()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_user_roles(&self) -> builder::GetOrganizationUserRoles<'_> {
         builder::GetOrganizationUserRoles::new(self)
     }
-    /**Add Organization User Role
-
-    Add role to an organization user.
-
-    <div>
-      <code>create:organization_user_roles</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `body`: Role details.
-    ```ignore
-    let response = client.create_organization_user_role()
-        .org_code(org_code)
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Organization User Role
+    ///
+    /// Add role to an organization user.
+    ///
+    /// <div>
+    ///   <code>create:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `body`: Role details.
+    /// ```ignore
+    /// let response = client.create_organization_user_role()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization_user_role(&self) -> builder::CreateOrganizationUserRole<'_> {
         builder::CreateOrganizationUserRole::new(self)
     }
-    /**Delete Organization User Role
-
-    Delete role for an organization user.
-
-    <div>
-      <code>delete:organization_user_roles</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles/{role_id}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `role_id`: The role id.
-    ```ignore
-    let response = client.delete_organization_user_role()
-        .org_code(org_code)
-        .user_id(user_id)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization User Role
+    ///
+    /// Delete role for an organization user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `role_id`: The role id.
+    /// ```ignore
+    /// let response = client.delete_organization_user_role()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_user_role(&self) -> builder::DeleteOrganizationUserRole<'_> {
         builder::DeleteOrganizationUserRole::new(self)
     }
-    /**Get connections
-
-    Gets all connections for an organization.
-
-    <div>
-      <code>read:organization_connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{organization_code}/connections`
-
-    Arguments:
-    - `organization_code`: The organization code.
-    ```ignore
-    let response = client.get_organization_connections()
-        .organization_code(organization_code)
-        .send()
-        .await;
-    ```*/
+    /// Get connections
+    ///
+    /// Gets all connections for an organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organization_code}/connections`
+    ///
+    /// Arguments:
+    /// - `organization_code`: The organization code.
+    /// ```ignore
+    /// let response = client.get_organization_connections()
+    ///     .organization_code(organization_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_connections(&self) -> builder::GetOrganizationConnections<'_> {
         builder::GetOrganizationConnections::new(self)
     }
-    /**Enable connection
-
-    Enable an auth connection for an organization.
-
-    <div>
-      <code>create:organization_connections</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
-
-    Arguments:
-    - `organization_code`: The unique code for the organization.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.enable_org_connection()
-        .organization_code(organization_code)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Enable connection
+    ///
+    /// Enable an auth connection for an organization.
+    ///
+    /// <div>
+    ///   <code>create:organization_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `organization_code`: The unique code for the organization.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.enable_org_connection()
+    ///     .organization_code(organization_code)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn enable_org_connection(&self) -> builder::EnableOrgConnection<'_> {
         builder::EnableOrgConnection::new(self)
     }
-    /**Remove connection
-
-    Turn off an auth connection for an organization
-
-    <div>
-      <code>delete:organization_connections</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
-
-    Arguments:
-    - `organization_code`: The unique code for the organization.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.remove_org_connection()
-        .organization_code(organization_code)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove connection
+    ///
+    /// Turn off an auth connection for an organization
+    ///
+    /// <div>
+    ///   <code>delete:organization_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `organization_code`: The unique code for the organization.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.remove_org_connection()
+    ///     .organization_code(organization_code)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_org_connection(&self) -> builder::RemoveOrgConnection<'_> {
         builder::RemoveOrgConnection::new(self)
     }
-    /**Get environment passkey settings
-
-    Retrieve passkey policy for the current environment.
-
-    <div>
-      <code>read:passkey</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/passkey`
-
-    ```ignore
-    let response = client.get_passkey()
-        .send()
-        .await;
-    ```*/
+    /// Get environment passkey settings
+    ///
+    /// Retrieve passkey policy for the current environment.
+    ///
+    /// <div>
+    ///   <code>read:passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/passkey`
+    ///
+    /// ```ignore
+    /// let response = client.get_passkey()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_passkey(&self) -> builder::GetPasskey<'_> {
         builder::GetPasskey::new(self)
     }
-    /**Update environment passkey settings
-
-    Set the passkey policy for the current environment. Policies other than `off` require the `passkeys` entitlement.
-
-    <div>
-      <code>update:passkey</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/passkey`
-
-    Arguments:
-    - `body`: Environment passkey settings.
-    ```ignore
-    let response = client.update_passkey()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update environment passkey settings
+    ///
+    /// Set the passkey policy for the current environment. Policies other than `off` require the `passkeys` entitlement.
+    ///
+    /// <div>
+    ///   <code>update:passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/passkey`
+    ///
+    /// Arguments:
+    /// - `body`: Environment passkey settings.
+    /// ```ignore
+    /// let response = client.update_passkey()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_passkey(&self) -> builder::UpdatePasskey<'_> {
         builder::UpdatePasskey::new(self)
     }
-    /**List Permissions
-
-    The returned list can be sorted by permission name or permission ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    <div>
-      <code>read:permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/permissions`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_permissions()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List Permissions
+    ///
+    /// The returned list can be sorted by permission name or permission ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// <div>
+    ///   <code>read:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/permissions`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_permissions()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_permissions(&self) -> builder::GetPermissions<'_> {
         builder::GetPermissions::new(self)
     }
-    /**Create Permission
-
-    Create a new permission.
-
-    <div>
-      <code>create:permissions</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/permissions`
-
-    Arguments:
-    - `body`: Permission details.
-    ```ignore
-    let response = client.create_permission()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Permission
+    ///
+    /// Create a new permission.
+    ///
+    /// <div>
+    ///   <code>create:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/permissions`
+    ///
+    /// Arguments:
+    /// - `body`: Permission details.
+    /// ```ignore
+    /// let response = client.create_permission()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_permission(&self) -> builder::CreatePermission<'_> {
         builder::CreatePermission::new(self)
     }
-    /**Delete Permission
-
-    Delete permission
-
-    <div>
-      <code>delete:permissions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/permissions/{permission_id}`
-
-    Arguments:
-    - `permission_id`: The identifier for the permission.
-    ```ignore
-    let response = client.delete_permission()
-        .permission_id(permission_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Permission
+    ///
+    /// Delete permission
+    ///
+    /// <div>
+    ///   <code>delete:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `permission_id`: The identifier for the permission.
+    /// ```ignore
+    /// let response = client.delete_permission()
+    ///     .permission_id(permission_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_permission(&self) -> builder::DeletePermission<'_> {
         builder::DeletePermission::new(self)
     }
-    /**Update Permission
-
-    Update permission
-
-    <div>
-      <code>update:permissions</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/permissions/{permission_id}`
-
-    Arguments:
-    - `permission_id`: The identifier for the permission.
-    - `body`: Permission details.
-    ```ignore
-    let response = client.update_permissions()
-        .permission_id(permission_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Permission
+    ///
+    /// Update permission
+    ///
+    /// <div>
+    ///   <code>update:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `permission_id`: The identifier for the permission.
+    /// - `body`: Permission details.
+    /// ```ignore
+    /// let response = client.update_permissions()
+    ///     .permission_id(permission_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_permissions(&self) -> builder::UpdatePermissions<'_> {
         builder::UpdatePermissions::new(self)
     }
-    /**List properties
-
-    Returns a list of properties
-
-    <div>
-      <code>read:properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/properties`
-
-    Arguments:
-    - `context`: Filter results by user,  organization or application context
-    - `ending_before`: The ID of the property to end before.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the property to start after.
-    ```ignore
-    let response = client.get_properties()
-        .context(context)
-        .ending_before(ending_before)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// List properties
+    ///
+    /// Returns a list of properties
+    ///
+    /// <div>
+    ///   <code>read:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/properties`
+    ///
+    /// Arguments:
+    /// - `context`: Filter results by user,  organization or application context
+    /// - `ending_before`: The ID of the property to end before.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the property to start after.
+    /// ```ignore
+    /// let response = client.get_properties()
+    ///     .context(context)
+    ///     .ending_before(ending_before)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_properties(&self) -> builder::GetProperties<'_> {
         builder::GetProperties::new(self)
     }
-    /**Create Property
-
-    Create property.
-
-    <div>
-      <code>create:properties</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/properties`
-
-    Arguments:
-    - `body`: Property details.
-    ```ignore
-    let response = client.create_property()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Property
+    ///
+    /// Create property.
+    ///
+    /// <div>
+    ///   <code>create:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/properties`
+    ///
+    /// Arguments:
+    /// - `body`: Property details.
+    /// ```ignore
+    /// let response = client.create_property()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_property(&self) -> builder::CreateProperty<'_> {
         builder::CreateProperty::new(self)
     }
-    /**Update Property
-
-    Update property.
-
-    <div>
-      <code>update:properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/properties/{property_id}`
-
-    Arguments:
-    - `property_id`: The unique identifier for the property.
-    - `body`: The fields of the property to update.
-    ```ignore
-    let response = client.update_property()
-        .property_id(property_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Property
+    ///
+    /// Update property.
+    ///
+    /// <div>
+    ///   <code>update:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/properties/{property_id}`
+    ///
+    /// Arguments:
+    /// - `property_id`: The unique identifier for the property.
+    /// - `body`: The fields of the property to update.
+    /// ```ignore
+    /// let response = client.update_property()
+    ///     .property_id(property_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_property(&self) -> builder::UpdateProperty<'_> {
         builder::UpdateProperty::new(self)
     }
-    /**Delete Property
-
-    Delete property.
-
-    <div>
-      <code>delete:properties</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/properties/{property_id}`
-
-    Arguments:
-    - `property_id`: The unique identifier for the property.
-    ```ignore
-    let response = client.delete_property()
-        .property_id(property_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Property
+    ///
+    /// Delete property.
+    ///
+    /// <div>
+    ///   <code>delete:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/properties/{property_id}`
+    ///
+    /// Arguments:
+    /// - `property_id`: The unique identifier for the property.
+    /// ```ignore
+    /// let response = client.delete_property()
+    ///     .property_id(property_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_property(&self) -> builder::DeleteProperty<'_> {
         builder::DeleteProperty::new(self)
     }
-    /**List categories
-
-    Returns a list of categories.
-
-    <div>
-      <code>read:property_categories</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/property_categories`
-
-    Arguments:
-    - `context`: Filter the results by User or Organization context
-    - `ending_before`: The ID of the category to end before.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the category to start after.
-    ```ignore
-    let response = client.get_categories()
-        .context(context)
-        .ending_before(ending_before)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// List categories
+    ///
+    /// Returns a list of categories.
+    ///
+    /// <div>
+    ///   <code>read:property_categories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/property_categories`
+    ///
+    /// Arguments:
+    /// - `context`: Filter the results by User or Organization context
+    /// - `ending_before`: The ID of the category to end before.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the category to start after.
+    /// ```ignore
+    /// let response = client.get_categories()
+    ///     .context(context)
+    ///     .ending_before(ending_before)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_categories(&self) -> builder::GetCategories<'_> {
         builder::GetCategories::new(self)
     }
-    /**Create Category
-
-    Create category.
-
-    <div>
-      <code>create:property_categories</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/property_categories`
-
-    Arguments:
-    - `body`: Category details.
-    ```ignore
-    let response = client.create_category()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Category
+    ///
+    /// Create category.
+    ///
+    /// <div>
+    ///   <code>create:property_categories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/property_categories`
+    ///
+    /// Arguments:
+    /// - `body`: Category details.
+    /// ```ignore
+    /// let response = client.create_category()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_category(&self) -> builder::CreateCategory<'_> {
         builder::CreateCategory::new(self)
     }
-    /**Update Category
-
-    Update category.
-
-    <div>
-      <code>update:property_categories</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/property_categories/{category_id}`
-
-    Arguments:
-    - `category_id`: The unique identifier for the category.
-    - `body`: The fields of the category to update.
-    ```ignore
-    let response = client.update_category()
-        .category_id(category_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Category
+    ///
+    /// Update category.
+    ///
+    /// <div>
+    ///   <code>update:property_categories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/property_categories/{category_id}`
+    ///
+    /// Arguments:
+    /// - `category_id`: The unique identifier for the category.
+    /// - `body`: The fields of the category to update.
+    /// ```ignore
+    /// let response = client.update_category()
+    ///     .category_id(category_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_category(&self) -> builder::UpdateCategory<'_> {
         builder::UpdateCategory::new(self)
     }
-    /**List roles
-
-    The returned list can be sorted by role name or role key in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    <div>
-      <code>read:roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_roles()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List roles
+    ///
+    /// The returned list can be sorted by role name or role key in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// <div>
+    ///   <code>read:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_roles()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_roles(&self) -> builder::GetRoles<'_> {
         builder::GetRoles::new(self)
     }
-    /**Create role
-
-    Create role.
-
-    <div>
-      <code>create:roles</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/roles`
-
-    Arguments:
-    - `body`: Role details.
-    ```ignore
-    let response = client.create_role()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create role
+    ///
+    /// Create role.
+    ///
+    /// <div>
+    ///   <code>create:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/roles`
+    ///
+    /// Arguments:
+    /// - `body`: Role details.
+    /// ```ignore
+    /// let response = client.create_role()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_role(&self) -> builder::CreateRole<'_> {
         builder::CreateRole::new(self)
     }
-    /**Get role
-
-    Get a role
-
-    <div>
-      <code>read:roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.get_role()
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Get role
+    ///
+    /// Get a role
+    ///
+    /// <div>
+    ///   <code>read:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.get_role()
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role(&self) -> builder::GetRole<'_> {
         builder::GetRole::new(self)
     }
-    /**Delete role
-
-    Delete role
-
-    <div>
-      <code>delete:roles</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/roles/{role_id}`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.delete_role()
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete role
+    ///
+    /// Delete role
+    ///
+    /// <div>
+    ///   <code>delete:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.delete_role()
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_role(&self) -> builder::DeleteRole<'_> {
         builder::DeleteRole::new(self)
     }
-    /**Update role
-
-    Update a role
-
-    <div>
-      <code>update:roles</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/roles/{role_id}`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    - `body`: Role details.
-    ```ignore
-    let response = client.update_roles()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update role
+    ///
+    /// Update a role
+    ///
+    /// <div>
+    ///   <code>update:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// - `body`: Role details.
+    /// ```ignore
+    /// let response = client.update_roles()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_roles(&self) -> builder::UpdateRoles<'_> {
         builder::UpdateRoles::new(self)
     }
-    /**Get role permissions
-
-    Get permissions for a role.
-
-    <div>
-      <code>read:role_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/permissions`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_role_permissions()
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get role permissions
+    ///
+    /// Get permissions for a role.
+    ///
+    /// <div>
+    ///   <code>read:role_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_role_permissions()
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_permissions(&self) -> builder::GetRolePermissions<'_> {
         builder::GetRolePermissions::new(self)
     }
-    /**Update role permissions
-
-    Update role permissions.
-
-    <div>
-      <code>update:role_permissions</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/roles/{role_id}/permissions`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    - `body`
-    ```ignore
-    let response = client.update_role_permissions()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update role permissions
+    ///
+    /// Update role permissions.
+    ///
+    /// <div>
+    ///   <code>update:role_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/roles/{role_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_role_permissions()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_role_permissions(&self) -> builder::UpdateRolePermissions<'_> {
         builder::UpdateRolePermissions::new(self)
     }
-    /**Remove role permission
-
-    Remove a permission from a role.
-
-    <div>
-      <code>delete:role_permissions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/roles/{role_id}/permissions/{permission_id}`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `permission_id`: The permission's public id.
-    ```ignore
-    let response = client.remove_role_permission()
-        .role_id(role_id)
-        .permission_id(permission_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove role permission
+    ///
+    /// Remove a permission from a role.
+    ///
+    /// <div>
+    ///   <code>delete:role_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/roles/{role_id}/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `permission_id`: The permission's public id.
+    /// ```ignore
+    /// let response = client.remove_role_permission()
+    ///     .role_id(role_id)
+    ///     .permission_id(permission_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_role_permission(&self) -> builder::RemoveRolePermission<'_> {
         builder::RemoveRolePermission::new(self)
     }
-    /**Get role scopes
-
-    Get scopes for a role.
-
-    <div>
-      <code>read:role_scopes</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/scopes`
-
-    Arguments:
-    - `role_id`: The role id.
-    ```ignore
-    let response = client.get_role_scopes()
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Get role scopes
+    ///
+    /// Get scopes for a role.
+    ///
+    /// <div>
+    ///   <code>read:role_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role id.
+    /// ```ignore
+    /// let response = client.get_role_scopes()
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_scopes(&self) -> builder::GetRoleScopes<'_> {
         builder::GetRoleScopes::new(self)
     }
-    /**Add role scope
-
-    Add scope to role.
-
-    <div>
-      <code>create:role_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/roles/{role_id}/scopes`
-
-    Arguments:
-    - `role_id`: The role id.
-    - `body`: Add scope to role.
-    ```ignore
-    let response = client.add_role_scope()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add role scope
+    ///
+    /// Add scope to role.
+    ///
+    /// <div>
+    ///   <code>create:role_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/roles/{role_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role id.
+    /// - `body`: Add scope to role.
+    /// ```ignore
+    /// let response = client.add_role_scope()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_role_scope(&self) -> builder::AddRoleScope<'_> {
         builder::AddRoleScope::new(self)
     }
-    /**Delete role scope
-
-    Delete scope from role.
-
-    <div>
-      <code>delete:role_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/roles/{role_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `role_id`: The role id.
-    - `scope_id`: The scope id.
-    ```ignore
-    let response = client.delete_role_scope()
-        .role_id(role_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete role scope
+    ///
+    /// Delete scope from role.
+    ///
+    /// <div>
+    ///   <code>delete:role_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/roles/{role_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role id.
+    /// - `scope_id`: The scope id.
+    /// ```ignore
+    /// let response = client.delete_role_scope()
+    ///     .role_id(role_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_role_scope(&self) -> builder::DeleteRoleScope<'_> {
         builder::DeleteRoleScope::new(self)
     }
-    /**Get role system permissions
-
-    Get system permissions for a role.
-
-    System permissions control what organization users can do in the self-serve portal.
-
-    <div>
-      <code>read:role_system_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/system_permissions`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_role_system_permissions()
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get role system permissions
+    ///
+    /// Get system permissions for a role.
+    ///
+    /// System permissions control what organization users can do in the self-serve portal.
+    ///
+    /// <div>
+    ///   <code>read:role_system_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/system_permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_role_system_permissions()
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_system_permissions(&self) -> builder::GetRoleSystemPermissions<'_> {
         builder::GetRoleSystemPermissions::new(self)
     }
-    /**Update role system permissions
-
-    Update role system permissions.
-
-    System permissions control what organization users can do in the self-serve portal.
-
-    <div>
-      <code>update:role_system_permissions</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/roles/{role_id}/system_permissions`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    - `body`
-    ```ignore
-    let response = client.update_role_system_permissions()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update role system permissions
+    ///
+    /// Update role system permissions.
+    ///
+    /// System permissions control what organization users can do in the self-serve portal.
+    ///
+    /// <div>
+    ///   <code>update:role_system_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/roles/{role_id}/system_permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_role_system_permissions()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_role_system_permissions(&self) -> builder::UpdateRoleSystemPermissions<'_> {
         builder::UpdateRoleSystemPermissions::new(self)
     }
-    /**List role users
-
-    Get users that have a given role, across all organizations. Each user entry
-    includes the organization codes where they hold that role.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/users`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    ```ignore
-    let response = client.get_role_users()
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .send()
-        .await;
-    ```*/
+    /// List role users
+    ///
+    /// Get users that have a given role, across all organizations. Each user entry
+    /// includes the organization codes where they hold that role.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/users`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// ```ignore
+    /// let response = client.get_role_users()
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_users(&self) -> builder::GetRoleUsers<'_> {
         builder::GetRoleUsers::new(self)
     }
-    /**List Subscribers
-
-    The returned list can be sorted by full name or email address
-    in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query
-    string parameter.
-
-    <div>
-      <code>read:subscribers</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/subscribers`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_subscribers()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List Subscribers
+    ///
+    /// The returned list can be sorted by full name or email address
+    /// in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query
+    /// string parameter.
+    ///
+    /// <div>
+    ///   <code>read:subscribers</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/subscribers`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_subscribers()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_subscribers(&self) -> builder::GetSubscribers<'_> {
         builder::GetSubscribers::new(self)
     }
-    /**Create Subscriber
-
-    Create subscriber.
-
-    <div>
-      <code>create:subscribers</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/subscribers`
-
-    Arguments:
-    - `email`: The email address of the subscriber.
-    - `first_name`: Subscriber's first name.
-    - `last_name`: Subscriber's last name.
-    ```ignore
-    let response = client.create_subscriber()
-        .email(email)
-        .first_name(first_name)
-        .last_name(last_name)
-        .send()
-        .await;
-    ```*/
+    /// Create Subscriber
+    ///
+    /// Create subscriber.
+    ///
+    /// <div>
+    ///   <code>create:subscribers</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/subscribers`
+    ///
+    /// Arguments:
+    /// - `email`: The email address of the subscriber.
+    /// - `first_name`: Subscriber's first name.
+    /// - `last_name`: Subscriber's last name.
+    /// ```ignore
+    /// let response = client.create_subscriber()
+    ///     .email(email)
+    ///     .first_name(first_name)
+    ///     .last_name(last_name)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_subscriber(&self) -> builder::CreateSubscriber<'_> {
         builder::CreateSubscriber::new(self)
     }
-    /**Get Subscriber
-
-    Retrieve a subscriber record.
-
-    <div>
-      <code>read:subscribers</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/subscribers/{subscriber_id}`
-
-    Arguments:
-    - `subscriber_id`: The subscriber's id.
-    ```ignore
-    let response = client.get_subscriber()
-        .subscriber_id(subscriber_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Subscriber
+    ///
+    /// Retrieve a subscriber record.
+    ///
+    /// <div>
+    ///   <code>read:subscribers</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/subscribers/{subscriber_id}`
+    ///
+    /// Arguments:
+    /// - `subscriber_id`: The subscriber's id.
+    /// ```ignore
+    /// let response = client.get_subscriber()
+    ///     .subscriber_id(subscriber_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_subscriber(&self) -> builder::GetSubscriber<'_> {
         builder::GetSubscriber::new(self)
     }
-    /**List system permissions
-
-    The returned list can be sorted by system permission name or ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    System permissions control what organization users can do in the self-serve portal.
-
-    <div>
-      <code>read:system_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/system_permissions`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_system_permissions()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List system permissions
+    ///
+    /// The returned list can be sorted by system permission name or ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// System permissions control what organization users can do in the self-serve portal.
+    ///
+    /// <div>
+    ///   <code>read:system_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/system_permissions`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_system_permissions()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_system_permissions(&self) -> builder::GetSystemPermissions<'_> {
         builder::GetSystemPermissions::new(self)
     }
-    /**Get timezones
-
-    Get a list of timezones and associated timezone keys.
-
-    <div>
-      <code>read:timezones</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/timezones`
-
-    ```ignore
-    let response = client.get_timezones()
-        .send()
-        .await;
-    ```*/
+    /// Get timezones
+    ///
+    /// Get a list of timezones and associated timezone keys.
+    ///
+    /// <div>
+    ///   <code>read:timezones</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/timezones`
+    ///
+    /// ```ignore
+    /// let response = client.get_timezones()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_timezones(&self) -> builder::GetTimezones<'_> {
         builder::GetTimezones::new(self)
     }
-    /**Get user
-
-    Retrieve a user record.
-
-    <div>
-      <code>read:users</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/user`
-
-    Arguments:
-    - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
-    - `id`: The user's id.
-    ```ignore
-    let response = client.get_user_data()
-        .expand(expand)
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Get user
+    ///
+    /// Retrieve a user record.
+    ///
+    /// <div>
+    ///   <code>read:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
+    /// - `id`: The user's id.
+    /// ```ignore
+    /// let response = client.get_user_data()
+    ///     .expand(expand)
+    ///     .id(id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_data(&self) -> builder::GetUserData<'_> {
         builder::GetUserData::new(self)
     }
-    /**Create user
-
-    Creates a user record and optionally zero or more identities for the user. An example identity could be the email
-    address of the user.
-
-    <div>
-      <code>create:users</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/user`
-
-    Arguments:
-    - `body`: The details of the user to create.
-    ```ignore
-    let response = client.create_user()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create user
+    ///
+    /// Creates a user record and optionally zero or more identities for the user. An example identity could be the email
+    /// address of the user.
+    ///
+    /// <div>
+    ///   <code>create:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `body`: The details of the user to create.
+    /// ```ignore
+    /// let response = client.create_user()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_user(&self) -> builder::CreateUser<'_> {
         builder::CreateUser::new(self)
     }
-    /**Delete user
-
-    Delete a user record.
-
-    <div>
-      <code>delete:users</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/user`
-
-    Arguments:
-    - `id`: The user's id.
-    - `is_delete_profile`: Delete all data and remove the user's profile from all of Kinde, including the subscriber list
-    ```ignore
-    let response = client.delete_user()
-        .id(id)
-        .is_delete_profile(is_delete_profile)
-        .send()
-        .await;
-    ```*/
+    /// Delete user
+    ///
+    /// Delete a user record.
+    ///
+    /// <div>
+    ///   <code>delete:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `id`: The user's id.
+    /// - `is_delete_profile`: Delete all data and remove the user's profile from all of Kinde, including the subscriber list
+    /// ```ignore
+    /// let response = client.delete_user()
+    ///     .id(id)
+    ///     .is_delete_profile(is_delete_profile)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_user(&self) -> builder::DeleteUser<'_> {
         builder::DeleteUser::new(self)
     }
-    /**Update user
-
-    Update a user record.
-
-    <div>
-      <code>update:users</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/user`
-
-    Arguments:
-    - `id`: The user's id.
-    - `body`: The user to update.
-    ```ignore
-    let response = client.update_user()
-        .id(id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update user
+    ///
+    /// Update a user record.
+    ///
+    /// <div>
+    ///   <code>update:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `id`: The user's id.
+    /// - `body`: The user to update.
+    /// ```ignore
+    /// let response = client.update_user()
+    ///     .id(id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user(&self) -> builder::UpdateUser<'_> {
         builder::UpdateUser::new(self)
     }
-    /**Get users
-
-    The returned list can be sorted by full name or email address in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    <div>
-      <code>read:users</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users`
-
-    Arguments:
-    - `active_since`: Filter the results to only include users who have been active since this date. Date should be in ISO 8601 format.
-    - `email`: Filter the results by email address. The query string should be comma separated and url encoded.
-    - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
-    - `has_organization`: Filter the results by if the user has at least one organization assigned.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `phone`: Filter the results by phone. The query string should be comma separated and url encoded.
-    - `user_id`: Filter the results by User ID. The query string should be comma separated and url encoded.
-    - `username`: Filter the results by username. The query string should be comma separated and url encoded.
-    ```ignore
-    let response = client.get_users()
-        .active_since(active_since)
-        .email(email)
-        .expand(expand)
-        .has_organization(has_organization)
-        .next_token(next_token)
-        .page_size(page_size)
-        .phone(phone)
-        .user_id(user_id)
-        .username(username)
-        .send()
-        .await;
-    ```*/
+    /// Get users
+    ///
+    /// The returned list can be sorted by full name or email address in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// <div>
+    ///   <code>read:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users`
+    ///
+    /// Arguments:
+    /// - `active_since`: Filter the results to only include users who have been active since this date. Date should be in ISO 8601 format.
+    /// - `email`: Filter the results by email address. The query string should be comma separated and url encoded.
+    /// - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
+    /// - `has_organization`: Filter the results by if the user has at least one organization assigned.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `phone`: Filter the results by phone. The query string should be comma separated and url encoded.
+    /// - `user_id`: Filter the results by User ID. The query string should be comma separated and url encoded.
+    /// - `username`: Filter the results by username. The query string should be comma separated and url encoded.
+    /// ```ignore
+    /// let response = client.get_users()
+    ///     .active_since(active_since)
+    ///     .email(email)
+    ///     .expand(expand)
+    ///     .has_organization(has_organization)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .phone(phone)
+    ///     .user_id(user_id)
+    ///     .username(username)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_users(&self) -> builder::GetUsers<'_> {
         builder::GetUsers::new(self)
     }
-    /**Update User Feature Flag Override
-
-    Update user feature flag override.
-
-    <div>
-      <code>update:user_feature_flags</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/users/{user_id}/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `feature_flag_key`: The identifier for the feature flag
-    - `value`: Override value
-    ```ignore
-    let response = client.update_user_feature_flag_override()
-        .user_id(user_id)
-        .feature_flag_key(feature_flag_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update User Feature Flag Override
+    ///
+    /// Update user feature flag override.
+    ///
+    /// <div>
+    ///   <code>update:user_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/users/{user_id}/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `feature_flag_key`: The identifier for the feature flag
+    /// - `value`: Override value
+    /// ```ignore
+    /// let response = client.update_user_feature_flag_override()
+    ///     .user_id(user_id)
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user_feature_flag_override(&self) -> builder::UpdateUserFeatureFlagOverride<'_> {
         builder::UpdateUserFeatureFlagOverride::new(self)
     }
-    /**Get identities
-
-    Gets a list of identities for an user by ID.
-
-    <div>
-      <code>read:user_identities</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/identities`
-
-    Arguments:
-    - `user_id`: The user's ID.
-    - `ending_before`: The ID of the identity to end before.
-    - `starting_after`: The ID of the identity to start after.
-    ```ignore
-    let response = client.get_user_identities()
-        .user_id(user_id)
-        .ending_before(ending_before)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get identities
+    ///
+    /// Gets a list of identities for an user by ID.
+    ///
+    /// <div>
+    ///   <code>read:user_identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/identities`
+    ///
+    /// Arguments:
+    /// - `user_id`: The user's ID.
+    /// - `ending_before`: The ID of the identity to end before.
+    /// - `starting_after`: The ID of the identity to start after.
+    /// ```ignore
+    /// let response = client.get_user_identities()
+    ///     .user_id(user_id)
+    ///     .ending_before(ending_before)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_identities(&self) -> builder::GetUserIdentities<'_> {
         builder::GetUserIdentities::new(self)
     }
-    /**Create identity
-
-    Creates an identity for a user.
-
-    <div>
-      <code>create:user_identities</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/users/{user_id}/identities`
-
-    Arguments:
-    - `user_id`: The user's ID.
-    - `body`: The identity details.
-    ```ignore
-    let response = client.create_user_identity()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create identity
+    ///
+    /// Creates an identity for a user.
+    ///
+    /// <div>
+    ///   <code>create:user_identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/users/{user_id}/identities`
+    ///
+    /// Arguments:
+    /// - `user_id`: The user's ID.
+    /// - `body`: The identity details.
+    /// ```ignore
+    /// let response = client.create_user_identity()
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_user_identity(&self) -> builder::CreateUserIdentity<'_> {
         builder::CreateUserIdentity::new(self)
     }
-    /**Get user's MFA configuration
-
-    Get a user’s MFA configuration.
-
-    <div>
-      <code>read:user_mfa</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/mfa`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.get_users_mfa()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get user's MFA configuration
+    ///
+    /// Get a user’s MFA configuration.
+    ///
+    /// <div>
+    ///   <code>read:user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.get_users_mfa()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_users_mfa(&self) -> builder::GetUsersMfa<'_> {
         builder::GetUsersMfa::new(self)
     }
-    /**Reset all environment MFA for a user
-
-    Reset all environment MFA factors for a user.
-
-    <div>
-      <code>delete:user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.reset_users_mfa_all()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset all environment MFA for a user
+    ///
+    /// Reset all environment MFA factors for a user.
+    ///
+    /// <div>
+    ///   <code>delete:user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.reset_users_mfa_all()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_users_mfa_all(&self) -> builder::ResetUsersMfaAll<'_> {
         builder::ResetUsersMfaAll::new(self)
     }
-    /**Reset specific environment MFA for a user
-
-    Reset a specific environment MFA factor for a user.
-
-    <div>
-      <code>delete:user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa/{factor_id}`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `factor_id`: The identifier for the MFA factor
-    ```ignore
-    let response = client.reset_users_mfa()
-        .user_id(user_id)
-        .factor_id(factor_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset specific environment MFA for a user
+    ///
+    /// Reset a specific environment MFA factor for a user.
+    ///
+    /// <div>
+    ///   <code>delete:user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa/{factor_id}`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `factor_id`: The identifier for the MFA factor
+    /// ```ignore
+    /// let response = client.reset_users_mfa()
+    ///     .user_id(user_id)
+    ///     .factor_id(factor_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_users_mfa(&self) -> builder::ResetUsersMfa<'_> {
         builder::ResetUsersMfa::new(self)
     }
-    /**Set User password
-
-    Set user password.
-
-    <div>
-      <code>update:user_passwords</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/users/{user_id}/password`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `body`: Password details.
-    ```ignore
-    let response = client.set_user_password()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Set User password
+    ///
+    /// Set user password.
+    ///
+    /// <div>
+    ///   <code>update:user_passwords</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/users/{user_id}/password`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `body`: Password details.
+    /// ```ignore
+    /// let response = client.set_user_password()
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn set_user_password(&self) -> builder::SetUserPassword<'_> {
         builder::SetUserPassword::new(self)
     }
-    /**Get property values
-
-    Gets properties for an user by ID.
-
-    <div>
-      <code>read:user_properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/properties`
-
-    Arguments:
-    - `user_id`: The user's ID.
-    ```ignore
-    let response = client.get_user_property_values()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get property values
+    ///
+    /// Gets properties for an user by ID.
+    ///
+    /// <div>
+    ///   <code>read:user_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/properties`
+    ///
+    /// Arguments:
+    /// - `user_id`: The user's ID.
+    /// ```ignore
+    /// let response = client.get_user_property_values()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_property_values(&self) -> builder::GetUserPropertyValues<'_> {
         builder::GetUserPropertyValues::new(self)
     }
-    /**Update Property values
-
-    Update property values.
-
-    <div>
-      <code>update:user_properties</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/users/{user_id}/properties`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `body`: Properties to update.
-    ```ignore
-    let response = client.update_user_properties()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Property values
+    ///
+    /// Update property values.
+    ///
+    /// <div>
+    ///   <code>update:user_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/users/{user_id}/properties`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `body`: Properties to update.
+    /// ```ignore
+    /// let response = client.update_user_properties()
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user_properties(&self) -> builder::UpdateUserProperties<'_> {
         builder::UpdateUserProperties::new(self)
     }
-    /**Update Property value
-
-    Update property value.
-
-    <div>
-      <code>update:user_properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/users/{user_id}/properties/{property_key}`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `property_key`: The identifier for the property
-    - `value`: The new property value
-    ```ignore
-    let response = client.update_user_property()
-        .user_id(user_id)
-        .property_key(property_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update Property value
+    ///
+    /// Update property value.
+    ///
+    /// <div>
+    ///   <code>update:user_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/users/{user_id}/properties/{property_key}`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `property_key`: The identifier for the property
+    /// - `value`: The new property value
+    /// ```ignore
+    /// let response = client.update_user_property()
+    ///     .user_id(user_id)
+    ///     .property_key(property_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user_property(&self) -> builder::UpdateUserProperty<'_> {
         builder::UpdateUserProperty::new(self)
     }
-    /**Refresh User Claims and Invalidate Cache
-
-    Refreshes the user's claims and invalidates the current cache.
-
-    <div>
-      <code>update:user_refresh_claims</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/users/{user_id}/refresh_claims`
-
-    Arguments:
-    - `user_id`: The id of the user whose claims needs to be updated.
-    ```ignore
-    let response = client.refresh_user_claims()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Refresh User Claims and Invalidate Cache
+    ///
+    /// Refreshes the user's claims and invalidates the current cache.
+    ///
+    /// <div>
+    ///   <code>update:user_refresh_claims</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/users/{user_id}/refresh_claims`
+    ///
+    /// Arguments:
+    /// - `user_id`: The id of the user whose claims needs to be updated.
+    /// ```ignore
+    /// let response = client.refresh_user_claims()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn refresh_user_claims(&self) -> builder::RefreshUserClaims<'_> {
         builder::RefreshUserClaims::new(self)
     }
-    /**Get user sessions
-
-    Retrieve the list of active sessions for a specific user.
-
-    <div>
-      <code>read:user_sessions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/sessions`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.get_user_sessions()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get user sessions
+    ///
+    /// Retrieve the list of active sessions for a specific user.
+    ///
+    /// <div>
+    ///   <code>read:user_sessions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/sessions`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.get_user_sessions()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_sessions(&self) -> builder::GetUserSessions<'_> {
         builder::GetUserSessions::new(self)
     }
-    /**Delete user sessions
-
-    Invalidate user sessions.
-
-    <div>
-      <code>delete:user_sessions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/users/{user_id}/sessions`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.delete_user_sessions()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete user sessions
+    ///
+    /// Invalidate user sessions.
+    ///
+    /// <div>
+    ///   <code>delete:user_sessions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/users/{user_id}/sessions`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.delete_user_sessions()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_user_sessions(&self) -> builder::DeleteUserSessions<'_> {
         builder::DeleteUserSessions::new(self)
     }
-    /**List Webhooks
-
-    List webhooks
-
-    <div>
-      <code>read:webhooks</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/webhooks`
-
-    ```ignore
-    let response = client.get_web_hooks()
-        .send()
-        .await;
-    ```*/
+    /// List Webhooks
+    ///
+    /// List webhooks
+    ///
+    /// <div>
+    ///   <code>read:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/webhooks`
+    ///
+    /// ```ignore
+    /// let response = client.get_web_hooks()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_web_hooks(&self) -> builder::GetWebHooks<'_> {
         builder::GetWebHooks::new(self)
     }
-    /**Create a Webhook
-
-    Create a webhook
-
-    <div>
-      <code>create:webhooks</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/webhooks`
-
-    Arguments:
-    - `body`: Webhook request specification.
-    ```ignore
-    let response = client.create_web_hook()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create a Webhook
+    ///
+    /// Create a webhook
+    ///
+    /// <div>
+    ///   <code>create:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/webhooks`
+    ///
+    /// Arguments:
+    /// - `body`: Webhook request specification.
+    /// ```ignore
+    /// let response = client.create_web_hook()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_web_hook(&self) -> builder::CreateWebHook<'_> {
         builder::CreateWebHook::new(self)
     }
-    /**Delete Webhook
-
-    Delete webhook
-
-    <div>
-      <code>delete:webhooks</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: The webhook id.
-    ```ignore
-    let response = client.delete_web_hook()
-        .webhook_id(webhook_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Webhook
+    ///
+    /// Delete webhook
+    ///
+    /// <div>
+    ///   <code>delete:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/webhooks/{webhook_id}`
+    ///
+    /// Arguments:
+    /// - `webhook_id`: The webhook id.
+    /// ```ignore
+    /// let response = client.delete_web_hook()
+    ///     .webhook_id(webhook_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_web_hook(&self) -> builder::DeleteWebHook<'_> {
         builder::DeleteWebHook::new(self)
     }
-    /**Update a Webhook
-
-    Update a webhook
-
-    <div>
-      <code>update:webhooks</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: The webhook id.
-    - `body`: Update webhook request specification.
-    ```ignore
-    let response = client.update_web_hook()
-        .webhook_id(webhook_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update a Webhook
+    ///
+    /// Update a webhook
+    ///
+    /// <div>
+    ///   <code>update:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/webhooks/{webhook_id}`
+    ///
+    /// Arguments:
+    /// - `webhook_id`: The webhook id.
+    /// - `body`: Update webhook request specification.
+    /// ```ignore
+    /// let response = client.update_web_hook()
+    ///     .webhook_id(webhook_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_web_hook(&self) -> builder::UpdateWebHook<'_> {
         builder::UpdateWebHook::new(self)
     }
@@ -40136,9 +40129,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::get_api_keys`]
-
-    [`Client::get_api_keys`]: super::Client::get_api_keys*/
+    /// Builder for [`Client::get_api_keys`]
+    ///
+    /// [`Client::get_api_keys`]: super::Client::get_api_keys
     #[derive(Debug, Clone)]
     pub struct GetApiKeys<'a> {
         client: &'a super::Client,
@@ -40284,9 +40277,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_api_key`]
-
-    [`Client::create_api_key`]: super::Client::create_api_key*/
+    /// Builder for [`Client::create_api_key`]
+    ///
+    /// [`Client::create_api_key`]: super::Client::create_api_key
     #[derive(Debug, Clone)]
     pub struct CreateApiKey<'a> {
         client: &'a super::Client,
@@ -40367,9 +40360,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::verify_api_key`]
-
-    [`Client::verify_api_key`]: super::Client::verify_api_key*/
+    /// Builder for [`Client::verify_api_key`]
+    ///
+    /// [`Client::verify_api_key`]: super::Client::verify_api_key
     #[derive(Debug, Clone)]
     pub struct VerifyApiKey<'a> {
         client: &'a super::Client,
@@ -40450,9 +40443,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_api_key`]
-
-    [`Client::get_api_key`]: super::Client::get_api_key*/
+    /// Builder for [`Client::get_api_key`]
+    ///
+    /// [`Client::get_api_key`]: super::Client::get_api_key
     #[derive(Debug, Clone)]
     pub struct GetApiKey<'a> {
         client: &'a super::Client,
@@ -40525,9 +40518,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::rotate_api_key`]
-
-    [`Client::rotate_api_key`]: super::Client::rotate_api_key*/
+    /// Builder for [`Client::rotate_api_key`]
+    ///
+    /// [`Client::rotate_api_key`]: super::Client::rotate_api_key
     #[derive(Debug, Clone)]
     pub struct RotateApiKey<'a> {
         client: &'a super::Client,
@@ -40601,9 +40594,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_api_key`]
-
-    [`Client::delete_api_key`]: super::Client::delete_api_key*/
+    /// Builder for [`Client::delete_api_key`]
+    ///
+    /// [`Client::delete_api_key`]: super::Client::delete_api_key
     #[derive(Debug, Clone)]
     pub struct DeleteApiKey<'a> {
         client: &'a super::Client,
@@ -40676,9 +40669,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_ap_is`]
-
-    [`Client::get_ap_is`]: super::Client::get_ap_is*/
+    /// Builder for [`Client::get_ap_is`]
+    ///
+    /// [`Client::get_ap_is`]: super::Client::get_ap_is
     #[derive(Debug, Clone)]
     pub struct GetApIs<'a> {
         client: &'a super::Client,
@@ -40746,9 +40739,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_ap_is`]
-
-    [`Client::add_ap_is`]: super::Client::add_ap_is*/
+    /// Builder for [`Client::add_ap_is`]
+    ///
+    /// [`Client::add_ap_is`]: super::Client::add_ap_is
     #[derive(Debug, Clone)]
     pub struct AddApIs<'a> {
         client: &'a super::Client,
@@ -40826,9 +40819,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_api`]
-
-    [`Client::get_api`]: super::Client::get_api*/
+    /// Builder for [`Client::get_api`]
+    ///
+    /// [`Client::get_api`]: super::Client::get_api
     #[derive(Debug, Clone)]
     pub struct GetApi<'a> {
         client: &'a super::Client,
@@ -40898,9 +40891,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_api`]
-
-    [`Client::delete_api`]: super::Client::delete_api*/
+    /// Builder for [`Client::delete_api`]
+    ///
+    /// [`Client::delete_api`]: super::Client::delete_api
     #[derive(Debug, Clone)]
     pub struct DeleteApi<'a> {
         client: &'a super::Client,
@@ -40970,9 +40963,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_api_applications`]
-
-    [`Client::update_api_applications`]: super::Client::update_api_applications*/
+    /// Builder for [`Client::update_api_applications`]
+    ///
+    /// [`Client::update_api_applications`]: super::Client::update_api_applications
     #[derive(Debug, Clone)]
     pub struct UpdateApiApplications<'a> {
         client: &'a super::Client,
@@ -41078,9 +41071,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_api_application_scope`]
-
-    [`Client::add_api_application_scope`]: super::Client::add_api_application_scope*/
+    /// Builder for [`Client::add_api_application_scope`]
+    ///
+    /// [`Client::add_api_application_scope`]: super::Client::add_api_application_scope
     #[derive(Debug, Clone)]
     pub struct AddApiApplicationScope<'a> {
         client: &'a super::Client,
@@ -41179,9 +41172,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_api_application_scope`]
-
-    [`Client::delete_api_application_scope`]: super::Client::delete_api_application_scope*/
+    /// Builder for [`Client::delete_api_application_scope`]
+    ///
+    /// [`Client::delete_api_application_scope`]: super::Client::delete_api_application_scope
     #[derive(Debug, Clone)]
     pub struct DeleteApiApplicationScope<'a> {
         client: &'a super::Client,
@@ -41280,9 +41273,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_api_scopes`]
-
-    [`Client::get_api_scopes`]: super::Client::get_api_scopes*/
+    /// Builder for [`Client::get_api_scopes`]
+    ///
+    /// [`Client::get_api_scopes`]: super::Client::get_api_scopes
     #[derive(Debug, Clone)]
     pub struct GetApiScopes<'a> {
         client: &'a super::Client,
@@ -41353,9 +41346,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_api_scope`]
-
-    [`Client::add_api_scope`]: super::Client::add_api_scope*/
+    /// Builder for [`Client::add_api_scope`]
+    ///
+    /// [`Client::add_api_scope`]: super::Client::add_api_scope
     #[derive(Debug, Clone)]
     pub struct AddApiScope<'a> {
         client: &'a super::Client,
@@ -41454,9 +41447,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_api_scope`]
-
-    [`Client::get_api_scope`]: super::Client::get_api_scope*/
+    /// Builder for [`Client::get_api_scope`]
+    ///
+    /// [`Client::get_api_scope`]: super::Client::get_api_scope
     #[derive(Debug, Clone)]
     pub struct GetApiScope<'a> {
         client: &'a super::Client,
@@ -41544,9 +41537,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_api_scope`]
-
-    [`Client::delete_api_scope`]: super::Client::delete_api_scope*/
+    /// Builder for [`Client::delete_api_scope`]
+    ///
+    /// [`Client::delete_api_scope`]: super::Client::delete_api_scope
     #[derive(Debug, Clone)]
     pub struct DeleteApiScope<'a> {
         client: &'a super::Client,
@@ -41631,9 +41624,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_api_scope`]
-
-    [`Client::update_api_scope`]: super::Client::update_api_scope*/
+    /// Builder for [`Client::update_api_scope`]
+    ///
+    /// [`Client::update_api_scope`]: super::Client::update_api_scope
     #[derive(Debug, Clone)]
     pub struct UpdateApiScope<'a> {
         client: &'a super::Client,
@@ -41745,9 +41738,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_applications`]
-
-    [`Client::get_applications`]: super::Client::get_applications*/
+    /// Builder for [`Client::get_applications`]
+    ///
+    /// [`Client::get_applications`]: super::Client::get_applications
     #[derive(Debug, Clone)]
     pub struct GetApplications<'a> {
         client: &'a super::Client,
@@ -41851,9 +41844,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_application`]
-
-    [`Client::create_application`]: super::Client::create_application*/
+    /// Builder for [`Client::create_application`]
+    ///
+    /// [`Client::create_application`]: super::Client::create_application
     #[derive(Debug, Clone)]
     pub struct CreateApplication<'a> {
         client: &'a super::Client,
@@ -41936,9 +41929,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_logout_ur_ls`]
-
-    [`Client::get_logout_ur_ls`]: super::Client::get_logout_ur_ls*/
+    /// Builder for [`Client::get_logout_ur_ls`]
+    ///
+    /// [`Client::get_logout_ur_ls`]: super::Client::get_logout_ur_ls
     #[derive(Debug, Clone)]
     pub struct GetLogoutUrLs<'a> {
         client: &'a super::Client,
@@ -42008,9 +42001,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::replace_logout_redirect_ur_ls`]
-
-    [`Client::replace_logout_redirect_ur_ls`]: super::Client::replace_logout_redirect_ur_ls*/
+    /// Builder for [`Client::replace_logout_redirect_ur_ls`]
+    ///
+    /// [`Client::replace_logout_redirect_ur_ls`]: super::Client::replace_logout_redirect_ur_ls
     #[derive(Debug, Clone)]
     pub struct ReplaceLogoutRedirectUrLs<'a> {
         client: &'a super::Client,
@@ -42115,9 +42108,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_logout_redirect_ur_ls`]
-
-    [`Client::add_logout_redirect_ur_ls`]: super::Client::add_logout_redirect_ur_ls*/
+    /// Builder for [`Client::add_logout_redirect_ur_ls`]
+    ///
+    /// [`Client::add_logout_redirect_ur_ls`]: super::Client::add_logout_redirect_ur_ls
     #[derive(Debug, Clone)]
     pub struct AddLogoutRedirectUrLs<'a> {
         client: &'a super::Client,
@@ -42222,9 +42215,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_logout_ur_ls`]
-
-    [`Client::delete_logout_ur_ls`]: super::Client::delete_logout_ur_ls*/
+    /// Builder for [`Client::delete_logout_ur_ls`]
+    ///
+    /// [`Client::delete_logout_ur_ls`]: super::Client::delete_logout_ur_ls
     #[derive(Debug, Clone)]
     pub struct DeleteLogoutUrLs<'a> {
         client: &'a super::Client,
@@ -42311,9 +42304,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_callback_ur_ls`]
-
-    [`Client::get_callback_ur_ls`]: super::Client::get_callback_ur_ls*/
+    /// Builder for [`Client::get_callback_ur_ls`]
+    ///
+    /// [`Client::get_callback_ur_ls`]: super::Client::get_callback_ur_ls
     #[derive(Debug, Clone)]
     pub struct GetCallbackUrLs<'a> {
         client: &'a super::Client,
@@ -42384,9 +42377,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::replace_redirect_callback_ur_ls`]
-
-    [`Client::replace_redirect_callback_ur_ls`]: super::Client::replace_redirect_callback_ur_ls*/
+    /// Builder for [`Client::replace_redirect_callback_ur_ls`]
+    ///
+    /// [`Client::replace_redirect_callback_ur_ls`]: super::Client::replace_redirect_callback_ur_ls
     #[derive(Debug, Clone)]
     pub struct ReplaceRedirectCallbackUrLs<'a> {
         client: &'a super::Client,
@@ -42491,9 +42484,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_redirect_callback_ur_ls`]
-
-    [`Client::add_redirect_callback_ur_ls`]: super::Client::add_redirect_callback_ur_ls*/
+    /// Builder for [`Client::add_redirect_callback_ur_ls`]
+    ///
+    /// [`Client::add_redirect_callback_ur_ls`]: super::Client::add_redirect_callback_ur_ls
     #[derive(Debug, Clone)]
     pub struct AddRedirectCallbackUrLs<'a> {
         client: &'a super::Client,
@@ -42598,9 +42591,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_callback_ur_ls`]
-
-    [`Client::delete_callback_ur_ls`]: super::Client::delete_callback_ur_ls*/
+    /// Builder for [`Client::delete_callback_ur_ls`]
+    ///
+    /// [`Client::delete_callback_ur_ls`]: super::Client::delete_callback_ur_ls
     #[derive(Debug, Clone)]
     pub struct DeleteCallbackUrLs<'a> {
         client: &'a super::Client,
@@ -42687,9 +42680,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_application`]
-
-    [`Client::get_application`]: super::Client::get_application*/
+    /// Builder for [`Client::get_application`]
+    ///
+    /// [`Client::get_application`]: super::Client::get_application
     #[derive(Debug, Clone)]
     pub struct GetApplication<'a> {
         client: &'a super::Client,
@@ -42763,9 +42756,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_application`]
-
-    [`Client::delete_application`]: super::Client::delete_application*/
+    /// Builder for [`Client::delete_application`]
+    ///
+    /// [`Client::delete_application`]: super::Client::delete_application
     #[derive(Debug, Clone)]
     pub struct DeleteApplication<'a> {
         client: &'a super::Client,
@@ -42838,9 +42831,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_application`]
-
-    [`Client::update_application`]: super::Client::update_application*/
+    /// Builder for [`Client::update_application`]
+    ///
+    /// [`Client::update_application`]: super::Client::update_application
     #[derive(Debug, Clone)]
     pub struct UpdateApplication<'a> {
         client: &'a super::Client,
@@ -42940,9 +42933,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_application_access_roles`]
-
-    [`Client::get_application_access_roles`]: super::Client::get_application_access_roles*/
+    /// Builder for [`Client::get_application_access_roles`]
+    ///
+    /// [`Client::get_application_access_roles`]: super::Client::get_application_access_roles
     #[derive(Debug, Clone)]
     pub struct GetApplicationAccessRoles<'a> {
         client: &'a super::Client,
@@ -43067,9 +43060,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_application_access_role`]
-
-    [`Client::add_application_access_role`]: super::Client::add_application_access_role*/
+    /// Builder for [`Client::add_application_access_role`]
+    ///
+    /// [`Client::add_application_access_role`]: super::Client::add_application_access_role
     #[derive(Debug, Clone)]
     pub struct AddApplicationAccessRole<'a> {
         client: &'a super::Client,
@@ -43156,9 +43149,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::remove_application_access_role`]
-
-    [`Client::remove_application_access_role`]: super::Client::remove_application_access_role*/
+    /// Builder for [`Client::remove_application_access_role`]
+    ///
+    /// [`Client::remove_application_access_role`]: super::Client::remove_application_access_role
     #[derive(Debug, Clone)]
     pub struct RemoveApplicationAccessRole<'a> {
         client: &'a super::Client,
@@ -43245,9 +43238,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_application_connections`]
-
-    [`Client::get_application_connections`]: super::Client::get_application_connections*/
+    /// Builder for [`Client::get_application_connections`]
+    ///
+    /// [`Client::get_application_connections`]: super::Client::get_application_connections
     #[derive(Debug, Clone)]
     pub struct GetApplicationConnections<'a> {
         client: &'a super::Client,
@@ -43321,9 +43314,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::enable_connection`]
-
-    [`Client::enable_connection`]: super::Client::enable_connection*/
+    /// Builder for [`Client::enable_connection`]
+    ///
+    /// [`Client::enable_connection`]: super::Client::enable_connection
     #[derive(Debug, Clone)]
     pub struct EnableConnection<'a> {
         client: &'a super::Client,
@@ -43408,9 +43401,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::remove_connection`]
-
-    [`Client::remove_connection`]: super::Client::remove_connection*/
+    /// Builder for [`Client::remove_connection`]
+    ///
+    /// [`Client::remove_connection`]: super::Client::remove_connection
     #[derive(Debug, Clone)]
     pub struct RemoveConnection<'a> {
         client: &'a super::Client,
@@ -43497,9 +43490,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_application_property_values`]
-
-    [`Client::get_application_property_values`]: super::Client::get_application_property_values*/
+    /// Builder for [`Client::get_application_property_values`]
+    ///
+    /// [`Client::get_application_property_values`]: super::Client::get_application_property_values
     #[derive(Debug, Clone)]
     pub struct GetApplicationPropertyValues<'a> {
         client: &'a super::Client,
@@ -43573,9 +43566,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_applications_property`]
-
-    [`Client::update_applications_property`]: super::Client::update_applications_property*/
+    /// Builder for [`Client::update_applications_property`]
+    ///
+    /// [`Client::update_applications_property`]: super::Client::update_applications_property
     #[derive(Debug, Clone)]
     pub struct UpdateApplicationsProperty<'a> {
         client: &'a super::Client,
@@ -43694,9 +43687,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_application_tokens`]
-
-    [`Client::update_application_tokens`]: super::Client::update_application_tokens*/
+    /// Builder for [`Client::update_application_tokens`]
+    ///
+    /// [`Client::update_application_tokens`]: super::Client::update_application_tokens
     #[derive(Debug, Clone)]
     pub struct UpdateApplicationTokens<'a> {
         client: &'a super::Client,
@@ -43801,9 +43794,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_billing_agreements`]
-
-    [`Client::get_billing_agreements`]: super::Client::get_billing_agreements*/
+    /// Builder for [`Client::get_billing_agreements`]
+    ///
+    /// [`Client::get_billing_agreements`]: super::Client::get_billing_agreements
     #[derive(Debug, Clone)]
     pub struct GetBillingAgreements<'a> {
         client: &'a super::Client,
@@ -43943,9 +43936,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_billing_agreement`]
-
-    [`Client::create_billing_agreement`]: super::Client::create_billing_agreement*/
+    /// Builder for [`Client::create_billing_agreement`]
+    ///
+    /// [`Client::create_billing_agreement`]: super::Client::create_billing_agreement
     #[derive(Debug, Clone)]
     pub struct CreateBillingAgreement<'a> {
         client: &'a super::Client,
@@ -44030,9 +44023,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_billing_entitlements`]
-
-    [`Client::get_billing_entitlements`]: super::Client::get_billing_entitlements*/
+    /// Builder for [`Client::get_billing_entitlements`]
+    ///
+    /// [`Client::get_billing_entitlements`]: super::Client::get_billing_entitlements
     #[derive(Debug, Clone)]
     pub struct GetBillingEntitlements<'a> {
         client: &'a super::Client,
@@ -44183,9 +44176,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_meter_usage_record`]
-
-    [`Client::create_meter_usage_record`]: super::Client::create_meter_usage_record*/
+    /// Builder for [`Client::create_meter_usage_record`]
+    ///
+    /// [`Client::create_meter_usage_record`]: super::Client::create_meter_usage_record
     #[derive(Debug, Clone)]
     pub struct CreateMeterUsageRecord<'a> {
         client: &'a super::Client,
@@ -44271,9 +44264,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_business`]
-
-    [`Client::get_business`]: super::Client::get_business*/
+    /// Builder for [`Client::get_business`]
+    ///
+    /// [`Client::get_business`]: super::Client::get_business
     #[derive(Debug, Clone)]
     pub struct GetBusiness<'a> {
         client: &'a super::Client,
@@ -44326,9 +44319,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_business`]
-
-    [`Client::update_business`]: super::Client::update_business*/
+    /// Builder for [`Client::update_business`]
+    ///
+    /// [`Client::update_business`]: super::Client::update_business
     #[derive(Debug, Clone)]
     pub struct UpdateBusiness<'a> {
         client: &'a super::Client,
@@ -44408,9 +44401,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_connected_app_auth_url`]
-
-    [`Client::get_connected_app_auth_url`]: super::Client::get_connected_app_auth_url*/
+    /// Builder for [`Client::get_connected_app_auth_url`]
+    ///
+    /// [`Client::get_connected_app_auth_url`]: super::Client::get_connected_app_auth_url
     #[derive(Debug, Clone)]
     pub struct GetConnectedAppAuthUrl<'a> {
         client: &'a super::Client,
@@ -44533,9 +44526,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::revoke_connected_app_token`]
-
-    [`Client::revoke_connected_app_token`]: super::Client::revoke_connected_app_token*/
+    /// Builder for [`Client::revoke_connected_app_token`]
+    ///
+    /// [`Client::revoke_connected_app_token`]: super::Client::revoke_connected_app_token
     #[derive(Debug, Clone)]
     pub struct RevokeConnectedAppToken<'a> {
         client: &'a super::Client,
@@ -44608,9 +44601,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_connected_app_token`]
-
-    [`Client::get_connected_app_token`]: super::Client::get_connected_app_token*/
+    /// Builder for [`Client::get_connected_app_token`]
+    ///
+    /// [`Client::get_connected_app_token`]: super::Client::get_connected_app_token
     #[derive(Debug, Clone)]
     pub struct GetConnectedAppToken<'a> {
         client: &'a super::Client,
@@ -44681,9 +44674,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_connections`]
-
-    [`Client::get_connections`]: super::Client::get_connections*/
+    /// Builder for [`Client::get_connections`]
+    ///
+    /// [`Client::get_connections`]: super::Client::get_connections
     #[derive(Debug, Clone)]
     pub struct GetConnections<'a> {
         client: &'a super::Client,
@@ -44807,9 +44800,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_connection`]
-
-    [`Client::create_connection`]: super::Client::create_connection*/
+    /// Builder for [`Client::create_connection`]
+    ///
+    /// [`Client::create_connection`]: super::Client::create_connection
     #[derive(Debug, Clone)]
     pub struct CreateConnection<'a> {
         client: &'a super::Client,
@@ -44892,9 +44885,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_connection`]
-
-    [`Client::get_connection`]: super::Client::get_connection*/
+    /// Builder for [`Client::get_connection`]
+    ///
+    /// [`Client::get_connection`]: super::Client::get_connection
     #[derive(Debug, Clone)]
     pub struct GetConnection<'a> {
         client: &'a super::Client,
@@ -44967,9 +44960,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::replace_connection`]
-
-    [`Client::replace_connection`]: super::Client::replace_connection*/
+    /// Builder for [`Client::replace_connection`]
+    ///
+    /// [`Client::replace_connection`]: super::Client::replace_connection
     #[derive(Debug, Clone)]
     pub struct ReplaceConnection<'a> {
         client: &'a super::Client,
@@ -45074,9 +45067,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_connection`]
-
-    [`Client::delete_connection`]: super::Client::delete_connection*/
+    /// Builder for [`Client::delete_connection`]
+    ///
+    /// [`Client::delete_connection`]: super::Client::delete_connection
     #[derive(Debug, Clone)]
     pub struct DeleteConnection<'a> {
         client: &'a super::Client,
@@ -45152,9 +45145,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_connection`]
-
-    [`Client::update_connection`]: super::Client::update_connection*/
+    /// Builder for [`Client::update_connection`]
+    ///
+    /// [`Client::update_connection`]: super::Client::update_connection
     #[derive(Debug, Clone)]
     pub struct UpdateConnection<'a> {
         client: &'a super::Client,
@@ -45259,9 +45252,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_directories`]
-
-    [`Client::get_directories`]: super::Client::get_directories*/
+    /// Builder for [`Client::get_directories`]
+    ///
+    /// [`Client::get_directories`]: super::Client::get_directories
     #[derive(Debug, Clone)]
     pub struct GetDirectories<'a> {
         client: &'a super::Client,
@@ -45368,9 +45361,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_directory`]
-
-    [`Client::create_directory`]: super::Client::create_directory*/
+    /// Builder for [`Client::create_directory`]
+    ///
+    /// [`Client::create_directory`]: super::Client::create_directory
     #[derive(Debug, Clone)]
     pub struct CreateDirectory<'a> {
         client: &'a super::Client,
@@ -45454,9 +45447,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_directory`]
-
-    [`Client::get_directory`]: super::Client::get_directory*/
+    /// Builder for [`Client::get_directory`]
+    ///
+    /// [`Client::get_directory`]: super::Client::get_directory
     #[derive(Debug, Clone)]
     pub struct GetDirectory<'a> {
         client: &'a super::Client,
@@ -45533,9 +45526,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_directory`]
-
-    [`Client::delete_directory`]: super::Client::delete_directory*/
+    /// Builder for [`Client::delete_directory`]
+    ///
+    /// [`Client::delete_directory`]: super::Client::delete_directory
     #[derive(Debug, Clone)]
     pub struct DeleteDirectory<'a> {
         client: &'a super::Client,
@@ -45612,9 +45605,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_directory`]
-
-    [`Client::update_directory`]: super::Client::update_directory*/
+    /// Builder for [`Client::update_directory`]
+    ///
+    /// [`Client::update_directory`]: super::Client::update_directory
     #[derive(Debug, Clone)]
     pub struct UpdateDirectory<'a> {
         client: &'a super::Client,
@@ -45718,9 +45711,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_environment`]
-
-    [`Client::get_environment`]: super::Client::get_environment*/
+    /// Builder for [`Client::get_environment`]
+    ///
+    /// [`Client::get_environment`]: super::Client::get_environment
     #[derive(Debug, Clone)]
     pub struct GetEnvironment<'a> {
         client: &'a super::Client,
@@ -45773,9 +45766,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_environement_feature_flags`]
-
-    [`Client::get_environement_feature_flags`]: super::Client::get_environement_feature_flags*/
+    /// Builder for [`Client::get_environement_feature_flags`]
+    ///
+    /// [`Client::get_environement_feature_flags`]: super::Client::get_environement_feature_flags
     #[derive(Debug, Clone)]
     pub struct GetEnvironementFeatureFlags<'a> {
         client: &'a super::Client,
@@ -45830,9 +45823,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_environement_feature_flag_overrides`]
-
-    [`Client::delete_environement_feature_flag_overrides`]: super::Client::delete_environement_feature_flag_overrides*/
+    /// Builder for [`Client::delete_environement_feature_flag_overrides`]
+    ///
+    /// [`Client::delete_environement_feature_flag_overrides`]: super::Client::delete_environement_feature_flag_overrides
     #[derive(Debug, Clone)]
     pub struct DeleteEnvironementFeatureFlagOverrides<'a> {
         client: &'a super::Client,
@@ -45884,9 +45877,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_environement_feature_flag_override`]
-
-    [`Client::delete_environement_feature_flag_override`]: super::Client::delete_environement_feature_flag_override*/
+    /// Builder for [`Client::delete_environement_feature_flag_override`]
+    ///
+    /// [`Client::delete_environement_feature_flag_override`]: super::Client::delete_environement_feature_flag_override
     #[derive(Debug, Clone)]
     pub struct DeleteEnvironementFeatureFlagOverride<'a> {
         client: &'a super::Client,
@@ -45959,9 +45952,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_environement_feature_flag_override`]
-
-    [`Client::update_environement_feature_flag_override`]: super::Client::update_environement_feature_flag_override*/
+    /// Builder for [`Client::update_environement_feature_flag_override`]
+    ///
+    /// [`Client::update_environement_feature_flag_override`]: super::Client::update_environement_feature_flag_override
     #[derive(Debug, Clone)]
     pub struct UpdateEnvironementFeatureFlagOverride<'a> {
         client: &'a super::Client,
@@ -46068,9 +46061,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::read_logo`]
-
-    [`Client::read_logo`]: super::Client::read_logo*/
+    /// Builder for [`Client::read_logo`]
+    ///
+    /// [`Client::read_logo`]: super::Client::read_logo
     #[derive(Debug, Clone)]
     pub struct ReadLogo<'a> {
         client: &'a super::Client,
@@ -46123,9 +46116,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_logo`]
-
-    [`Client::delete_logo`]: super::Client::delete_logo*/
+    /// Builder for [`Client::delete_logo`]
+    ///
+    /// [`Client::delete_logo`]: super::Client::delete_logo
     #[derive(Debug, Clone)]
     pub struct DeleteLogo<'a> {
         client: &'a super::Client,
@@ -46194,9 +46187,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_environment_variables`]
-
-    [`Client::get_environment_variables`]: super::Client::get_environment_variables*/
+    /// Builder for [`Client::get_environment_variables`]
+    ///
+    /// [`Client::get_environment_variables`]: super::Client::get_environment_variables
     #[derive(Debug, Clone)]
     pub struct GetEnvironmentVariables<'a> {
         client: &'a super::Client,
@@ -46251,9 +46244,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_environment_variable`]
-
-    [`Client::create_environment_variable`]: super::Client::create_environment_variable*/
+    /// Builder for [`Client::create_environment_variable`]
+    ///
+    /// [`Client::create_environment_variable`]: super::Client::create_environment_variable
     #[derive(Debug, Clone)]
     pub struct CreateEnvironmentVariable<'a> {
         client: &'a super::Client,
@@ -46341,9 +46334,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_environment_variable`]
-
-    [`Client::get_environment_variable`]: super::Client::get_environment_variable*/
+    /// Builder for [`Client::get_environment_variable`]
+    ///
+    /// [`Client::get_environment_variable`]: super::Client::get_environment_variable
     #[derive(Debug, Clone)]
     pub struct GetEnvironmentVariable<'a> {
         client: &'a super::Client,
@@ -46417,9 +46410,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_environment_variable`]
-
-    [`Client::delete_environment_variable`]: super::Client::delete_environment_variable*/
+    /// Builder for [`Client::delete_environment_variable`]
+    ///
+    /// [`Client::delete_environment_variable`]: super::Client::delete_environment_variable
     #[derive(Debug, Clone)]
     pub struct DeleteEnvironmentVariable<'a> {
         client: &'a super::Client,
@@ -46495,9 +46488,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_environment_variable`]
-
-    [`Client::update_environment_variable`]: super::Client::update_environment_variable*/
+    /// Builder for [`Client::update_environment_variable`]
+    ///
+    /// [`Client::update_environment_variable`]: super::Client::update_environment_variable
     #[derive(Debug, Clone)]
     pub struct UpdateEnvironmentVariable<'a> {
         client: &'a super::Client,
@@ -46605,9 +46598,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_event_types`]
-
-    [`Client::get_event_types`]: super::Client::get_event_types*/
+    /// Builder for [`Client::get_event_types`]
+    ///
+    /// [`Client::get_event_types`]: super::Client::get_event_types
     #[derive(Debug, Clone)]
     pub struct GetEventTypes<'a> {
         client: &'a super::Client,
@@ -46660,9 +46653,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_event`]
-
-    [`Client::get_event`]: super::Client::get_event*/
+    /// Builder for [`Client::get_event`]
+    ///
+    /// [`Client::get_event`]: super::Client::get_event
     #[derive(Debug, Clone)]
     pub struct GetEvent<'a> {
         client: &'a super::Client,
@@ -46732,9 +46725,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_feature_flag`]
-
-    [`Client::create_feature_flag`]: super::Client::create_feature_flag*/
+    /// Builder for [`Client::create_feature_flag`]
+    ///
+    /// [`Client::create_feature_flag`]: super::Client::create_feature_flag
     #[derive(Debug, Clone)]
     pub struct CreateFeatureFlag<'a> {
         client: &'a super::Client,
@@ -46816,9 +46809,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_feature_flag`]
-
-    [`Client::update_feature_flag`]: super::Client::update_feature_flag*/
+    /// Builder for [`Client::update_feature_flag`]
+    ///
+    /// [`Client::update_feature_flag`]: super::Client::update_feature_flag
     #[derive(Debug, Clone)]
     pub struct UpdateFeatureFlag<'a> {
         client: &'a super::Client,
@@ -46973,9 +46966,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_feature_flag`]
-
-    [`Client::delete_feature_flag`]: super::Client::delete_feature_flag*/
+    /// Builder for [`Client::delete_feature_flag`]
+    ///
+    /// [`Client::delete_feature_flag`]: super::Client::delete_feature_flag
     #[derive(Debug, Clone)]
     pub struct DeleteFeatureFlag<'a> {
         client: &'a super::Client,
@@ -47048,9 +47041,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_identity`]
-
-    [`Client::get_identity`]: super::Client::get_identity*/
+    /// Builder for [`Client::get_identity`]
+    ///
+    /// [`Client::get_identity`]: super::Client::get_identity
     #[derive(Debug, Clone)]
     pub struct GetIdentity<'a> {
         client: &'a super::Client,
@@ -47123,9 +47116,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_identity`]
-
-    [`Client::delete_identity`]: super::Client::delete_identity*/
+    /// Builder for [`Client::delete_identity`]
+    ///
+    /// [`Client::delete_identity`]: super::Client::delete_identity
     #[derive(Debug, Clone)]
     pub struct DeleteIdentity<'a> {
         client: &'a super::Client,
@@ -47198,9 +47191,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_identity`]
-
-    [`Client::update_identity`]: super::Client::update_identity*/
+    /// Builder for [`Client::update_identity`]
+    ///
+    /// [`Client::update_identity`]: super::Client::update_identity
     #[derive(Debug, Clone)]
     pub struct UpdateIdentity<'a> {
         client: &'a super::Client,
@@ -47300,9 +47293,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_industries`]
-
-    [`Client::get_industries`]: super::Client::get_industries*/
+    /// Builder for [`Client::get_industries`]
+    ///
+    /// [`Client::get_industries`]: super::Client::get_industries
     #[derive(Debug, Clone)]
     pub struct GetIndustries<'a> {
         client: &'a super::Client,
@@ -47355,9 +47348,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::replace_mfa`]
-
-    [`Client::replace_mfa`]: super::Client::replace_mfa*/
+    /// Builder for [`Client::replace_mfa`]
+    ///
+    /// [`Client::replace_mfa`]: super::Client::replace_mfa
     #[derive(Debug, Clone)]
     pub struct ReplaceMfa<'a> {
         client: &'a super::Client,
@@ -47435,9 +47428,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization`]
-
-    [`Client::get_organization`]: super::Client::get_organization*/
+    /// Builder for [`Client::get_organization`]
+    ///
+    /// [`Client::get_organization`]: super::Client::get_organization
     #[derive(Debug, Clone)]
     pub struct GetOrganization<'a> {
         client: &'a super::Client,
@@ -47522,9 +47515,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_organization`]
-
-    [`Client::create_organization`]: super::Client::create_organization*/
+    /// Builder for [`Client::create_organization`]
+    ///
+    /// [`Client::create_organization`]: super::Client::create_organization
     #[derive(Debug, Clone)]
     pub struct CreateOrganization<'a> {
         client: &'a super::Client,
@@ -47607,9 +47600,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization`]
-
-    [`Client::delete_organization`]: super::Client::delete_organization*/
+    /// Builder for [`Client::delete_organization`]
+    ///
+    /// [`Client::delete_organization`]: super::Client::delete_organization
     #[derive(Debug, Clone)]
     pub struct DeleteOrganization<'a> {
         client: &'a super::Client,
@@ -47682,9 +47675,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization`]
-
-    [`Client::update_organization`]: super::Client::update_organization*/
+    /// Builder for [`Client::update_organization`]
+    ///
+    /// [`Client::update_organization`]: super::Client::update_organization
     #[derive(Debug, Clone)]
     pub struct UpdateOrganization<'a> {
         client: &'a super::Client,
@@ -47800,9 +47793,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_handle`]
-
-    [`Client::delete_organization_handle`]: super::Client::delete_organization_handle*/
+    /// Builder for [`Client::delete_organization_handle`]
+    ///
+    /// [`Client::delete_organization_handle`]: super::Client::delete_organization_handle
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationHandle<'a> {
         client: &'a super::Client,
@@ -47872,9 +47865,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_invites`]
-
-    [`Client::get_organization_invites`]: super::Client::get_organization_invites*/
+    /// Builder for [`Client::get_organization_invites`]
+    ///
+    /// [`Client::get_organization_invites`]: super::Client::get_organization_invites
     #[derive(Debug, Clone)]
     pub struct GetOrganizationInvites<'a> {
         client: &'a super::Client,
@@ -48030,9 +48023,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_organization_invite`]
-
-    [`Client::create_organization_invite`]: super::Client::create_organization_invite*/
+    /// Builder for [`Client::create_organization_invite`]
+    ///
+    /// [`Client::create_organization_invite`]: super::Client::create_organization_invite
     #[derive(Debug, Clone)]
     pub struct CreateOrganizationInvite<'a> {
         client: &'a super::Client,
@@ -48140,9 +48133,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_invite`]
-
-    [`Client::get_organization_invite`]: super::Client::get_organization_invite*/
+    /// Builder for [`Client::get_organization_invite`]
+    ///
+    /// [`Client::get_organization_invite`]: super::Client::get_organization_invite
     #[derive(Debug, Clone)]
     pub struct GetOrganizationInvite<'a> {
         client: &'a super::Client,
@@ -48233,9 +48226,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_invite`]
-
-    [`Client::delete_organization_invite`]: super::Client::delete_organization_invite*/
+    /// Builder for [`Client::delete_organization_invite`]
+    ///
+    /// [`Client::delete_organization_invite`]: super::Client::delete_organization_invite
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationInvite<'a> {
         client: &'a super::Client,
@@ -48325,9 +48318,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organizations`]
-
-    [`Client::get_organizations`]: super::Client::get_organizations*/
+    /// Builder for [`Client::get_organizations`]
+    ///
+    /// [`Client::get_organizations`]: super::Client::get_organizations
     #[derive(Debug, Clone)]
     pub struct GetOrganizations<'a> {
         client: &'a super::Client,
@@ -48431,9 +48424,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_feature_flags`]
-
-    [`Client::get_organization_feature_flags`]: super::Client::get_organization_feature_flags*/
+    /// Builder for [`Client::get_organization_feature_flags`]
+    ///
+    /// [`Client::get_organization_feature_flags`]: super::Client::get_organization_feature_flags
     #[derive(Debug, Clone)]
     pub struct GetOrganizationFeatureFlags<'a> {
         client: &'a super::Client,
@@ -48506,9 +48499,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_feature_flag_overrides`]
-
-    [`Client::delete_organization_feature_flag_overrides`]: super::Client::delete_organization_feature_flag_overrides*/
+    /// Builder for [`Client::delete_organization_feature_flag_overrides`]
+    ///
+    /// [`Client::delete_organization_feature_flag_overrides`]: super::Client::delete_organization_feature_flag_overrides
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationFeatureFlagOverrides<'a> {
         client: &'a super::Client,
@@ -48578,9 +48571,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_feature_flag_override`]
-
-    [`Client::delete_organization_feature_flag_override`]: super::Client::delete_organization_feature_flag_override*/
+    /// Builder for [`Client::delete_organization_feature_flag_override`]
+    ///
+    /// [`Client::delete_organization_feature_flag_override`]: super::Client::delete_organization_feature_flag_override
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationFeatureFlagOverride<'a> {
         client: &'a super::Client,
@@ -48667,9 +48660,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization_feature_flag_override`]
-
-    [`Client::update_organization_feature_flag_override`]: super::Client::update_organization_feature_flag_override*/
+    /// Builder for [`Client::update_organization_feature_flag_override`]
+    ///
+    /// [`Client::update_organization_feature_flag_override`]: super::Client::update_organization_feature_flag_override
     #[derive(Debug, Clone)]
     pub struct UpdateOrganizationFeatureFlagOverride<'a> {
         client: &'a super::Client,
@@ -48770,9 +48763,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::read_organization_logo`]
-
-    [`Client::read_organization_logo`]: super::Client::read_organization_logo*/
+    /// Builder for [`Client::read_organization_logo`]
+    ///
+    /// [`Client::read_organization_logo`]: super::Client::read_organization_logo
     #[derive(Debug, Clone)]
     pub struct ReadOrganizationLogo<'a> {
         client: &'a super::Client,
@@ -48842,9 +48835,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_logo`]
-
-    [`Client::delete_organization_logo`]: super::Client::delete_organization_logo*/
+    /// Builder for [`Client::delete_organization_logo`]
+    ///
+    /// [`Client::delete_organization_logo`]: super::Client::delete_organization_logo
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationLogo<'a> {
         client: &'a super::Client,
@@ -48930,9 +48923,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::replace_organization_mfa`]
-
-    [`Client::replace_organization_mfa`]: super::Client::replace_organization_mfa*/
+    /// Builder for [`Client::replace_organization_mfa`]
+    ///
+    /// [`Client::replace_organization_mfa`]: super::Client::replace_organization_mfa
     #[derive(Debug, Clone)]
     pub struct ReplaceOrganizationMfa<'a> {
         client: &'a super::Client,
@@ -49037,9 +49030,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_passkey`]
-
-    [`Client::get_organization_passkey`]: super::Client::get_organization_passkey*/
+    /// Builder for [`Client::get_organization_passkey`]
+    ///
+    /// [`Client::get_organization_passkey`]: super::Client::get_organization_passkey
     #[derive(Debug, Clone)]
     pub struct GetOrganizationPasskey<'a> {
         client: &'a super::Client,
@@ -49110,9 +49103,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization_passkey`]
-
-    [`Client::update_organization_passkey`]: super::Client::update_organization_passkey*/
+    /// Builder for [`Client::update_organization_passkey`]
+    ///
+    /// [`Client::update_organization_passkey`]: super::Client::update_organization_passkey
     #[derive(Debug, Clone)]
     pub struct UpdateOrganizationPasskey<'a> {
         client: &'a super::Client,
@@ -49220,9 +49213,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_property_values`]
-
-    [`Client::get_organization_property_values`]: super::Client::get_organization_property_values*/
+    /// Builder for [`Client::get_organization_property_values`]
+    ///
+    /// [`Client::get_organization_property_values`]: super::Client::get_organization_property_values
     #[derive(Debug, Clone)]
     pub struct GetOrganizationPropertyValues<'a> {
         client: &'a super::Client,
@@ -49293,9 +49286,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization_properties`]
-
-    [`Client::update_organization_properties`]: super::Client::update_organization_properties*/
+    /// Builder for [`Client::update_organization_properties`]
+    ///
+    /// [`Client::update_organization_properties`]: super::Client::update_organization_properties
     #[derive(Debug, Clone)]
     pub struct UpdateOrganizationProperties<'a> {
         client: &'a super::Client,
@@ -49401,9 +49394,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization_property`]
-
-    [`Client::update_organization_property`]: super::Client::update_organization_property*/
+    /// Builder for [`Client::update_organization_property`]
+    ///
+    /// [`Client::update_organization_property`]: super::Client::update_organization_property
     #[derive(Debug, Clone)]
     pub struct UpdateOrganizationProperty<'a> {
         client: &'a super::Client,
@@ -49504,9 +49497,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_role_active_users_count`]
-
-    [`Client::get_organization_role_active_users_count`]: super::Client::get_organization_role_active_users_count*/
+    /// Builder for [`Client::get_organization_role_active_users_count`]
+    ///
+    /// [`Client::get_organization_role_active_users_count`]: super::Client::get_organization_role_active_users_count
     #[derive(Debug, Clone)]
     pub struct GetOrganizationRoleActiveUsersCount<'a> {
         client: &'a super::Client,
@@ -49636,9 +49629,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_role_users`]
-
-    [`Client::get_organization_role_users`]: super::Client::get_organization_role_users*/
+    /// Builder for [`Client::get_organization_role_users`]
+    ///
+    /// [`Client::get_organization_role_users`]: super::Client::get_organization_role_users
     #[derive(Debug, Clone)]
     pub struct GetOrganizationRoleUsers<'a> {
         client: &'a super::Client,
@@ -49760,9 +49753,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_role_users_count`]
-
-    [`Client::get_organization_role_users_count`]: super::Client::get_organization_role_users_count*/
+    /// Builder for [`Client::get_organization_role_users_count`]
+    ///
+    /// [`Client::get_organization_role_users_count`]: super::Client::get_organization_role_users_count
     #[derive(Debug, Clone)]
     pub struct GetOrganizationRoleUsersCount<'a> {
         client: &'a super::Client,
@@ -49852,9 +49845,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization_sessions`]
-
-    [`Client::update_organization_sessions`]: super::Client::update_organization_sessions*/
+    /// Builder for [`Client::update_organization_sessions`]
+    ///
+    /// [`Client::update_organization_sessions`]: super::Client::update_organization_sessions
     #[derive(Debug, Clone)]
     pub struct UpdateOrganizationSessions<'a> {
         client: &'a super::Client,
@@ -49959,9 +49952,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_users`]
-
-    [`Client::get_organization_users`]: super::Client::get_organization_users*/
+    /// Builder for [`Client::get_organization_users`]
+    ///
+    /// [`Client::get_organization_users`]: super::Client::get_organization_users
     #[derive(Debug, Clone)]
     pub struct GetOrganizationUsers<'a> {
         client: &'a super::Client,
@@ -50112,9 +50105,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_organization_users`]
-
-    [`Client::add_organization_users`]: super::Client::add_organization_users*/
+    /// Builder for [`Client::add_organization_users`]
+    ///
+    /// [`Client::add_organization_users`]: super::Client::add_organization_users
     #[derive(Debug, Clone)]
     pub struct AddOrganizationUsers<'a> {
         client: &'a super::Client,
@@ -50219,9 +50212,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_organization_users`]
-
-    [`Client::update_organization_users`]: super::Client::update_organization_users*/
+    /// Builder for [`Client::update_organization_users`]
+    ///
+    /// [`Client::update_organization_users`]: super::Client::update_organization_users
     #[derive(Debug, Clone)]
     pub struct UpdateOrganizationUsers<'a> {
         client: &'a super::Client,
@@ -50329,9 +50322,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::remove_organization_user`]
-
-    [`Client::remove_organization_user`]: super::Client::remove_organization_user*/
+    /// Builder for [`Client::remove_organization_user`]
+    ///
+    /// [`Client::remove_organization_user`]: super::Client::remove_organization_user
     #[derive(Debug, Clone)]
     pub struct RemoveOrganizationUser<'a> {
         client: &'a super::Client,
@@ -50418,9 +50411,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_organization_user_api_scope`]
-
-    [`Client::add_organization_user_api_scope`]: super::Client::add_organization_user_api_scope*/
+    /// Builder for [`Client::add_organization_user_api_scope`]
+    ///
+    /// [`Client::add_organization_user_api_scope`]: super::Client::add_organization_user_api_scope
     #[derive(Debug, Clone)]
     pub struct AddOrganizationUserApiScope<'a> {
         client: &'a super::Client,
@@ -50533,9 +50526,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_user_api_scope`]
-
-    [`Client::delete_organization_user_api_scope`]: super::Client::delete_organization_user_api_scope*/
+    /// Builder for [`Client::delete_organization_user_api_scope`]
+    ///
+    /// [`Client::delete_organization_user_api_scope`]: super::Client::delete_organization_user_api_scope
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationUserApiScope<'a> {
         client: &'a super::Client,
@@ -50648,9 +50641,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_org_user_mfa`]
-
-    [`Client::get_org_user_mfa`]: super::Client::get_org_user_mfa*/
+    /// Builder for [`Client::get_org_user_mfa`]
+    ///
+    /// [`Client::get_org_user_mfa`]: super::Client::get_org_user_mfa
     #[derive(Debug, Clone)]
     pub struct GetOrgUserMfa<'a> {
         client: &'a super::Client,
@@ -50740,9 +50733,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::reset_org_user_mfa_all`]
-
-    [`Client::reset_org_user_mfa_all`]: super::Client::reset_org_user_mfa_all*/
+    /// Builder for [`Client::reset_org_user_mfa_all`]
+    ///
+    /// [`Client::reset_org_user_mfa_all`]: super::Client::reset_org_user_mfa_all
     #[derive(Debug, Clone)]
     pub struct ResetOrgUserMfaAll<'a> {
         client: &'a super::Client,
@@ -50832,9 +50825,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::reset_org_user_mfa`]
-
-    [`Client::reset_org_user_mfa`]: super::Client::reset_org_user_mfa*/
+    /// Builder for [`Client::reset_org_user_mfa`]
+    ///
+    /// [`Client::reset_org_user_mfa`]: super::Client::reset_org_user_mfa
     #[derive(Debug, Clone)]
     pub struct ResetOrgUserMfa<'a> {
         client: &'a super::Client,
@@ -50938,9 +50931,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_user_permissions`]
-
-    [`Client::get_organization_user_permissions`]: super::Client::get_organization_user_permissions*/
+    /// Builder for [`Client::get_organization_user_permissions`]
+    ///
+    /// [`Client::get_organization_user_permissions`]: super::Client::get_organization_user_permissions
     #[derive(Debug, Clone)]
     pub struct GetOrganizationUserPermissions<'a> {
         client: &'a super::Client,
@@ -51041,9 +51034,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_organization_user_permission`]
-
-    [`Client::create_organization_user_permission`]: super::Client::create_organization_user_permission*/
+    /// Builder for [`Client::create_organization_user_permission`]
+    ///
+    /// [`Client::create_organization_user_permission`]: super::Client::create_organization_user_permission
     #[derive(Debug, Clone)]
     pub struct CreateOrganizationUserPermission<'a> {
         client: &'a super::Client,
@@ -51161,9 +51154,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_user_permission`]
-
-    [`Client::delete_organization_user_permission`]: super::Client::delete_organization_user_permission*/
+    /// Builder for [`Client::delete_organization_user_permission`]
+    ///
+    /// [`Client::delete_organization_user_permission`]: super::Client::delete_organization_user_permission
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationUserPermission<'a> {
         client: &'a super::Client,
@@ -51264,9 +51257,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_user_roles`]
-
-    [`Client::get_organization_user_roles`]: super::Client::get_organization_user_roles*/
+    /// Builder for [`Client::get_organization_user_roles`]
+    ///
+    /// [`Client::get_organization_user_roles`]: super::Client::get_organization_user_roles
     #[derive(Debug, Clone)]
     pub struct GetOrganizationUserRoles<'a> {
         client: &'a super::Client,
@@ -51353,9 +51346,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_organization_user_role`]
-
-    [`Client::create_organization_user_role`]: super::Client::create_organization_user_role*/
+    /// Builder for [`Client::create_organization_user_role`]
+    ///
+    /// [`Client::create_organization_user_role`]: super::Client::create_organization_user_role
     #[derive(Debug, Clone)]
     pub struct CreateOrganizationUserRole<'a> {
         client: &'a super::Client,
@@ -51471,9 +51464,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_organization_user_role`]
-
-    [`Client::delete_organization_user_role`]: super::Client::delete_organization_user_role*/
+    /// Builder for [`Client::delete_organization_user_role`]
+    ///
+    /// [`Client::delete_organization_user_role`]: super::Client::delete_organization_user_role
     #[derive(Debug, Clone)]
     pub struct DeleteOrganizationUserRole<'a> {
         client: &'a super::Client,
@@ -51574,9 +51567,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_organization_connections`]
-
-    [`Client::get_organization_connections`]: super::Client::get_organization_connections*/
+    /// Builder for [`Client::get_organization_connections`]
+    ///
+    /// [`Client::get_organization_connections`]: super::Client::get_organization_connections
     #[derive(Debug, Clone)]
     pub struct GetOrganizationConnections<'a> {
         client: &'a super::Client,
@@ -51651,9 +51644,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::enable_org_connection`]
-
-    [`Client::enable_org_connection`]: super::Client::enable_org_connection*/
+    /// Builder for [`Client::enable_org_connection`]
+    ///
+    /// [`Client::enable_org_connection`]: super::Client::enable_org_connection
     #[derive(Debug, Clone)]
     pub struct EnableOrgConnection<'a> {
         client: &'a super::Client,
@@ -51739,9 +51732,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::remove_org_connection`]
-
-    [`Client::remove_org_connection`]: super::Client::remove_org_connection*/
+    /// Builder for [`Client::remove_org_connection`]
+    ///
+    /// [`Client::remove_org_connection`]: super::Client::remove_org_connection
     #[derive(Debug, Clone)]
     pub struct RemoveOrgConnection<'a> {
         client: &'a super::Client,
@@ -51829,9 +51822,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_passkey`]
-
-    [`Client::get_passkey`]: super::Client::get_passkey*/
+    /// Builder for [`Client::get_passkey`]
+    ///
+    /// [`Client::get_passkey`]: super::Client::get_passkey
     #[derive(Debug, Clone)]
     pub struct GetPasskey<'a> {
         client: &'a super::Client,
@@ -51883,9 +51876,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_passkey`]
-
-    [`Client::update_passkey`]: super::Client::update_passkey*/
+    /// Builder for [`Client::update_passkey`]
+    ///
+    /// [`Client::update_passkey`]: super::Client::update_passkey
     #[derive(Debug, Clone)]
     pub struct UpdatePasskey<'a> {
         client: &'a super::Client,
@@ -51966,9 +51959,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_permissions`]
-
-    [`Client::get_permissions`]: super::Client::get_permissions*/
+    /// Builder for [`Client::get_permissions`]
+    ///
+    /// [`Client::get_permissions`]: super::Client::get_permissions
     #[derive(Debug, Clone)]
     pub struct GetPermissions<'a> {
         client: &'a super::Client,
@@ -52069,9 +52062,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_permission`]
-
-    [`Client::create_permission`]: super::Client::create_permission*/
+    /// Builder for [`Client::create_permission`]
+    ///
+    /// [`Client::create_permission`]: super::Client::create_permission
     #[derive(Debug, Clone)]
     pub struct CreatePermission<'a> {
         client: &'a super::Client,
@@ -52153,9 +52146,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_permission`]
-
-    [`Client::delete_permission`]: super::Client::delete_permission*/
+    /// Builder for [`Client::delete_permission`]
+    ///
+    /// [`Client::delete_permission`]: super::Client::delete_permission
     #[derive(Debug, Clone)]
     pub struct DeletePermission<'a> {
         client: &'a super::Client,
@@ -52228,9 +52221,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_permissions`]
-
-    [`Client::update_permissions`]: super::Client::update_permissions*/
+    /// Builder for [`Client::update_permissions`]
+    ///
+    /// [`Client::update_permissions`]: super::Client::update_permissions
     #[derive(Debug, Clone)]
     pub struct UpdatePermissions<'a> {
         client: &'a super::Client,
@@ -52332,9 +52325,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_properties`]
-
-    [`Client::get_properties`]: super::Client::get_properties*/
+    /// Builder for [`Client::get_properties`]
+    ///
+    /// [`Client::get_properties`]: super::Client::get_properties
     #[derive(Debug, Clone)]
     pub struct GetProperties<'a> {
         client: &'a super::Client,
@@ -52455,9 +52448,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_property`]
-
-    [`Client::create_property`]: super::Client::create_property*/
+    /// Builder for [`Client::create_property`]
+    ///
+    /// [`Client::create_property`]: super::Client::create_property
     #[derive(Debug, Clone)]
     pub struct CreateProperty<'a> {
         client: &'a super::Client,
@@ -52538,9 +52531,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_property`]
-
-    [`Client::update_property`]: super::Client::update_property*/
+    /// Builder for [`Client::update_property`]
+    ///
+    /// [`Client::update_property`]: super::Client::update_property
     #[derive(Debug, Clone)]
     pub struct UpdateProperty<'a> {
         client: &'a super::Client,
@@ -52640,9 +52633,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_property`]
-
-    [`Client::delete_property`]: super::Client::delete_property*/
+    /// Builder for [`Client::delete_property`]
+    ///
+    /// [`Client::delete_property`]: super::Client::delete_property
     #[derive(Debug, Clone)]
     pub struct DeleteProperty<'a> {
         client: &'a super::Client,
@@ -52715,9 +52708,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_categories`]
-
-    [`Client::get_categories`]: super::Client::get_categories*/
+    /// Builder for [`Client::get_categories`]
+    ///
+    /// [`Client::get_categories`]: super::Client::get_categories
     #[derive(Debug, Clone)]
     pub struct GetCategories<'a> {
         client: &'a super::Client,
@@ -52838,9 +52831,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_category`]
-
-    [`Client::create_category`]: super::Client::create_category*/
+    /// Builder for [`Client::create_category`]
+    ///
+    /// [`Client::create_category`]: super::Client::create_category
     #[derive(Debug, Clone)]
     pub struct CreateCategory<'a> {
         client: &'a super::Client,
@@ -52921,9 +52914,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_category`]
-
-    [`Client::update_category`]: super::Client::update_category*/
+    /// Builder for [`Client::update_category`]
+    ///
+    /// [`Client::update_category`]: super::Client::update_category
     #[derive(Debug, Clone)]
     pub struct UpdateCategory<'a> {
         client: &'a super::Client,
@@ -53023,9 +53016,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_roles`]
-
-    [`Client::get_roles`]: super::Client::get_roles*/
+    /// Builder for [`Client::get_roles`]
+    ///
+    /// [`Client::get_roles`]: super::Client::get_roles
     #[derive(Debug, Clone)]
     pub struct GetRoles<'a> {
         client: &'a super::Client,
@@ -53128,9 +53121,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_role`]
-
-    [`Client::create_role`]: super::Client::create_role*/
+    /// Builder for [`Client::create_role`]
+    ///
+    /// [`Client::create_role`]: super::Client::create_role
     #[derive(Debug, Clone)]
     pub struct CreateRole<'a> {
         client: &'a super::Client,
@@ -53209,9 +53202,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_role`]
-
-    [`Client::get_role`]: super::Client::get_role*/
+    /// Builder for [`Client::get_role`]
+    ///
+    /// [`Client::get_role`]: super::Client::get_role
     #[derive(Debug, Clone)]
     pub struct GetRole<'a> {
         client: &'a super::Client,
@@ -53281,9 +53274,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_role`]
-
-    [`Client::delete_role`]: super::Client::delete_role*/
+    /// Builder for [`Client::delete_role`]
+    ///
+    /// [`Client::delete_role`]: super::Client::delete_role
     #[derive(Debug, Clone)]
     pub struct DeleteRole<'a> {
         client: &'a super::Client,
@@ -53353,9 +53346,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_roles`]
-
-    [`Client::update_roles`]: super::Client::update_roles*/
+    /// Builder for [`Client::update_roles`]
+    ///
+    /// [`Client::update_roles`]: super::Client::update_roles
     #[derive(Debug, Clone)]
     pub struct UpdateRoles<'a> {
         client: &'a super::Client,
@@ -53453,9 +53446,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_role_permissions`]
-
-    [`Client::get_role_permissions`]: super::Client::get_role_permissions*/
+    /// Builder for [`Client::get_role_permissions`]
+    ///
+    /// [`Client::get_role_permissions`]: super::Client::get_role_permissions
     #[derive(Debug, Clone)]
     pub struct GetRolePermissions<'a> {
         client: &'a super::Client,
@@ -53576,9 +53569,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_role_permissions`]
-
-    [`Client::update_role_permissions`]: super::Client::update_role_permissions*/
+    /// Builder for [`Client::update_role_permissions`]
+    ///
+    /// [`Client::update_role_permissions`]: super::Client::update_role_permissions
     #[derive(Debug, Clone)]
     pub struct UpdateRolePermissions<'a> {
         client: &'a super::Client,
@@ -53681,9 +53674,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::remove_role_permission`]
-
-    [`Client::remove_role_permission`]: super::Client::remove_role_permission*/
+    /// Builder for [`Client::remove_role_permission`]
+    ///
+    /// [`Client::remove_role_permission`]: super::Client::remove_role_permission
     #[derive(Debug, Clone)]
     pub struct RemoveRolePermission<'a> {
         client: &'a super::Client,
@@ -53770,9 +53763,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_role_scopes`]
-
-    [`Client::get_role_scopes`]: super::Client::get_role_scopes*/
+    /// Builder for [`Client::get_role_scopes`]
+    ///
+    /// [`Client::get_role_scopes`]: super::Client::get_role_scopes
     #[derive(Debug, Clone)]
     pub struct GetRoleScopes<'a> {
         client: &'a super::Client,
@@ -53842,9 +53835,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::add_role_scope`]
-
-    [`Client::add_role_scope`]: super::Client::add_role_scope*/
+    /// Builder for [`Client::add_role_scope`]
+    ///
+    /// [`Client::add_role_scope`]: super::Client::add_role_scope
     #[derive(Debug, Clone)]
     pub struct AddRoleScope<'a> {
         client: &'a super::Client,
@@ -53945,9 +53938,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_role_scope`]
-
-    [`Client::delete_role_scope`]: super::Client::delete_role_scope*/
+    /// Builder for [`Client::delete_role_scope`]
+    ///
+    /// [`Client::delete_role_scope`]: super::Client::delete_role_scope
     #[derive(Debug, Clone)]
     pub struct DeleteRoleScope<'a> {
         client: &'a super::Client,
@@ -54035,9 +54028,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_role_system_permissions`]
-
-    [`Client::get_role_system_permissions`]: super::Client::get_role_system_permissions*/
+    /// Builder for [`Client::get_role_system_permissions`]
+    ///
+    /// [`Client::get_role_system_permissions`]: super::Client::get_role_system_permissions
     #[derive(Debug, Clone)]
     pub struct GetRoleSystemPermissions<'a> {
         client: &'a super::Client,
@@ -54157,9 +54150,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_role_system_permissions`]
-
-    [`Client::update_role_system_permissions`]: super::Client::update_role_system_permissions*/
+    /// Builder for [`Client::update_role_system_permissions`]
+    ///
+    /// [`Client::update_role_system_permissions`]: super::Client::update_role_system_permissions
     #[derive(Debug, Clone)]
     pub struct UpdateRoleSystemPermissions<'a> {
         client: &'a super::Client,
@@ -54267,9 +54260,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_role_users`]
-
-    [`Client::get_role_users`]: super::Client::get_role_users*/
+    /// Builder for [`Client::get_role_users`]
+    ///
+    /// [`Client::get_role_users`]: super::Client::get_role_users
     #[derive(Debug, Clone)]
     pub struct GetRoleUsers<'a> {
         client: &'a super::Client,
@@ -54375,9 +54368,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_subscribers`]
-
-    [`Client::get_subscribers`]: super::Client::get_subscribers*/
+    /// Builder for [`Client::get_subscribers`]
+    ///
+    /// [`Client::get_subscribers`]: super::Client::get_subscribers
     #[derive(Debug, Clone)]
     pub struct GetSubscribers<'a> {
         client: &'a super::Client,
@@ -54478,9 +54471,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_subscriber`]
-
-    [`Client::create_subscriber`]: super::Client::create_subscriber*/
+    /// Builder for [`Client::create_subscriber`]
+    ///
+    /// [`Client::create_subscriber`]: super::Client::create_subscriber
     #[derive(Debug, Clone)]
     pub struct CreateSubscriber<'a> {
         client: &'a super::Client,
@@ -54584,9 +54577,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_subscriber`]
-
-    [`Client::get_subscriber`]: super::Client::get_subscriber*/
+    /// Builder for [`Client::get_subscriber`]
+    ///
+    /// [`Client::get_subscriber`]: super::Client::get_subscriber
     #[derive(Debug, Clone)]
     pub struct GetSubscriber<'a> {
         client: &'a super::Client,
@@ -54660,9 +54653,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_system_permissions`]
-
-    [`Client::get_system_permissions`]: super::Client::get_system_permissions*/
+    /// Builder for [`Client::get_system_permissions`]
+    ///
+    /// [`Client::get_system_permissions`]: super::Client::get_system_permissions
     #[derive(Debug, Clone)]
     pub struct GetSystemPermissions<'a> {
         client: &'a super::Client,
@@ -54762,9 +54755,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_timezones`]
-
-    [`Client::get_timezones`]: super::Client::get_timezones*/
+    /// Builder for [`Client::get_timezones`]
+    ///
+    /// [`Client::get_timezones`]: super::Client::get_timezones
     #[derive(Debug, Clone)]
     pub struct GetTimezones<'a> {
         client: &'a super::Client,
@@ -54817,9 +54810,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_data`]
-
-    [`Client::get_user_data`]: super::Client::get_user_data*/
+    /// Builder for [`Client::get_user_data`]
+    ///
+    /// [`Client::get_user_data`]: super::Client::get_user_data
     #[derive(Debug, Clone)]
     pub struct GetUserData<'a> {
         client: &'a super::Client,
@@ -54897,9 +54890,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_user`]
-
-    [`Client::create_user`]: super::Client::create_user*/
+    /// Builder for [`Client::create_user`]
+    ///
+    /// [`Client::create_user`]: super::Client::create_user
     #[derive(Debug, Clone)]
     pub struct CreateUser<'a> {
         client: &'a super::Client,
@@ -54977,9 +54970,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_user`]
-
-    [`Client::delete_user`]: super::Client::delete_user*/
+    /// Builder for [`Client::delete_user`]
+    ///
+    /// [`Client::delete_user`]: super::Client::delete_user
     #[derive(Debug, Clone)]
     pub struct DeleteUser<'a> {
         client: &'a super::Client,
@@ -55067,9 +55060,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_user`]
-
-    [`Client::update_user`]: super::Client::update_user*/
+    /// Builder for [`Client::update_user`]
+    ///
+    /// [`Client::update_user`]: super::Client::update_user
     #[derive(Debug, Clone)]
     pub struct UpdateUser<'a> {
         client: &'a super::Client,
@@ -55160,9 +55153,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_users`]
-
-    [`Client::get_users`]: super::Client::get_users*/
+    /// Builder for [`Client::get_users`]
+    ///
+    /// [`Client::get_users`]: super::Client::get_users
     #[derive(Debug, Clone)]
     pub struct GetUsers<'a> {
         client: &'a super::Client,
@@ -55359,9 +55352,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_user_feature_flag_override`]
-
-    [`Client::update_user_feature_flag_override`]: super::Client::update_user_feature_flag_override*/
+    /// Builder for [`Client::update_user_feature_flag_override`]
+    ///
+    /// [`Client::update_user_feature_flag_override`]: super::Client::update_user_feature_flag_override
     #[derive(Debug, Clone)]
     pub struct UpdateUserFeatureFlagOverride<'a> {
         client: &'a super::Client,
@@ -55462,9 +55455,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_identities`]
-
-    [`Client::get_user_identities`]: super::Client::get_user_identities*/
+    /// Builder for [`Client::get_user_identities`]
+    ///
+    /// [`Client::get_user_identities`]: super::Client::get_user_identities
     #[derive(Debug, Clone)]
     pub struct GetUserIdentities<'a> {
         client: &'a super::Client,
@@ -55572,9 +55565,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_user_identity`]
-
-    [`Client::create_user_identity`]: super::Client::create_user_identity*/
+    /// Builder for [`Client::create_user_identity`]
+    ///
+    /// [`Client::create_user_identity`]: super::Client::create_user_identity
     #[derive(Debug, Clone)]
     pub struct CreateUserIdentity<'a> {
         client: &'a super::Client,
@@ -55677,9 +55670,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_users_mfa`]
-
-    [`Client::get_users_mfa`]: super::Client::get_users_mfa*/
+    /// Builder for [`Client::get_users_mfa`]
+    ///
+    /// [`Client::get_users_mfa`]: super::Client::get_users_mfa
     #[derive(Debug, Clone)]
     pub struct GetUsersMfa<'a> {
         client: &'a super::Client,
@@ -55752,9 +55745,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::reset_users_mfa_all`]
-
-    [`Client::reset_users_mfa_all`]: super::Client::reset_users_mfa_all*/
+    /// Builder for [`Client::reset_users_mfa_all`]
+    ///
+    /// [`Client::reset_users_mfa_all`]: super::Client::reset_users_mfa_all
     #[derive(Debug, Clone)]
     pub struct ResetUsersMfaAll<'a> {
         client: &'a super::Client,
@@ -55827,9 +55820,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::reset_users_mfa`]
-
-    [`Client::reset_users_mfa`]: super::Client::reset_users_mfa*/
+    /// Builder for [`Client::reset_users_mfa`]
+    ///
+    /// [`Client::reset_users_mfa`]: super::Client::reset_users_mfa
     #[derive(Debug, Clone)]
     pub struct ResetUsersMfa<'a> {
         client: &'a super::Client,
@@ -55919,9 +55912,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::set_user_password`]
-
-    [`Client::set_user_password`]: super::Client::set_user_password*/
+    /// Builder for [`Client::set_user_password`]
+    ///
+    /// [`Client::set_user_password`]: super::Client::set_user_password
     #[derive(Debug, Clone)]
     pub struct SetUserPassword<'a> {
         client: &'a super::Client,
@@ -56021,9 +56014,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_property_values`]
-
-    [`Client::get_user_property_values`]: super::Client::get_user_property_values*/
+    /// Builder for [`Client::get_user_property_values`]
+    ///
+    /// [`Client::get_user_property_values`]: super::Client::get_user_property_values
     #[derive(Debug, Clone)]
     pub struct GetUserPropertyValues<'a> {
         client: &'a super::Client,
@@ -56094,9 +56087,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_user_properties`]
-
-    [`Client::update_user_properties`]: super::Client::update_user_properties*/
+    /// Builder for [`Client::update_user_properties`]
+    ///
+    /// [`Client::update_user_properties`]: super::Client::update_user_properties
     #[derive(Debug, Clone)]
     pub struct UpdateUserProperties<'a> {
         client: &'a super::Client,
@@ -56200,9 +56193,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_user_property`]
-
-    [`Client::update_user_property`]: super::Client::update_user_property*/
+    /// Builder for [`Client::update_user_property`]
+    ///
+    /// [`Client::update_user_property`]: super::Client::update_user_property
     #[derive(Debug, Clone)]
     pub struct UpdateUserProperty<'a> {
         client: &'a super::Client,
@@ -56303,9 +56296,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::refresh_user_claims`]
-
-    [`Client::refresh_user_claims`]: super::Client::refresh_user_claims*/
+    /// Builder for [`Client::refresh_user_claims`]
+    ///
+    /// [`Client::refresh_user_claims`]: super::Client::refresh_user_claims
     #[derive(Debug, Clone)]
     pub struct RefreshUserClaims<'a> {
         client: &'a super::Client,
@@ -56375,9 +56368,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_user_sessions`]
-
-    [`Client::get_user_sessions`]: super::Client::get_user_sessions*/
+    /// Builder for [`Client::get_user_sessions`]
+    ///
+    /// [`Client::get_user_sessions`]: super::Client::get_user_sessions
     #[derive(Debug, Clone)]
     pub struct GetUserSessions<'a> {
         client: &'a super::Client,
@@ -56451,9 +56444,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_user_sessions`]
-
-    [`Client::delete_user_sessions`]: super::Client::delete_user_sessions*/
+    /// Builder for [`Client::delete_user_sessions`]
+    ///
+    /// [`Client::delete_user_sessions`]: super::Client::delete_user_sessions
     #[derive(Debug, Clone)]
     pub struct DeleteUserSessions<'a> {
         client: &'a super::Client,
@@ -56526,9 +56519,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::get_web_hooks`]
-
-    [`Client::get_web_hooks`]: super::Client::get_web_hooks*/
+    /// Builder for [`Client::get_web_hooks`]
+    ///
+    /// [`Client::get_web_hooks`]: super::Client::get_web_hooks
     #[derive(Debug, Clone)]
     pub struct GetWebHooks<'a> {
         client: &'a super::Client,
@@ -56581,9 +56574,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::create_web_hook`]
-
-    [`Client::create_web_hook`]: super::Client::create_web_hook*/
+    /// Builder for [`Client::create_web_hook`]
+    ///
+    /// [`Client::create_web_hook`]: super::Client::create_web_hook
     #[derive(Debug, Clone)]
     pub struct CreateWebHook<'a> {
         client: &'a super::Client,
@@ -56664,9 +56657,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::delete_web_hook`]
-
-    [`Client::delete_web_hook`]: super::Client::delete_web_hook*/
+    /// Builder for [`Client::delete_web_hook`]
+    ///
+    /// [`Client::delete_web_hook`]: super::Client::delete_web_hook
     #[derive(Debug, Clone)]
     pub struct DeleteWebHook<'a> {
         client: &'a super::Client,
@@ -56737,9 +56730,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::update_web_hook`]
-
-    [`Client::update_web_hook`]: super::Client::update_web_hook*/
+    /// Builder for [`Client::update_web_hook`]
+    ///
+    /// [`Client::update_web_hook`]: super::Client::update_web_hook
     #[derive(Debug, Clone)]
     pub struct UpdateWebHook<'a> {
         client: &'a super::Client,

@@ -2,1666 +2,1666 @@
 // kinde-management/spec/kinde-management-api.yaml: do not edit.
 
 impl crate::blocking::Client {
-    /**Get API keys
-
-    Returns a list of API keys.
-
-    <div>
-      <code>read:api_keys</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/api_keys`
-
-    Arguments:
-    - `key_type`: Filter by API key type (organization or user).
-    - `org_code`: Filter by organization code to get API keys associated with a specific organization.
-    - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
-    - `starting_after`: The ID of the API key to start after.
-    - `status`: Filter by API key status (active, inactive, revoked).
-    - `user_id`: Filter by user ID to get API keys associated with a specific user.
-    ```ignore
-    let response = client.get_api_keys()
-        .key_type(key_type)
-        .org_code(org_code)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .status(status)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API keys
+    ///
+    /// Returns a list of API keys.
+    ///
+    /// <div>
+    ///   <code>read:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/api_keys`
+    ///
+    /// Arguments:
+    /// - `key_type`: Filter by API key type (organization or user).
+    /// - `org_code`: Filter by organization code to get API keys associated with a specific organization.
+    /// - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
+    /// - `starting_after`: The ID of the API key to start after.
+    /// - `status`: Filter by API key status (active, inactive, revoked).
+    /// - `user_id`: Filter by user ID to get API keys associated with a specific user.
+    /// ```ignore
+    /// let response = client.get_api_keys()
+    ///     .key_type(key_type)
+    ///     .org_code(org_code)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .status(status)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_keys(&self) -> builder::GetApiKeys<'_> {
         builder::GetApiKeys {
             api: self.api().get_api_keys(),
             client: self,
         }
     }
-    /**Create API key
-
-    Create a new API key.
-
-    <div>
-      <code>create:api_keys</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/api_keys`
-
-    Arguments:
-    - `body`: API key details.
-    ```ignore
-    let response = client.create_api_key()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create API key
+    ///
+    /// Create a new API key.
+    ///
+    /// <div>
+    ///   <code>create:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/api_keys`
+    ///
+    /// Arguments:
+    /// - `body`: API key details.
+    /// ```ignore
+    /// let response = client.create_api_key()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_api_key(&self) -> builder::CreateApiKey<'_> {
         builder::CreateApiKey {
             api: self.api().create_api_key(),
             client: self,
         }
     }
-    /**Verify API key
-
-    Verify an API key (public endpoint, no authentication required).
-
-
-    Sends a `POST` request to `/api/v1/api_keys/verify`
-
-    Arguments:
-    - `body`: API key verification details.
-    ```ignore
-    let response = client.verify_api_key()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Verify API key
+    ///
+    /// Verify an API key (public endpoint, no authentication required).
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/api_keys/verify`
+    ///
+    /// Arguments:
+    /// - `body`: API key verification details.
+    /// ```ignore
+    /// let response = client.verify_api_key()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn verify_api_key(&self) -> builder::VerifyApiKey<'_> {
         builder::VerifyApiKey {
             api: self.api().verify_api_key(),
             client: self,
         }
     }
-    /**Get API key
-
-    Retrieve API key details by ID.
-
-    <div>
-      <code>read:api_keys</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/api_keys/{key_id}`
-
-    Arguments:
-    - `key_id`: The ID of the API key.
-    ```ignore
-    let response = client.get_api_key()
-        .key_id(key_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API key
+    ///
+    /// Retrieve API key details by ID.
+    ///
+    /// <div>
+    ///   <code>read:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/api_keys/{key_id}`
+    ///
+    /// Arguments:
+    /// - `key_id`: The ID of the API key.
+    /// ```ignore
+    /// let response = client.get_api_key()
+    ///     .key_id(key_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_key(&self) -> builder::GetApiKey<'_> {
         builder::GetApiKey {
             api: self.api().get_api_key(),
             client: self,
         }
     }
-    /**Rotate API key
-
-    Rotate an API key to generate a new key while maintaining the same permissions and associations.
-
-    <div>
-      <code>update:api_keys</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/api_keys/{key_id}`
-
-    Arguments:
-    - `key_id`: The ID of the API key to rotate.
-    ```ignore
-    let response = client.rotate_api_key()
-        .key_id(key_id)
-        .send()
-        .await;
-    ```*/
+    /// Rotate API key
+    ///
+    /// Rotate an API key to generate a new key while maintaining the same permissions and associations.
+    ///
+    /// <div>
+    ///   <code>update:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/api_keys/{key_id}`
+    ///
+    /// Arguments:
+    /// - `key_id`: The ID of the API key to rotate.
+    /// ```ignore
+    /// let response = client.rotate_api_key()
+    ///     .key_id(key_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn rotate_api_key(&self) -> builder::RotateApiKey<'_> {
         builder::RotateApiKey {
             api: self.api().rotate_api_key(),
             client: self,
         }
     }
-    /**Delete API key
-
-    Delete an API key.
-
-    <div>
-      <code>delete:api_keys</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/api_keys/{key_id}`
-
-    Arguments:
-    - `key_id`: The ID of the API key.
-    ```ignore
-    let response = client.delete_api_key()
-        .key_id(key_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API key
+    ///
+    /// Delete an API key.
+    ///
+    /// <div>
+    ///   <code>delete:api_keys</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/api_keys/{key_id}`
+    ///
+    /// Arguments:
+    /// - `key_id`: The ID of the API key.
+    /// ```ignore
+    /// let response = client.delete_api_key()
+    ///     .key_id(key_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api_key(&self) -> builder::DeleteApiKey<'_> {
         builder::DeleteApiKey {
             api: self.api().delete_api_key(),
             client: self,
         }
     }
-    /**Get APIs
-
-    Returns a list of your APIs. The APIs are returned sorted by name.
-
-    <div>
-      <code>read:apis</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis`
-
-    Arguments:
-    - `expand`: Additional data to include in the response. Allowed value: "scopes".
-    ```ignore
-    let response = client.get_ap_is()
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    /// Get APIs
+    ///
+    /// Returns a list of your APIs. The APIs are returned sorted by name.
+    ///
+    /// <div>
+    ///   <code>read:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis`
+    ///
+    /// Arguments:
+    /// - `expand`: Additional data to include in the response. Allowed value: "scopes".
+    /// ```ignore
+    /// let response = client.get_ap_is()
+    ///     .expand(expand)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_ap_is(&self) -> builder::GetApIs<'_> {
         builder::GetApIs {
             api: self.api().get_ap_is(),
             client: self,
         }
     }
-    /**Create API
-
-    Register a new API. For more information read [Register and manage APIs](https://docs.kinde.com/developer-tools/your-apis/register-manage-apis/).
-
-    <div>
-      <code>create:apis</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/apis`
-
-    ```ignore
-    let response = client.add_ap_is()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create API
+    ///
+    /// Register a new API. For more information read [Register and manage APIs](https://docs.kinde.com/developer-tools/your-apis/register-manage-apis/).
+    ///
+    /// <div>
+    ///   <code>create:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/apis`
+    ///
+    /// ```ignore
+    /// let response = client.add_ap_is()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_ap_is(&self) -> builder::AddApIs<'_> {
         builder::AddApIs {
             api: self.api().add_ap_is(),
             client: self,
         }
     }
-    /**Get API
-
-    Retrieve API details by ID.
-
-    <div>
-      <code>read:apis</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis/{api_id}`
-
-    Arguments:
-    - `api_id`: The API's ID.
-    ```ignore
-    let response = client.get_api()
-        .api_id(api_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API
+    ///
+    /// Retrieve API details by ID.
+    ///
+    /// <div>
+    ///   <code>read:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis/{api_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: The API's ID.
+    /// ```ignore
+    /// let response = client.get_api()
+    ///     .api_id(api_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api(&self) -> builder::GetApi<'_> {
         builder::GetApi {
             api: self.api().get_api(),
             client: self,
         }
     }
-    /**Delete API
-
-    Delete an API you previously created.
-
-    <div>
-      <code>delete:apis</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/apis/{api_id}`
-
-    Arguments:
-    - `api_id`: The API's ID.
-    ```ignore
-    let response = client.delete_api()
-        .api_id(api_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API
+    ///
+    /// Delete an API you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/apis/{api_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: The API's ID.
+    /// ```ignore
+    /// let response = client.delete_api()
+    ///     .api_id(api_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api(&self) -> builder::DeleteApi<'_> {
         builder::DeleteApi {
             api: self.api().delete_api(),
             client: self,
         }
     }
-    /**Authorize API applications
-
-    Authorize applications to be allowed to request access tokens for an API
-
-    <div>
-      <code>update:apis</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/apis/{api_id}/applications`
-
-    Arguments:
-    - `api_id`: The API's ID.
-    - `body`: The applications you want to authorize.
-    ```ignore
-    let response = client.update_api_applications()
-        .api_id(api_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Authorize API applications
+    ///
+    /// Authorize applications to be allowed to request access tokens for an API
+    ///
+    /// <div>
+    ///   <code>update:apis</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/apis/{api_id}/applications`
+    ///
+    /// Arguments:
+    /// - `api_id`: The API's ID.
+    /// - `body`: The applications you want to authorize.
+    /// ```ignore
+    /// let response = client.update_api_applications()
+    ///     .api_id(api_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_api_applications(&self) -> builder::UpdateApiApplications<'_> {
         builder::UpdateApiApplications {
             api: self.api().update_api_applications(),
             client: self,
         }
     }
-    /**Add scope to API application
-
-    Add a scope to an API application.
-
-    <div>
-      <code>create:api_application_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `application_id`: Application ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.add_api_application_scope()
-        .api_id(api_id)
-        .application_id(application_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Add scope to API application
+    ///
+    /// Add a scope to an API application.
+    ///
+    /// <div>
+    ///   <code>create:api_application_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `application_id`: Application ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.add_api_application_scope()
+    ///     .api_id(api_id)
+    ///     .application_id(application_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_api_application_scope(&self) -> builder::AddApiApplicationScope<'_> {
         builder::AddApiApplicationScope {
             api: self.api().add_api_application_scope(),
             client: self,
         }
     }
-    /**Delete API application scope
-
-    Delete an API application scope you previously created.
-
-    <div>
-      <code>delete:apis_application_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `application_id`: Application ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.delete_api_application_scope()
-        .api_id(api_id)
-        .application_id(application_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API application scope
+    ///
+    /// Delete an API application scope you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:apis_application_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/apis/{api_id}/applications/{application_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `application_id`: Application ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.delete_api_application_scope()
+    ///     .api_id(api_id)
+    ///     .application_id(application_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api_application_scope(&self) -> builder::DeleteApiApplicationScope<'_> {
         builder::DeleteApiApplicationScope {
             api: self.api().delete_api_application_scope(),
             client: self,
         }
     }
-    /**Get API scopes
-
-    Retrieve API scopes by API ID.
-
-    <div>
-      <code>read:api_scopes</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis/{api_id}/scopes`
-
-    Arguments:
-    - `api_id`: API ID
-    ```ignore
-    let response = client.get_api_scopes()
-        .api_id(api_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API scopes
+    ///
+    /// Retrieve API scopes by API ID.
+    ///
+    /// <div>
+    ///   <code>read:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis/{api_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// ```ignore
+    /// let response = client.get_api_scopes()
+    ///     .api_id(api_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_scopes(&self) -> builder::GetApiScopes<'_> {
         builder::GetApiScopes {
             api: self.api().get_api_scopes(),
             client: self,
         }
     }
-    /**Create API scope
-
-    Create a new API scope.
-
-    <div>
-      <code>create:api_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/apis/{api_id}/scopes`
-
-    Arguments:
-    - `api_id`: API ID
-    - `body`
-    ```ignore
-    let response = client.add_api_scope()
-        .api_id(api_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create API scope
+    ///
+    /// Create a new API scope.
+    ///
+    /// <div>
+    ///   <code>create:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/apis/{api_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `body`
+    /// ```ignore
+    /// let response = client.add_api_scope()
+    ///     .api_id(api_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_api_scope(&self) -> builder::AddApiScope<'_> {
         builder::AddApiScope {
             api: self.api().add_api_scope(),
             client: self,
         }
     }
-    /**Get API scope
-
-    Retrieve API scope by API ID.
-
-    <div>
-      <code>read:api_scopes</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.get_api_scope()
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Get API scope
+    ///
+    /// Retrieve API scope by API ID.
+    ///
+    /// <div>
+    ///   <code>read:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.get_api_scope()
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_api_scope(&self) -> builder::GetApiScope<'_> {
         builder::GetApiScope {
             api: self.api().get_api_scope(),
             client: self,
         }
     }
-    /**Delete API scope
-
-    Delete an API scope you previously created.
-
-    <div>
-      <code>delete:apis_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.delete_api_scope()
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete API scope
+    ///
+    /// Delete an API scope you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:apis_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.delete_api_scope()
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_api_scope(&self) -> builder::DeleteApiScope<'_> {
         builder::DeleteApiScope {
             api: self.api().delete_api_scope(),
             client: self,
         }
     }
-    /**Update API scope
-
-    Update an API scope.
-
-    <div>
-      <code>update:api_scopes</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    - `body`
-    ```ignore
-    let response = client.update_api_scope()
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update API scope
+    ///
+    /// Update an API scope.
+    ///
+    /// <div>
+    ///   <code>update:api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_api_scope()
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_api_scope(&self) -> builder::UpdateApiScope<'_> {
         builder::UpdateApiScope {
             api: self.api().update_api_scope(),
             client: self,
         }
     }
-    /**Get applications
-
-    Get a list of applications / clients.
-
-    <div>
-      <code>read:applications</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_applications()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get applications
+    ///
+    /// Get a list of applications / clients.
+    ///
+    /// <div>
+    ///   <code>read:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_applications()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_applications(&self) -> builder::GetApplications<'_> {
         builder::GetApplications {
             api: self.api().get_applications(),
             client: self,
         }
     }
-    /**Create application
-
-    Create a new client.
-
-    <div>
-      <code>create:applications</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications`
-
-    ```ignore
-    let response = client.create_application()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create application
+    ///
+    /// Create a new client.
+    ///
+    /// <div>
+    ///   <code>create:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications`
+    ///
+    /// ```ignore
+    /// let response = client.create_application()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_application(&self) -> builder::CreateApplication<'_> {
         builder::CreateApplication {
             api: self.api().create_application(),
             client: self,
         }
     }
-    /**List logout URLs
-
-    Returns an application's logout redirect URLs.
-
-    <div>
-      <code>read:application_logout_uris</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    ```ignore
-    let response = client.get_logout_ur_ls()
-        .app_id(app_id)
-        .send()
-        .await;
-    ```*/
+    /// List logout URLs
+    ///
+    /// Returns an application's logout redirect URLs.
+    ///
+    /// <div>
+    ///   <code>read:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.get_logout_ur_ls()
+    ///     .app_id(app_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_logout_ur_ls(&self) -> builder::GetLogoutUrLs<'_> {
         builder::GetLogoutUrLs {
             api: self.api().get_logout_ur_ls(),
             client: self,
         }
     }
-    /**Replace logout redirect URls
-
-    Replace all logout redirect URLs.
-
-    <div>
-      <code>update:application_logout_uris</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.replace_logout_redirect_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace logout redirect URls
+    ///
+    /// Replace all logout redirect URLs.
+    ///
+    /// <div>
+    ///   <code>update:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.replace_logout_redirect_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_logout_redirect_ur_ls(&self) -> builder::ReplaceLogoutRedirectUrLs<'_> {
         builder::ReplaceLogoutRedirectUrLs {
             api: self.api().replace_logout_redirect_ur_ls(),
             client: self,
         }
     }
-    /**Add logout redirect URLs
-
-    Add additional logout redirect URLs.
-
-    <div>
-      <code>create:application_logout_uris</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.add_logout_redirect_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add logout redirect URLs
+    ///
+    /// Add additional logout redirect URLs.
+    ///
+    /// <div>
+    ///   <code>create:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.add_logout_redirect_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_logout_redirect_ur_ls(&self) -> builder::AddLogoutRedirectUrLs<'_> {
         builder::AddLogoutRedirectUrLs {
             api: self.api().add_logout_redirect_ur_ls(),
             client: self,
         }
     }
-    /**Delete Logout URLs
-
-    Delete logout URLs.
-
-    <div>
-      <code>delete:application_logout_uris</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_logout_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `urls`: Urls to delete, comma separated and url encoded.
-    ```ignore
-    let response = client.delete_logout_ur_ls()
-        .app_id(app_id)
-        .urls(urls)
-        .send()
-        .await;
-    ```*/
+    /// Delete Logout URLs
+    ///
+    /// Delete logout URLs.
+    ///
+    /// <div>
+    ///   <code>delete:application_logout_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_logout_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `urls`: Urls to delete, comma separated and url encoded.
+    /// ```ignore
+    /// let response = client.delete_logout_ur_ls()
+    ///     .app_id(app_id)
+    ///     .urls(urls)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_logout_ur_ls(&self) -> builder::DeleteLogoutUrLs<'_> {
         builder::DeleteLogoutUrLs {
             api: self.api().delete_logout_ur_ls(),
             client: self,
         }
     }
-    /**List Callback URLs
-
-    Returns an application's redirect callback URLs.
-
-    <div>
-      <code>read:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    ```ignore
-    let response = client.get_callback_ur_ls()
-        .app_id(app_id)
-        .send()
-        .await;
-    ```*/
+    /// List Callback URLs
+    ///
+    /// Returns an application's redirect callback URLs.
+    ///
+    /// <div>
+    ///   <code>read:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.get_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_callback_ur_ls(&self) -> builder::GetCallbackUrLs<'_> {
         builder::GetCallbackUrLs {
             api: self.api().get_callback_ur_ls(),
             client: self,
         }
     }
-    /**Replace Redirect Callback URLs
-
-    Replace all redirect callback URLs.
-
-    <div>
-      <code>update:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.replace_redirect_callback_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace Redirect Callback URLs
+    ///
+    /// Replace all redirect callback URLs.
+    ///
+    /// <div>
+    ///   <code>update:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.replace_redirect_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_redirect_callback_ur_ls(&self) -> builder::ReplaceRedirectCallbackUrLs<'_> {
         builder::ReplaceRedirectCallbackUrLs {
             api: self.api().replace_redirect_callback_ur_ls(),
             client: self,
         }
     }
-    /**Add Redirect Callback URLs
-
-    Add additional redirect callback URLs.
-
-    <div>
-      <code>create:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `body`: Callback details.
-    ```ignore
-    let response = client.add_redirect_callback_ur_ls()
-        .app_id(app_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Redirect Callback URLs
+    ///
+    /// Add additional redirect callback URLs.
+    ///
+    /// <div>
+    ///   <code>create:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `body`: Callback details.
+    /// ```ignore
+    /// let response = client.add_redirect_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_redirect_callback_ur_ls(&self) -> builder::AddRedirectCallbackUrLs<'_> {
         builder::AddRedirectCallbackUrLs {
             api: self.api().add_redirect_callback_ur_ls(),
             client: self,
         }
     }
-    /**Delete Callback URLs
-
-    Delete callback URLs.
-
-    <div>
-      <code>delete:applications_redirect_uris</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
-
-    Arguments:
-    - `app_id`: The identifier for the application.
-    - `urls`: Urls to delete, comma separated and url encoded.
-    ```ignore
-    let response = client.delete_callback_ur_ls()
-        .app_id(app_id)
-        .urls(urls)
-        .send()
-        .await;
-    ```*/
+    /// Delete Callback URLs
+    ///
+    /// Delete callback URLs.
+    ///
+    /// <div>
+    ///   <code>delete:applications_redirect_uris</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{app_id}/auth_redirect_urls`
+    ///
+    /// Arguments:
+    /// - `app_id`: The identifier for the application.
+    /// - `urls`: Urls to delete, comma separated and url encoded.
+    /// ```ignore
+    /// let response = client.delete_callback_ur_ls()
+    ///     .app_id(app_id)
+    ///     .urls(urls)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_callback_ur_ls(&self) -> builder::DeleteCallbackUrLs<'_> {
         builder::DeleteCallbackUrLs {
             api: self.api().delete_callback_ur_ls(),
             client: self,
         }
     }
-    /**Get application
-
-    Gets an application given the application's ID.
-
-    <div>
-      <code>read:applications</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}`
-
-    Arguments:
-    - `application_id`: The identifier for the application.
-    ```ignore
-    let response = client.get_application()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Get application
+    ///
+    /// Gets an application given the application's ID.
+    ///
+    /// <div>
+    ///   <code>read:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.get_application()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application(&self) -> builder::GetApplication<'_> {
         builder::GetApplication {
             api: self.api().get_application(),
             client: self,
         }
     }
-    /**Delete application
-
-    Delete a client / application.
-
-    <div>
-      <code>delete:applications</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{application_id}`
-
-    Arguments:
-    - `application_id`: The identifier for the application.
-    ```ignore
-    let response = client.delete_application()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete application
+    ///
+    /// Delete a client / application.
+    ///
+    /// <div>
+    ///   <code>delete:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{application_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier for the application.
+    /// ```ignore
+    /// let response = client.delete_application()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_application(&self) -> builder::DeleteApplication<'_> {
         builder::DeleteApplication {
             api: self.api().delete_application(),
             client: self,
         }
     }
-    /**Update Application
-
-    Updates a client's settings. For more information, read [Applications in Kinde](https://docs.kinde.com/build/applications/about-applications)
-
-    <div>
-      <code>update:applications</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/applications/{application_id}`
-
-    Arguments:
-    - `application_id`: The identifier for the application.
-    - `body`: Application details.
-    ```ignore
-    let response = client.update_application()
-        .application_id(application_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Application
+    ///
+    /// Updates a client's settings. For more information, read [Applications in Kinde](https://docs.kinde.com/build/applications/about-applications)
+    ///
+    /// <div>
+    ///   <code>update:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/applications/{application_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier for the application.
+    /// - `body`: Application details.
+    /// ```ignore
+    /// let response = client.update_application()
+    ///     .application_id(application_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_application(&self) -> builder::UpdateApplication<'_> {
         builder::UpdateApplication {
             api: self.api().update_application(),
             client: self,
         }
     }
-    /**Get application access roles
-
-    Gets the roles configured as allowed to access an application. These
-    roles are enforced only when role-based access control is enabled for
-    the application.
-
-    <div>
-      <code>read:applications</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}/access_roles`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `ending_before`: The ID of the role to end before.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the role to start after.
-    ```ignore
-    let response = client.get_application_access_roles()
-        .application_id(application_id)
-        .ending_before(ending_before)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get application access roles
+    ///
+    /// Gets the roles configured as allowed to access an application. These
+    /// roles are enforced only when role-based access control is enabled for
+    /// the application.
+    ///
+    /// <div>
+    ///   <code>read:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}/access_roles`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `ending_before`: The ID of the role to end before.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the role to start after.
+    /// ```ignore
+    /// let response = client.get_application_access_roles()
+    ///     .application_id(application_id)
+    ///     .ending_before(ending_before)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application_access_roles(&self) -> builder::GetApplicationAccessRoles<'_> {
         builder::GetApplicationAccessRoles {
             api: self.api().get_application_access_roles(),
             client: self,
         }
     }
-    /**Add application access role
-
-    Add a role to the set configured as allowed to access an application.
-    Adding a role does not enable role-based access control for the
-    application.
-
-    <div>
-      <code>update:applications</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.add_application_access_role()
-        .application_id(application_id)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Add application access role
+    ///
+    /// Add a role to the set configured as allowed to access an application.
+    /// Adding a role does not enable role-based access control for the
+    /// application.
+    ///
+    /// <div>
+    ///   <code>update:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.add_application_access_role()
+    ///     .application_id(application_id)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_application_access_role(&self) -> builder::AddApplicationAccessRole<'_> {
         builder::AddApplicationAccessRole {
             api: self.api().add_application_access_role(),
             client: self,
         }
     }
-    /**Remove application access role
-
-    Remove a role from the set that is allowed to access an application.
-    Removing a role does not change whether role-based access control is
-    enabled for the application.
-
-    <div>
-      <code>update:applications</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.remove_application_access_role()
-        .application_id(application_id)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove application access role
+    ///
+    /// Remove a role from the set that is allowed to access an application.
+    /// Removing a role does not change whether role-based access control is
+    /// enabled for the application.
+    ///
+    /// <div>
+    ///   <code>update:applications</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{application_id}/access_roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.remove_application_access_role()
+    ///     .application_id(application_id)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_application_access_role(&self) -> builder::RemoveApplicationAccessRole<'_> {
         builder::RemoveApplicationAccessRole {
             api: self.api().remove_application_access_role(),
             client: self,
         }
     }
-    /**Get connections
-
-    Gets all connections for an application.
-
-    <div>
-      <code>read:application_connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}/connections`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    ```ignore
-    let response = client.get_application_connections()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Get connections
+    ///
+    /// Gets all connections for an application.
+    ///
+    /// <div>
+    ///   <code>read:application_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}/connections`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// ```ignore
+    /// let response = client.get_application_connections()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application_connections(&self) -> builder::GetApplicationConnections<'_> {
         builder::GetApplicationConnections {
             api: self.api().get_application_connections(),
             client: self,
         }
     }
-    /**Enable connection
-
-    Enable an auth connection for an application.
-
-    <div>
-      <code>create:application_connections</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.enable_connection()
-        .application_id(application_id)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Enable connection
+    ///
+    /// Enable an auth connection for an application.
+    ///
+    /// <div>
+    ///   <code>create:application_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.enable_connection()
+    ///     .application_id(application_id)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn enable_connection(&self) -> builder::EnableConnection<'_> {
         builder::EnableConnection {
             api: self.api().enable_connection(),
             client: self,
         }
     }
-    /**Remove connection
-
-    Turn off an auth connection for an application
-
-    <div>
-      <code>delete:application_connections</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.remove_connection()
-        .application_id(application_id)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove connection
+    ///
+    /// Turn off an auth connection for an application
+    ///
+    /// <div>
+    ///   <code>delete:application_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/applications/{application_id}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.remove_connection()
+    ///     .application_id(application_id)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_connection(&self) -> builder::RemoveConnection<'_> {
         builder::RemoveConnection {
             api: self.api().remove_connection(),
             client: self,
         }
     }
-    /**Get property values
-
-    Gets properties for an application by client ID.
-
-    <div>
-      <code>read:application_properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/applications/{application_id}/properties`
-
-    Arguments:
-    - `application_id`: The application's ID / client ID.
-    ```ignore
-    let response = client.get_application_property_values()
-        .application_id(application_id)
-        .send()
-        .await;
-    ```*/
+    /// Get property values
+    ///
+    /// Gets properties for an application by client ID.
+    ///
+    /// <div>
+    ///   <code>read:application_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/applications/{application_id}/properties`
+    ///
+    /// Arguments:
+    /// - `application_id`: The application's ID / client ID.
+    /// ```ignore
+    /// let response = client.get_application_property_values()
+    ///     .application_id(application_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_application_property_values(&self) -> builder::GetApplicationPropertyValues<'_> {
         builder::GetApplicationPropertyValues {
             api: self.api().get_application_property_values(),
             client: self,
         }
     }
-    /**Update property
-
-    Update application property value.
-
-    <div>
-      <code>update:application_properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/applications/{application_id}/properties/{property_key}`
-
-    Arguments:
-    - `application_id`: The application's ID / client ID.
-    - `property_key`: The property's key.
-    - `body`
-    ```ignore
-    let response = client.update_applications_property()
-        .application_id(application_id)
-        .property_key(property_key)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update property
+    ///
+    /// Update application property value.
+    ///
+    /// <div>
+    ///   <code>update:application_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/applications/{application_id}/properties/{property_key}`
+    ///
+    /// Arguments:
+    /// - `application_id`: The application's ID / client ID.
+    /// - `property_key`: The property's key.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_applications_property()
+    ///     .application_id(application_id)
+    ///     .property_key(property_key)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_applications_property(&self) -> builder::UpdateApplicationsProperty<'_> {
         builder::UpdateApplicationsProperty {
             api: self.api().update_applications_property(),
             client: self,
         }
     }
-    /**Update application tokens
-
-    Configure tokens for an application.
-      <div>
-        <code>update:application_tokens</code>
-      </div>
-
-
-    Sends a `PATCH` request to `/api/v1/applications/{application_id}/tokens`
-
-    Arguments:
-    - `application_id`: The identifier/client ID for the application.
-    - `body`: Application tokens.
-    ```ignore
-    let response = client.update_application_tokens()
-        .application_id(application_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update application tokens
+    ///
+    /// Configure tokens for an application.
+    ///   <div>
+    ///     <code>update:application_tokens</code>
+    ///   </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/applications/{application_id}/tokens`
+    ///
+    /// Arguments:
+    /// - `application_id`: The identifier/client ID for the application.
+    /// - `body`: Application tokens.
+    /// ```ignore
+    /// let response = client.update_application_tokens()
+    ///     .application_id(application_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_application_tokens(&self) -> builder::UpdateApplicationTokens<'_> {
         builder::UpdateApplicationTokens {
             api: self.api().update_application_tokens(),
             client: self,
         }
     }
-    /**Get billing agreements
-
-    Returns all the agreements a billing customer currently has access to
-
-    <div>
-      <code>read:billing_agreements</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/billing/agreements`
-
-    Arguments:
-    - `customer_id`: The ID of the billing customer to retrieve agreements for
-    - `ending_before`: The ID of the billing agreement to end before.
-    - `feature_code`: The feature code to filter by agreements only containing that feature
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the billing agreement to start after.
-    ```ignore
-    let response = client.get_billing_agreements()
-        .customer_id(customer_id)
-        .ending_before(ending_before)
-        .feature_code(feature_code)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get billing agreements
+    ///
+    /// Returns all the agreements a billing customer currently has access to
+    ///
+    /// <div>
+    ///   <code>read:billing_agreements</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/billing/agreements`
+    ///
+    /// Arguments:
+    /// - `customer_id`: The ID of the billing customer to retrieve agreements for
+    /// - `ending_before`: The ID of the billing agreement to end before.
+    /// - `feature_code`: The feature code to filter by agreements only containing that feature
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the billing agreement to start after.
+    /// ```ignore
+    /// let response = client.get_billing_agreements()
+    ///     .customer_id(customer_id)
+    ///     .ending_before(ending_before)
+    ///     .feature_code(feature_code)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_billing_agreements(&self) -> builder::GetBillingAgreements<'_> {
         builder::GetBillingAgreements {
             api: self.api().get_billing_agreements(),
             client: self,
         }
     }
-    /**Create billing agreement
-
-    Creates a new billing agreement based on the plan code passed, and cancels the customer's existing agreements
-
-    <div>
-      <code>create:billing_agreements</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/billing/agreements`
-
-    Arguments:
-    - `body`: New agreement request values
-    ```ignore
-    let response = client.create_billing_agreement()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create billing agreement
+    ///
+    /// Creates a new billing agreement based on the plan code passed, and cancels the customer's existing agreements
+    ///
+    /// <div>
+    ///   <code>create:billing_agreements</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/billing/agreements`
+    ///
+    /// Arguments:
+    /// - `body`: New agreement request values
+    /// ```ignore
+    /// let response = client.create_billing_agreement()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_billing_agreement(&self) -> builder::CreateBillingAgreement<'_> {
         builder::CreateBillingAgreement {
             api: self.api().create_billing_agreement(),
             client: self,
         }
     }
-    /**Get billing entitlements
-
-    Returns all the entitlements a billing customer currently has access to
-
-    <div>
-      <code>read:billing_entitlements</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/billing/entitlements`
-
-    Arguments:
-    - `customer_id`: The ID of the billing customer to retrieve entitlements for
-    - `ending_before`: The ID of the billing entitlement to end before.
-    - `expand`: Additional plan data to include in the response. Allowed value: "plans".
-    - `max_value`: When the maximum limit of an entitlement is null, this value is returned as the maximum limit
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the billing entitlement to start after.
-    ```ignore
-    let response = client.get_billing_entitlements()
-        .customer_id(customer_id)
-        .ending_before(ending_before)
-        .expand(expand)
-        .max_value(max_value)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get billing entitlements
+    ///
+    /// Returns all the entitlements a billing customer currently has access to
+    ///
+    /// <div>
+    ///   <code>read:billing_entitlements</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/billing/entitlements`
+    ///
+    /// Arguments:
+    /// - `customer_id`: The ID of the billing customer to retrieve entitlements for
+    /// - `ending_before`: The ID of the billing entitlement to end before.
+    /// - `expand`: Additional plan data to include in the response. Allowed value: "plans".
+    /// - `max_value`: When the maximum limit of an entitlement is null, this value is returned as the maximum limit
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the billing entitlement to start after.
+    /// ```ignore
+    /// let response = client.get_billing_entitlements()
+    ///     .customer_id(customer_id)
+    ///     .ending_before(ending_before)
+    ///     .expand(expand)
+    ///     .max_value(max_value)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_billing_entitlements(&self) -> builder::GetBillingEntitlements<'_> {
         builder::GetBillingEntitlements {
             api: self.api().get_billing_entitlements(),
             client: self,
         }
     }
-    /**Create meter usage record
-
-    Create a new meter usage record
-
-    <div>
-      <code>create:meter_usage</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/billing/meter_usage`
-
-    Arguments:
-    - `body`: Meter usage record
-    ```ignore
-    let response = client.create_meter_usage_record()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create meter usage record
+    ///
+    /// Create a new meter usage record
+    ///
+    /// <div>
+    ///   <code>create:meter_usage</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/billing/meter_usage`
+    ///
+    /// Arguments:
+    /// - `body`: Meter usage record
+    /// ```ignore
+    /// let response = client.create_meter_usage_record()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_meter_usage_record(&self) -> builder::CreateMeterUsageRecord<'_> {
         builder::CreateMeterUsageRecord {
             api: self.api().create_meter_usage_record(),
             client: self,
         }
     }
-    /**Get business
-
-    Get your business details.
-
-    <div>
-      <code>read:businesses</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/business`
-
-    ```ignore
-    let response = client.get_business()
-        .send()
-        .await;
-    ```*/
+    /// Get business
+    ///
+    /// Get your business details.
+    ///
+    /// <div>
+    ///   <code>read:businesses</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/business`
+    ///
+    /// ```ignore
+    /// let response = client.get_business()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_business(&self) -> builder::GetBusiness<'_> {
         builder::GetBusiness {
             api: self.api().get_business(),
             client: self,
         }
     }
-    /**Update business
-
-    Update your business details.
-
-    <div>
-      <code>update:businesses</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/business`
-
-    Arguments:
-    - `body`: The business details to update.
-    ```ignore
-    let response = client.update_business()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update business
+    ///
+    /// Update your business details.
+    ///
+    /// <div>
+    ///   <code>update:businesses</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/business`
+    ///
+    /// Arguments:
+    /// - `body`: The business details to update.
+    /// ```ignore
+    /// let response = client.update_business()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_business(&self) -> builder::UpdateBusiness<'_> {
         builder::UpdateBusiness {
             api: self.api().update_business(),
             client: self,
         }
     }
-    /**Get Connected App URL
-
-    Get a URL that authenticates and authorizes a user to a third-party connected app.
-
-    <div>
-      <code>read:connected_apps</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connected_apps/auth_url`
-
-    Arguments:
-    - `key_code_ref`: The unique key code reference of the connected app to authenticate against.
-    - `org_code`: The code of the Kinde organization that needs to authenticate to the third-party connected app.
-    - `override_callback_url`: A URL that overrides the default callback URL setup in your connected app configuration
-    - `user_id`: The id of the user that needs to authenticate to the third-party connected app.
-    ```ignore
-    let response = client.get_connected_app_auth_url()
-        .key_code_ref(key_code_ref)
-        .org_code(org_code)
-        .override_callback_url(override_callback_url)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Connected App URL
+    ///
+    /// Get a URL that authenticates and authorizes a user to a third-party connected app.
+    ///
+    /// <div>
+    ///   <code>read:connected_apps</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connected_apps/auth_url`
+    ///
+    /// Arguments:
+    /// - `key_code_ref`: The unique key code reference of the connected app to authenticate against.
+    /// - `org_code`: The code of the Kinde organization that needs to authenticate to the third-party connected app.
+    /// - `override_callback_url`: A URL that overrides the default callback URL setup in your connected app configuration
+    /// - `user_id`: The id of the user that needs to authenticate to the third-party connected app.
+    /// ```ignore
+    /// let response = client.get_connected_app_auth_url()
+    ///     .key_code_ref(key_code_ref)
+    ///     .org_code(org_code)
+    ///     .override_callback_url(override_callback_url)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connected_app_auth_url(&self) -> builder::GetConnectedAppAuthUrl<'_> {
         builder::GetConnectedAppAuthUrl {
             api: self.api().get_connected_app_auth_url(),
             client: self,
         }
     }
-    /**Revoke Connected App Token
-
-    Revoke the tokens linked to the connected app session.
-
-    <div>
-      <code>create:connected_apps</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/connected_apps/revoke`
-
-    Arguments:
-    - `session_id`: The unique sesssion id representing the login session of a user.
-    ```ignore
-    let response = client.revoke_connected_app_token()
-        .session_id(session_id)
-        .send()
-        .await;
-    ```*/
+    /// Revoke Connected App Token
+    ///
+    /// Revoke the tokens linked to the connected app session.
+    ///
+    /// <div>
+    ///   <code>create:connected_apps</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/connected_apps/revoke`
+    ///
+    /// Arguments:
+    /// - `session_id`: The unique sesssion id representing the login session of a user.
+    /// ```ignore
+    /// let response = client.revoke_connected_app_token()
+    ///     .session_id(session_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn revoke_connected_app_token(&self) -> builder::RevokeConnectedAppToken<'_> {
         builder::RevokeConnectedAppToken {
             api: self.api().revoke_connected_app_token(),
             client: self,
         }
     }
-    /**Get Connected App Token
-
-    Get an access token that can be used to call the third-party provider linked to the connected app.
-
-    <div>
-      <code>read:connected_apps</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connected_apps/token`
-
-    Arguments:
-    - `session_id`: The unique sesssion id representing the login session of a user.
-    ```ignore
-    let response = client.get_connected_app_token()
-        .session_id(session_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Connected App Token
+    ///
+    /// Get an access token that can be used to call the third-party provider linked to the connected app.
+    ///
+    /// <div>
+    ///   <code>read:connected_apps</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connected_apps/token`
+    ///
+    /// Arguments:
+    /// - `session_id`: The unique sesssion id representing the login session of a user.
+    /// ```ignore
+    /// let response = client.get_connected_app_token()
+    ///     .session_id(session_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connected_app_token(&self) -> builder::GetConnectedAppToken<'_> {
         builder::GetConnectedAppToken {
             api: self.api().get_connected_app_token(),
             client: self,
         }
     }
-    /**Get connections
-
-    Returns a list of authentication connections. Optionally you can filter this by a home realm domain.
-
-    <div>
-      <code>read:connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connections`
-
-    Arguments:
-    - `ending_before`: The ID of the connection to end before.
-    - `home_realm_domain`: Filter the results by the home realm domain.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the connection to start after.
-    ```ignore
-    let response = client.get_connections()
-        .ending_before(ending_before)
-        .home_realm_domain(home_realm_domain)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get connections
+    ///
+    /// Returns a list of authentication connections. Optionally you can filter this by a home realm domain.
+    ///
+    /// <div>
+    ///   <code>read:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connections`
+    ///
+    /// Arguments:
+    /// - `ending_before`: The ID of the connection to end before.
+    /// - `home_realm_domain`: Filter the results by the home realm domain.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the connection to start after.
+    /// ```ignore
+    /// let response = client.get_connections()
+    ///     .ending_before(ending_before)
+    ///     .home_realm_domain(home_realm_domain)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connections(&self) -> builder::GetConnections<'_> {
         builder::GetConnections {
             api: self.api().get_connections(),
             client: self,
         }
     }
-    /**Create Connection
-
-    Create Connection.
-
-    <div>
-      <code>create:connections</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/connections`
-
-    Arguments:
-    - `body`: Connection details.
-    ```ignore
-    let response = client.create_connection()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Connection
+    ///
+    /// Create Connection.
+    ///
+    /// <div>
+    ///   <code>create:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/connections`
+    ///
+    /// Arguments:
+    /// - `body`: Connection details.
+    /// ```ignore
+    /// let response = client.create_connection()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_connection(&self) -> builder::CreateConnection<'_> {
         builder::CreateConnection {
             api: self.api().create_connection(),
             client: self,
         }
     }
-    /**Get Connection
-
-    Get Connection.
-
-    <div>
-      <code>read:connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The unique identifier for the connection.
-    ```ignore
-    let response = client.get_connection()
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Connection
+    ///
+    /// Get Connection.
+    ///
+    /// <div>
+    ///   <code>read:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The unique identifier for the connection.
+    /// ```ignore
+    /// let response = client.get_connection()
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_connection(&self) -> builder::GetConnection<'_> {
         builder::GetConnection {
             api: self.api().get_connection(),
             client: self,
         }
     }
-    /**Replace Connection
-
-    Replace Connection Config.
-
-    <div>
-      <code>update:connections</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The unique identifier for the connection.
-    - `body`: The complete connection configuration to replace the existing one.
-    ```ignore
-    let response = client.replace_connection()
-        .connection_id(connection_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace Connection
+    ///
+    /// Replace Connection Config.
+    ///
+    /// <div>
+    ///   <code>update:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The unique identifier for the connection.
+    /// - `body`: The complete connection configuration to replace the existing one.
+    /// ```ignore
+    /// let response = client.replace_connection()
+    ///     .connection_id(connection_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_connection(&self) -> builder::ReplaceConnection<'_> {
         builder::ReplaceConnection {
             api: self.api().replace_connection(),
             client: self,
         }
     }
-    /**Delete Connection
-
-    Delete connection.
-
-    <div>
-      <code>delete:connections</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.delete_connection()
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Connection
+    ///
+    /// Delete connection.
+    ///
+    /// <div>
+    ///   <code>delete:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.delete_connection()
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_connection(&self) -> builder::DeleteConnection<'_> {
         builder::DeleteConnection {
             api: self.api().delete_connection(),
             client: self,
         }
     }
-    /**Update Connection
-
-    Update Connection.
-
-    <div>
-      <code>update:connections</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/connections/{connection_id}`
-
-    Arguments:
-    - `connection_id`: The unique identifier for the connection.
-    - `body`: The fields of the connection to update.
-    ```ignore
-    let response = client.update_connection()
-        .connection_id(connection_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Connection
+    ///
+    /// Update Connection.
+    ///
+    /// <div>
+    ///   <code>update:connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `connection_id`: The unique identifier for the connection.
+    /// - `body`: The fields of the connection to update.
+    /// ```ignore
+    /// let response = client.update_connection()
+    ///     .connection_id(connection_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_connection(&self) -> builder::UpdateConnection<'_> {
         builder::UpdateConnection {
             api: self.api().update_connection(),
             client: self,
         }
     }
-    /**Get SCIM directories
-
-    Returns a list of SCIM directories for your organization.
-
-    <div>
-      <code>read:scim_directories</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/directories`
-
-    Arguments:
-    - `organization_code`: Filter by organization code to get directories for a specific organization.
-    - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
-    - `starting_after`: The ID of the directory to start after.
-    ```ignore
-    let response = client.get_directories()
-        .organization_code(organization_code)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get SCIM directories
+    ///
+    /// Returns a list of SCIM directories for your organization.
+    ///
+    /// <div>
+    ///   <code>read:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/directories`
+    ///
+    /// Arguments:
+    /// - `organization_code`: Filter by organization code to get directories for a specific organization.
+    /// - `page_size`: Number of results per page. Defaults to 50 if parameter not sent.
+    /// - `starting_after`: The ID of the directory to start after.
+    /// ```ignore
+    /// let response = client.get_directories()
+    ///     .organization_code(organization_code)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_directories(&self) -> builder::GetDirectories<'_> {
         builder::GetDirectories {
             api: self.api().get_directories(),
             client: self,
         }
     }
-    /**Create SCIM directory
-
-    Create a new SCIM directory for user and group synchronization.
-
-    <div>
-      <code>create:scim_directories</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/directories`
-
-    ```ignore
-    let response = client.create_directory()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create SCIM directory
+    ///
+    /// Create a new SCIM directory for user and group synchronization.
+    ///
+    /// <div>
+    ///   <code>create:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/directories`
+    ///
+    /// ```ignore
+    /// let response = client.create_directory()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_directory(&self) -> builder::CreateDirectory<'_> {
         builder::CreateDirectory {
             api: self.api().create_directory(),
             client: self,
         }
     }
-    /**Get SCIM directory
-
-    Retrieve SCIM directory details by ID.
-
-    <div>
-      <code>read:scim_directories</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/directories/{directory_id}`
-
-    Arguments:
-    - `directory_id`: The directory's ID.
-    ```ignore
-    let response = client.get_directory()
-        .directory_id(directory_id)
-        .send()
-        .await;
-    ```*/
+    /// Get SCIM directory
+    ///
+    /// Retrieve SCIM directory details by ID.
+    ///
+    /// <div>
+    ///   <code>read:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/directories/{directory_id}`
+    ///
+    /// Arguments:
+    /// - `directory_id`: The directory's ID.
+    /// ```ignore
+    /// let response = client.get_directory()
+    ///     .directory_id(directory_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_directory(&self) -> builder::GetDirectory<'_> {
         builder::GetDirectory {
             api: self.api().get_directory(),
             client: self,
         }
     }
-    /**Delete SCIM directory
-
-    Delete a SCIM directory and all associated data.
-
-    <div>
-      <code>delete:scim_directories</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/directories/{directory_id}`
-
-    Arguments:
-    - `directory_id`: The directory's ID.
-    ```ignore
-    let response = client.delete_directory()
-        .directory_id(directory_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete SCIM directory
+    ///
+    /// Delete a SCIM directory and all associated data.
+    ///
+    /// <div>
+    ///   <code>delete:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/directories/{directory_id}`
+    ///
+    /// Arguments:
+    /// - `directory_id`: The directory's ID.
+    /// ```ignore
+    /// let response = client.delete_directory()
+    ///     .directory_id(directory_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_directory(&self) -> builder::DeleteDirectory<'_> {
         builder::DeleteDirectory {
             api: self.api().delete_directory(),
             client: self,
         }
     }
-    /**Update SCIM directory
-
-    Update SCIM directory configuration.
-
-    <div>
-      <code>update:scim_directories</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/directories/{directory_id}`
-
-    Arguments:
-    - `directory_id`: The directory's ID.
-    - `body`
-    ```ignore
-    let response = client.update_directory()
-        .directory_id(directory_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update SCIM directory
+    ///
+    /// Update SCIM directory configuration.
+    ///
+    /// <div>
+    ///   <code>update:scim_directories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/directories/{directory_id}`
+    ///
+    /// Arguments:
+    /// - `directory_id`: The directory's ID.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_directory()
+    ///     .directory_id(directory_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_directory(&self) -> builder::UpdateDirectory<'_> {
         builder::UpdateDirectory {
             api: self.api().update_directory(),
             client: self,
         }
     }
-    /**Get environment
-
-    Gets the current environment.
-
-    <div>
-      <code>read:environments</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment`
-
-    ```ignore
-    let response = client.get_environment()
-        .send()
-        .await;
-    ```*/
+    /// Get environment
+    ///
+    /// Gets the current environment.
+    ///
+    /// <div>
+    ///   <code>read:environments</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment`
+    ///
+    /// ```ignore
+    /// let response = client.get_environment()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environment(&self) -> builder::GetEnvironment<'_> {
         builder::GetEnvironment {
             api: self.api().get_environment(),
             client: self,
         }
     }
-    /**List Environment Feature Flags
-
-    Get environment feature flags.
-
-    <div>
-      <code>read:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment/feature_flags`
-
-    ```ignore
-    let response = client.get_environement_feature_flags()
-        .send()
-        .await;
-    ```*/
+    /// List Environment Feature Flags
+    ///
+    /// Get environment feature flags.
+    ///
+    /// <div>
+    ///   <code>read:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment/feature_flags`
+    ///
+    /// ```ignore
+    /// let response = client.get_environement_feature_flags()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environement_feature_flags(&self) -> builder::GetEnvironementFeatureFlags<'_> {
         builder::GetEnvironementFeatureFlags {
             api: self.api().get_environement_feature_flags(),
             client: self,
         }
     }
-    /**Delete Environment Feature Flag Overrides
-
-    Delete all environment feature flag overrides.
-
-    <div>
-      <code>delete:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment/feature_flags`
-
-    ```ignore
-    let response = client.delete_environement_feature_flag_overrides()
-        .send()
-        .await;
-    ```*/
+    /// Delete Environment Feature Flag Overrides
+    ///
+    /// Delete all environment feature flag overrides.
+    ///
+    /// <div>
+    ///   <code>delete:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment/feature_flags`
+    ///
+    /// ```ignore
+    /// let response = client.delete_environement_feature_flag_overrides()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_environement_feature_flag_overrides(
         &self,
     ) -> builder::DeleteEnvironementFeatureFlagOverrides<'_> {
@@ -1670,25 +1670,25 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Delete Environment Feature Flag Override
-
-    Delete environment feature flag override.
-
-    <div>
-      <code>delete:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The identifier for the feature flag.
-    ```ignore
-    let response = client.delete_environement_feature_flag_override()
-        .feature_flag_key(feature_flag_key)
-        .send()
-        .await;
-    ```*/
+    /// Delete Environment Feature Flag Override
+    ///
+    /// Delete environment feature flag override.
+    ///
+    /// <div>
+    ///   <code>delete:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// ```ignore
+    /// let response = client.delete_environement_feature_flag_override()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_environement_feature_flag_override(
         &self,
     ) -> builder::DeleteEnvironementFeatureFlagOverride<'_> {
@@ -1697,27 +1697,27 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Update Environment Feature Flag Override
-
-    Update environment feature flag override.
-
-    <div>
-      <code>update:environment_feature_flags</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The identifier for the feature flag.
-    - `body`: Flag details.
-    ```ignore
-    let response = client.update_environement_feature_flag_override()
-        .feature_flag_key(feature_flag_key)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Environment Feature Flag Override
+    ///
+    /// Update environment feature flag override.
+    ///
+    /// <div>
+    ///   <code>update:environment_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/environment/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// - `body`: Flag details.
+    /// ```ignore
+    /// let response = client.update_environement_feature_flag_override()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_environement_feature_flag_override(
         &self,
     ) -> builder::UpdateEnvironementFeatureFlagOverride<'_> {
@@ -1726,759 +1726,759 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Read logo details
-
-    Read environment logo details
-
-    <div>
-      <code>read:environments</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment/logos`
-
-    ```ignore
-    let response = client.read_logo()
-        .send()
-        .await;
-    ```*/
+    /// Read logo details
+    ///
+    /// Read environment logo details
+    ///
+    /// <div>
+    ///   <code>read:environments</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment/logos`
+    ///
+    /// ```ignore
+    /// let response = client.read_logo()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn read_logo(&self) -> builder::ReadLogo<'_> {
         builder::ReadLogo {
             api: self.api().read_logo(),
             client: self,
         }
     }
-    /**Delete logo
-
-    Delete environment logo
-
-    <div>
-      <code>update:environments</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment/logos/{type}`
-
-    Arguments:
-    - `type_`: The type of logo to delete.
-    ```ignore
-    let response = client.delete_logo()
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    /// Delete logo
+    ///
+    /// Delete environment logo
+    ///
+    /// <div>
+    ///   <code>update:environments</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment/logos/{type}`
+    ///
+    /// Arguments:
+    /// - `type_`: The type of logo to delete.
+    /// ```ignore
+    /// let response = client.delete_logo()
+    ///     .type_(type_)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_logo(&self) -> builder::DeleteLogo<'_> {
         builder::DeleteLogo {
             api: self.api().delete_logo(),
             client: self,
         }
     }
-    /**Get environment variables
-
-    Get environment variables. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>read:environment_variables</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment_variables`
-
-    ```ignore
-    let response = client.get_environment_variables()
-        .send()
-        .await;
-    ```*/
+    /// Get environment variables
+    ///
+    /// Get environment variables. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>read:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment_variables`
+    ///
+    /// ```ignore
+    /// let response = client.get_environment_variables()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environment_variables(&self) -> builder::GetEnvironmentVariables<'_> {
         builder::GetEnvironmentVariables {
             api: self.api().get_environment_variables(),
             client: self,
         }
     }
-    /**Create environment variable
-
-    Create a new environment variable. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>create:environment_variables</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/environment_variables`
-
-    Arguments:
-    - `body`: The environment variable details.
-    ```ignore
-    let response = client.create_environment_variable()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create environment variable
+    ///
+    /// Create a new environment variable. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>create:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/environment_variables`
+    ///
+    /// Arguments:
+    /// - `body`: The environment variable details.
+    /// ```ignore
+    /// let response = client.create_environment_variable()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_environment_variable(&self) -> builder::CreateEnvironmentVariable<'_> {
         builder::CreateEnvironmentVariable {
             api: self.api().create_environment_variable(),
             client: self,
         }
     }
-    /**Get environment variable
-
-    Retrieve environment variable details by ID. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>read:environment_variables</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/environment_variables/{variable_id}`
-
-    Arguments:
-    - `variable_id`: The environment variable's ID.
-    ```ignore
-    let response = client.get_environment_variable()
-        .variable_id(variable_id)
-        .send()
-        .await;
-    ```*/
+    /// Get environment variable
+    ///
+    /// Retrieve environment variable details by ID. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>read:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/environment_variables/{variable_id}`
+    ///
+    /// Arguments:
+    /// - `variable_id`: The environment variable's ID.
+    /// ```ignore
+    /// let response = client.get_environment_variable()
+    ///     .variable_id(variable_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_environment_variable(&self) -> builder::GetEnvironmentVariable<'_> {
         builder::GetEnvironmentVariable {
             api: self.api().get_environment_variable(),
             client: self,
         }
     }
-    /**Delete environment variable
-
-    Delete an environment variable you previously created. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>delete:environment_variables</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/environment_variables/{variable_id}`
-
-    Arguments:
-    - `variable_id`: The environment variable's ID.
-    ```ignore
-    let response = client.delete_environment_variable()
-        .variable_id(variable_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete environment variable
+    ///
+    /// Delete an environment variable you previously created. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>delete:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/environment_variables/{variable_id}`
+    ///
+    /// Arguments:
+    /// - `variable_id`: The environment variable's ID.
+    /// ```ignore
+    /// let response = client.delete_environment_variable()
+    ///     .variable_id(variable_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_environment_variable(&self) -> builder::DeleteEnvironmentVariable<'_> {
         builder::DeleteEnvironmentVariable {
             api: self.api().delete_environment_variable(),
             client: self,
         }
     }
-    /**Update environment variable
-
-    Update an environment variable you previously created. This feature is in beta and admin UI is not yet available.
-
-    <div>
-      <code>update:environment_variables</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/environment_variables/{variable_id}`
-
-    Arguments:
-    - `variable_id`: The environment variable's ID.
-    - `body`: The new details for the environment variable
-    ```ignore
-    let response = client.update_environment_variable()
-        .variable_id(variable_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update environment variable
+    ///
+    /// Update an environment variable you previously created. This feature is in beta and admin UI is not yet available.
+    ///
+    /// <div>
+    ///   <code>update:environment_variables</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/environment_variables/{variable_id}`
+    ///
+    /// Arguments:
+    /// - `variable_id`: The environment variable's ID.
+    /// - `body`: The new details for the environment variable
+    /// ```ignore
+    /// let response = client.update_environment_variable()
+    ///     .variable_id(variable_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_environment_variable(&self) -> builder::UpdateEnvironmentVariable<'_> {
         builder::UpdateEnvironmentVariable {
             api: self.api().update_environment_variable(),
             client: self,
         }
     }
-    /**List Event Types
-
-    Returns a list event type definitions
-
-    <div>
-      <code>read:event_types</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/event_types`
-
-    ```ignore
-    let response = client.get_event_types()
-        .send()
-        .await;
-    ```*/
+    /// List Event Types
+    ///
+    /// Returns a list event type definitions
+    ///
+    /// <div>
+    ///   <code>read:event_types</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/event_types`
+    ///
+    /// ```ignore
+    /// let response = client.get_event_types()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_event_types(&self) -> builder::GetEventTypes<'_> {
         builder::GetEventTypes {
             api: self.api().get_event_types(),
             client: self,
         }
     }
-    /**Get Event
-
-    Returns an event
-
-    <div>
-      <code>read:events</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/events/{event_id}`
-
-    Arguments:
-    - `event_id`: The event id.
-    ```ignore
-    let response = client.get_event()
-        .event_id(event_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Event
+    ///
+    /// Returns an event
+    ///
+    /// <div>
+    ///   <code>read:events</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/events/{event_id}`
+    ///
+    /// Arguments:
+    /// - `event_id`: The event id.
+    /// ```ignore
+    /// let response = client.get_event()
+    ///     .event_id(event_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_event(&self) -> builder::GetEvent<'_> {
         builder::GetEvent {
             api: self.api().get_event(),
             client: self,
         }
     }
-    /**Create Feature Flag
-
-    Create feature flag.
-
-    <div>
-      <code>create:feature_flags</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/feature_flags`
-
-    Arguments:
-    - `body`: Flag details.
-    ```ignore
-    let response = client.create_feature_flag()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Feature Flag
+    ///
+    /// Create feature flag.
+    ///
+    /// <div>
+    ///   <code>create:feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/feature_flags`
+    ///
+    /// Arguments:
+    /// - `body`: Flag details.
+    /// ```ignore
+    /// let response = client.create_feature_flag()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_feature_flag(&self) -> builder::CreateFeatureFlag<'_> {
         builder::CreateFeatureFlag {
             api: self.api().create_feature_flag(),
             client: self,
         }
     }
-    /**Replace Feature Flag
-
-    Update feature flag.
-
-    <div>
-      <code>update:feature_flags</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The key identifier for the feature flag.
-    - `allow_override_level`: Allow the flag to be overridden at a different level.
-    - `default_value`: Default value for the flag used by environments and organizations.
-    - `description`: Description of the flag purpose.
-    - `name`: The name of the flag.
-    - `type_`: The variable type
-    ```ignore
-    let response = client.update_feature_flag()
-        .feature_flag_key(feature_flag_key)
-        .allow_override_level(allow_override_level)
-        .default_value(default_value)
-        .description(description)
-        .name(name)
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    /// Replace Feature Flag
+    ///
+    /// Update feature flag.
+    ///
+    /// <div>
+    ///   <code>update:feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The key identifier for the feature flag.
+    /// - `allow_override_level`: Allow the flag to be overridden at a different level.
+    /// - `default_value`: Default value for the flag used by environments and organizations.
+    /// - `description`: Description of the flag purpose.
+    /// - `name`: The name of the flag.
+    /// - `type_`: The variable type
+    /// ```ignore
+    /// let response = client.update_feature_flag()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .allow_override_level(allow_override_level)
+    ///     .default_value(default_value)
+    ///     .description(description)
+    ///     .name(name)
+    ///     .type_(type_)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_feature_flag(&self) -> builder::UpdateFeatureFlag<'_> {
         builder::UpdateFeatureFlag {
             api: self.api().update_feature_flag(),
             client: self,
         }
     }
-    /**Delete Feature Flag
-
-    Delete feature flag
-
-    <div>
-      <code>delete:feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `feature_flag_key`: The identifier for the feature flag.
-    ```ignore
-    let response = client.delete_feature_flag()
-        .feature_flag_key(feature_flag_key)
-        .send()
-        .await;
-    ```*/
+    /// Delete Feature Flag
+    ///
+    /// Delete feature flag
+    ///
+    /// <div>
+    ///   <code>delete:feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// ```ignore
+    /// let response = client.delete_feature_flag()
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_feature_flag(&self) -> builder::DeleteFeatureFlag<'_> {
         builder::DeleteFeatureFlag {
             api: self.api().delete_feature_flag(),
             client: self,
         }
     }
-    /**Get identity
-
-    Returns an identity by ID
-
-    <div>
-      <code>read:identities</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/identities/{identity_id}`
-
-    Arguments:
-    - `identity_id`: The unique identifier for the identity.
-    ```ignore
-    let response = client.get_identity()
-        .identity_id(identity_id)
-        .send()
-        .await;
-    ```*/
+    /// Get identity
+    ///
+    /// Returns an identity by ID
+    ///
+    /// <div>
+    ///   <code>read:identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/identities/{identity_id}`
+    ///
+    /// Arguments:
+    /// - `identity_id`: The unique identifier for the identity.
+    /// ```ignore
+    /// let response = client.get_identity()
+    ///     .identity_id(identity_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_identity(&self) -> builder::GetIdentity<'_> {
         builder::GetIdentity {
             api: self.api().get_identity(),
             client: self,
         }
     }
-    /**Delete identity
-
-    Delete identity by ID.
-
-    <div>
-      <code>delete:identities</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/identities/{identity_id}`
-
-    Arguments:
-    - `identity_id`: The unique identifier for the identity.
-    ```ignore
-    let response = client.delete_identity()
-        .identity_id(identity_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete identity
+    ///
+    /// Delete identity by ID.
+    ///
+    /// <div>
+    ///   <code>delete:identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/identities/{identity_id}`
+    ///
+    /// Arguments:
+    /// - `identity_id`: The unique identifier for the identity.
+    /// ```ignore
+    /// let response = client.delete_identity()
+    ///     .identity_id(identity_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_identity(&self) -> builder::DeleteIdentity<'_> {
         builder::DeleteIdentity {
             api: self.api().delete_identity(),
             client: self,
         }
     }
-    /**Update identity
-
-    Update identity by ID.
-
-    <div>
-      <code>update:identities</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/identities/{identity_id}`
-
-    Arguments:
-    - `identity_id`: The unique identifier for the identity.
-    - `body`: The fields of the identity to update.
-    ```ignore
-    let response = client.update_identity()
-        .identity_id(identity_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update identity
+    ///
+    /// Update identity by ID.
+    ///
+    /// <div>
+    ///   <code>update:identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/identities/{identity_id}`
+    ///
+    /// Arguments:
+    /// - `identity_id`: The unique identifier for the identity.
+    /// - `body`: The fields of the identity to update.
+    /// ```ignore
+    /// let response = client.update_identity()
+    ///     .identity_id(identity_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_identity(&self) -> builder::UpdateIdentity<'_> {
         builder::UpdateIdentity {
             api: self.api().update_identity(),
             client: self,
         }
     }
-    /**Get industries
-
-    Get a list of industries and associated industry keys.
-
-    <div>
-      <code>read:industries</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/industries`
-
-    ```ignore
-    let response = client.get_industries()
-        .send()
-        .await;
-    ```*/
+    /// Get industries
+    ///
+    /// Get a list of industries and associated industry keys.
+    ///
+    /// <div>
+    ///   <code>read:industries</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/industries`
+    ///
+    /// ```ignore
+    /// let response = client.get_industries()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_industries(&self) -> builder::GetIndustries<'_> {
         builder::GetIndustries {
             api: self.api().get_industries(),
             client: self,
         }
     }
-    /**Replace MFA Configuration
-
-    Replace MFA Configuration.
-
-    <div>
-      <code>update:mfa</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/mfa`
-
-    Arguments:
-    - `body`: MFA details.
-    ```ignore
-    let response = client.replace_mfa()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace MFA Configuration
+    ///
+    /// Replace MFA Configuration.
+    ///
+    /// <div>
+    ///   <code>update:mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/mfa`
+    ///
+    /// Arguments:
+    /// - `body`: MFA details.
+    /// ```ignore
+    /// let response = client.replace_mfa()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_mfa(&self) -> builder::ReplaceMfa<'_> {
         builder::ReplaceMfa {
             api: self.api().replace_mfa(),
             client: self,
         }
     }
-    /**Get organization
-
-    Retrieve organization details by code.
-
-    <div>
-      <code>read:organizations</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organization`
-
-    Arguments:
-    - `code`: The organization's code.
-    - `expand`: Additional data to include in the response. Allowed value: "billing".
-    ```ignore
-    let response = client.get_organization()
-        .code(code)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    /// Get organization
+    ///
+    /// Retrieve organization details by code.
+    ///
+    /// <div>
+    ///   <code>read:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organization`
+    ///
+    /// Arguments:
+    /// - `code`: The organization's code.
+    /// - `expand`: Additional data to include in the response. Allowed value: "billing".
+    /// ```ignore
+    /// let response = client.get_organization()
+    ///     .code(code)
+    ///     .expand(expand)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization(&self) -> builder::GetOrganization<'_> {
         builder::GetOrganization {
             api: self.api().get_organization(),
             client: self,
         }
     }
-    /**Create organization
-
-    Create a new organization. To learn more read about [multi tenancy using organizations](https://docs.kinde.com/build/organizations/multi-tenancy-using-organizations/)
-
-    <div>
-      <code>create:organizations</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organization`
-
-    Arguments:
-    - `body`: Organization details.
-    ```ignore
-    let response = client.create_organization()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create organization
+    ///
+    /// Create a new organization. To learn more read about [multi tenancy using organizations](https://docs.kinde.com/build/organizations/multi-tenancy-using-organizations/)
+    ///
+    /// <div>
+    ///   <code>create:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organization`
+    ///
+    /// Arguments:
+    /// - `body`: Organization details.
+    /// ```ignore
+    /// let response = client.create_organization()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization(&self) -> builder::CreateOrganization<'_> {
         builder::CreateOrganization {
             api: self.api().create_organization(),
             client: self,
         }
     }
-    /**Delete Organization
-
-    Delete an organization.
-
-    <div>
-      <code>delete:organizations</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organization/{org_code}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    ```ignore
-    let response = client.delete_organization()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization
+    ///
+    /// Delete an organization.
+    ///
+    /// <div>
+    ///   <code>delete:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organization/{org_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// ```ignore
+    /// let response = client.delete_organization()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization(&self) -> builder::DeleteOrganization<'_> {
         builder::DeleteOrganization {
             api: self.api().delete_organization(),
             client: self,
         }
     }
-    /**Update Organization
-
-    Update an organization.
-
-    <div>
-      <code>update:organizations</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organization/{org_code}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `expand`: Additional data to include in the response. Allowed value: "billing".
-    - `body`: Organization details.
-    ```ignore
-    let response = client.update_organization()
-        .org_code(org_code)
-        .expand(expand)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization
+    ///
+    /// Update an organization.
+    ///
+    /// <div>
+    ///   <code>update:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organization/{org_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `expand`: Additional data to include in the response. Allowed value: "billing".
+    /// - `body`: Organization details.
+    /// ```ignore
+    /// let response = client.update_organization()
+    ///     .org_code(org_code)
+    ///     .expand(expand)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization(&self) -> builder::UpdateOrganization<'_> {
         builder::UpdateOrganization {
             api: self.api().update_organization(),
             client: self,
         }
     }
-    /**Delete organization handle
-
-    Delete organization handle
-
-    <div>
-      <code>delete:organization_handles</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organization/{org_code}/handle`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.delete_organization_handle()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete organization handle
+    ///
+    /// Delete organization handle
+    ///
+    /// <div>
+    ///   <code>delete:organization_handles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organization/{org_code}/handle`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.delete_organization_handle()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_handle(&self) -> builder::DeleteOrganizationHandle<'_> {
         builder::DeleteOrganizationHandle {
             api: self.api().delete_organization_handle(),
             client: self,
         }
     }
-    /**Get organization invites
-
-    Get a list of invitations for an organization. By default, only pending (non-revoked, non-accepted) invitations are returned.
-
-    <div>
-      <code>read:organization_invites</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organization/{org_code}/invites`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `include_accepted`: Include accepted invitations in the results.
-    - `include_revoked`: Include revoked invitations in the results.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_organization_invites()
-        .org_code(org_code)
-        .include_accepted(include_accepted)
-        .include_revoked(include_revoked)
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get organization invites
+    ///
+    /// Get a list of invitations for an organization. By default, only pending (non-revoked, non-accepted) invitations are returned.
+    ///
+    /// <div>
+    ///   <code>read:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organization/{org_code}/invites`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `include_accepted`: Include accepted invitations in the results.
+    /// - `include_revoked`: Include revoked invitations in the results.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_organization_invites()
+    ///     .org_code(org_code)
+    ///     .include_accepted(include_accepted)
+    ///     .include_revoked(include_revoked)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_invites(&self) -> builder::GetOrganizationInvites<'_> {
         builder::GetOrganizationInvites {
             api: self.api().get_organization_invites(),
             client: self,
         }
     }
-    /**Create organization invite
-
-    Create a new invitation for an organization. An invitation email will be sent to the provided email address if `send_email` is set to `true`.
-
-    Invitations cannot be created for organizations that are managed by directory sync; user and role changes for those organizations must be made in the upstream identity provider.
-
-    Roles that require an explicit assignment permission cannot be granted to an invitee unless the caller (or the user the token represents) holds that permission. On Kinde-hosted plans, roles outside `owner`/`admin` additionally require the `extended_roles` entitlement.
-
-    Per-organization rate limits apply: a maximum number of invitations may be created per rolling 24 hour window, and a maximum number of active (non-accepted, non-revoked) invitations may exist at any time. Requests that exceed either limit are rejected.
-
-    <div>
-      <code>create:organization_invites</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organization/{org_code}/invites`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`: Invitation details. `email` is capped at 254 characters (RFC 5321). `first_name` and `last_name` are capped at 64 characters each. Inputs over these limits are rejected with `EMAIL_TOO_LONG`, `FIRST_NAME_TOO_LONG`, or `LAST_NAME_TOO_LONG`.
-    ```ignore
-    let response = client.create_organization_invite()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create organization invite
+    ///
+    /// Create a new invitation for an organization. An invitation email will be sent to the provided email address if `send_email` is set to `true`.
+    ///
+    /// Invitations cannot be created for organizations that are managed by directory sync; user and role changes for those organizations must be made in the upstream identity provider.
+    ///
+    /// Roles that require an explicit assignment permission cannot be granted to an invitee unless the caller (or the user the token represents) holds that permission. On Kinde-hosted plans, roles outside `owner`/`admin` additionally require the `extended_roles` entitlement.
+    ///
+    /// Per-organization rate limits apply: a maximum number of invitations may be created per rolling 24 hour window, and a maximum number of active (non-accepted, non-revoked) invitations may exist at any time. Requests that exceed either limit are rejected.
+    ///
+    /// <div>
+    ///   <code>create:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organization/{org_code}/invites`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`: Invitation details. `email` is capped at 254 characters (RFC 5321). `first_name` and `last_name` are capped at 64 characters each. Inputs over these limits are rejected with `EMAIL_TOO_LONG`, `FIRST_NAME_TOO_LONG`, or `LAST_NAME_TOO_LONG`.
+    /// ```ignore
+    /// let response = client.create_organization_invite()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization_invite(&self) -> builder::CreateOrganizationInvite<'_> {
         builder::CreateOrganizationInvite {
             api: self.api().create_organization_invite(),
             client: self,
         }
     }
-    /**Get organization invite
-
-    Get details of a specific invitation by its code.
-
-    <div>
-      <code>read:organization_invites</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `invite_code`: The invitation's code.
-    ```ignore
-    let response = client.get_organization_invite()
-        .org_code(org_code)
-        .invite_code(invite_code)
-        .send()
-        .await;
-    ```*/
+    /// Get organization invite
+    ///
+    /// Get details of a specific invitation by its code.
+    ///
+    /// <div>
+    ///   <code>read:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `invite_code`: The invitation's code.
+    /// ```ignore
+    /// let response = client.get_organization_invite()
+    ///     .org_code(org_code)
+    ///     .invite_code(invite_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_invite(&self) -> builder::GetOrganizationInvite<'_> {
         builder::GetOrganizationInvite {
             api: self.api().get_organization_invite(),
             client: self,
         }
     }
-    /**Delete organization invite
-
-    Revoke (delete) an invitation. This will mark the invitation as revoked and prevent it from being accepted.
-
-    <div>
-      <code>delete:organization_invites</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `invite_code`: The invitation's code.
-    ```ignore
-    let response = client.delete_organization_invite()
-        .org_code(org_code)
-        .invite_code(invite_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete organization invite
+    ///
+    /// Revoke (delete) an invitation. This will mark the invitation as revoked and prevent it from being accepted.
+    ///
+    /// <div>
+    ///   <code>delete:organization_invites</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organization/{org_code}/invites/{invite_code}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `invite_code`: The invitation's code.
+    /// ```ignore
+    /// let response = client.delete_organization_invite()
+    ///     .org_code(org_code)
+    ///     .invite_code(invite_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_invite(&self) -> builder::DeleteOrganizationInvite<'_> {
         builder::DeleteOrganizationInvite {
             api: self.api().delete_organization_invite(),
             client: self,
         }
     }
-    /**Get organizations
-
-    Get a list of organizations.
-
-    <div>
-      <code>read:organizations</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_organizations()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get organizations
+    ///
+    /// Get a list of organizations.
+    ///
+    /// <div>
+    ///   <code>read:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_organizations()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organizations(&self) -> builder::GetOrganizations<'_> {
         builder::GetOrganizations {
             api: self.api().get_organizations(),
             client: self,
         }
     }
-    /**List Organization Feature Flags
-
-    Get all organization feature flags.
-
-    <div>
-      <code>read:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/feature_flags`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    ```ignore
-    let response = client.get_organization_feature_flags()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// List Organization Feature Flags
+    ///
+    /// Get all organization feature flags.
+    ///
+    /// <div>
+    ///   <code>read:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/feature_flags`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// ```ignore
+    /// let response = client.get_organization_feature_flags()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_feature_flags(&self) -> builder::GetOrganizationFeatureFlags<'_> {
         builder::GetOrganizationFeatureFlags {
             api: self.api().get_organization_feature_flags(),
             client: self,
         }
     }
-    /**Delete Organization Feature Flag Overrides
-
-    Delete all organization feature flag overrides.
-
-    <div>
-      <code>delete:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    ```ignore
-    let response = client.delete_organization_feature_flag_overrides()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization Feature Flag Overrides
+    ///
+    /// Delete all organization feature flag overrides.
+    ///
+    /// <div>
+    ///   <code>delete:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// ```ignore
+    /// let response = client.delete_organization_feature_flag_overrides()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_feature_flag_overrides(
         &self,
     ) -> builder::DeleteOrganizationFeatureFlagOverrides<'_> {
@@ -2487,27 +2487,27 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Delete Organization Feature Flag Override
-
-    Delete organization feature flag override.
-
-    <div>
-      <code>delete:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `feature_flag_key`: The identifier for the feature flag.
-    ```ignore
-    let response = client.delete_organization_feature_flag_override()
-        .org_code(org_code)
-        .feature_flag_key(feature_flag_key)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization Feature Flag Override
+    ///
+    /// Delete organization feature flag override.
+    ///
+    /// <div>
+    ///   <code>delete:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `feature_flag_key`: The identifier for the feature flag.
+    /// ```ignore
+    /// let response = client.delete_organization_feature_flag_override()
+    ///     .org_code(org_code)
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_feature_flag_override(
         &self,
     ) -> builder::DeleteOrganizationFeatureFlagOverride<'_> {
@@ -2516,29 +2516,29 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Update Organization Feature Flag Override
-
-    Update organization feature flag override.
-
-    <div>
-      <code>update:organization_feature_flags</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `feature_flag_key`: The identifier for the feature flag
-    - `value`: Override value
-    ```ignore
-    let response = client.update_organization_feature_flag_override()
-        .org_code(org_code)
-        .feature_flag_key(feature_flag_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Feature Flag Override
+    ///
+    /// Update organization feature flag override.
+    ///
+    /// <div>
+    ///   <code>update:organization_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `feature_flag_key`: The identifier for the feature flag
+    /// - `value`: Override value
+    /// ```ignore
+    /// let response = client.update_organization_feature_flag_override()
+    ///     .org_code(org_code)
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_feature_flag_override(
         &self,
     ) -> builder::UpdateOrganizationFeatureFlagOverride<'_> {
@@ -2547,258 +2547,258 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Read organization logo details
-
-    Read organization logo details
-
-    <div>
-      <code>read:organizations</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/logos`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.read_organization_logo()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Read organization logo details
+    ///
+    /// Read organization logo details
+    ///
+    /// <div>
+    ///   <code>read:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/logos`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.read_organization_logo()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn read_organization_logo(&self) -> builder::ReadOrganizationLogo<'_> {
         builder::ReadOrganizationLogo {
             api: self.api().read_organization_logo(),
             client: self,
         }
     }
-    /**Delete organization logo
-
-    Delete organization logo
-
-    <div>
-      <code>update:organizations</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/logos/{type}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `type_`: The type of logo to delete.
-    ```ignore
-    let response = client.delete_organization_logo()
-        .org_code(org_code)
-        .type_(type_)
-        .send()
-        .await;
-    ```*/
+    /// Delete organization logo
+    ///
+    /// Delete organization logo
+    ///
+    /// <div>
+    ///   <code>update:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/logos/{type}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `type_`: The type of logo to delete.
+    /// ```ignore
+    /// let response = client.delete_organization_logo()
+    ///     .org_code(org_code)
+    ///     .type_(type_)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_logo(&self) -> builder::DeleteOrganizationLogo<'_> {
         builder::DeleteOrganizationLogo {
             api: self.api().delete_organization_logo(),
             client: self,
         }
     }
-    /**Replace Organization MFA Configuration
-
-    Replace Organization MFA Configuration.
-
-    <div>
-      <code>update:organization_mfa</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/organizations/{org_code}/mfa`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `body`: MFA details.
-    ```ignore
-    let response = client.replace_organization_mfa()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace Organization MFA Configuration
+    ///
+    /// Replace Organization MFA Configuration.
+    ///
+    /// <div>
+    ///   <code>update:organization_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{org_code}/mfa`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `body`: MFA details.
+    /// ```ignore
+    /// let response = client.replace_organization_mfa()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn replace_organization_mfa(&self) -> builder::ReplaceOrganizationMfa<'_> {
         builder::ReplaceOrganizationMfa {
             api: self.api().replace_organization_mfa(),
             client: self,
         }
     }
-    /**Get organization passkey settings
-
-    Retrieve passkey settings for an organization, including whether the organization overrides the environment default.
-
-    <div>
-      <code>read:organization_passkey</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/passkey`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.get_organization_passkey()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Get organization passkey settings
+    ///
+    /// Retrieve passkey settings for an organization, including whether the organization overrides the environment default.
+    ///
+    /// <div>
+    ///   <code>read:organization_passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/passkey`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.get_organization_passkey()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_passkey(&self) -> builder::GetOrganizationPasskey<'_> {
         builder::GetOrganizationPasskey {
             api: self.api().get_organization_passkey(),
             client: self,
         }
     }
-    /**Update organization passkey settings
-
-    Update passkey settings for an organization. Set `is_override_environment_passkey_settings` to `false` to revert to the environment default without providing a policy.
-
-    <div>
-      <code>update:organization_passkey</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/organizations/{org_code}/passkey`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`: Organization passkey settings.
-    ```ignore
-    let response = client.update_organization_passkey()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update organization passkey settings
+    ///
+    /// Update passkey settings for an organization. Set `is_override_environment_passkey_settings` to `false` to revert to the environment default without providing a policy.
+    ///
+    /// <div>
+    ///   <code>update:organization_passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{org_code}/passkey`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`: Organization passkey settings.
+    /// ```ignore
+    /// let response = client.update_organization_passkey()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_passkey(&self) -> builder::UpdateOrganizationPasskey<'_> {
         builder::UpdateOrganizationPasskey {
             api: self.api().update_organization_passkey(),
             client: self,
         }
     }
-    /**Get Organization Property Values
-
-    Gets properties for an organization by org code.
-
-    <div>
-      <code>read:organization_properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/properties`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    ```ignore
-    let response = client.get_organization_property_values()
-        .org_code(org_code)
-        .send()
-        .await;
-    ```*/
+    /// Get Organization Property Values
+    ///
+    /// Gets properties for an organization by org code.
+    ///
+    /// <div>
+    ///   <code>read:organization_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/properties`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// ```ignore
+    /// let response = client.get_organization_property_values()
+    ///     .org_code(org_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_property_values(&self) -> builder::GetOrganizationPropertyValues<'_> {
         builder::GetOrganizationPropertyValues {
             api: self.api().get_organization_property_values(),
             client: self,
         }
     }
-    /**Update Organization Property values
-
-    Update organization property values.
-
-    <div>
-      <code>update:organization_properties</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/properties`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `body`: Properties to update.
-    ```ignore
-    let response = client.update_organization_properties()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Property values
+    ///
+    /// Update organization property values.
+    ///
+    /// <div>
+    ///   <code>update:organization_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/properties`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `body`: Properties to update.
+    /// ```ignore
+    /// let response = client.update_organization_properties()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_properties(&self) -> builder::UpdateOrganizationProperties<'_> {
         builder::UpdateOrganizationProperties {
             api: self.api().update_organization_properties(),
             client: self,
         }
     }
-    /**Update Organization Property value
-
-    Update organization property value.
-
-    <div>
-      <code>update:organization_properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/organizations/{org_code}/properties/{property_key}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization
-    - `property_key`: The identifier for the property
-    - `value`: The new property value
-    ```ignore
-    let response = client.update_organization_property()
-        .org_code(org_code)
-        .property_key(property_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Property value
+    ///
+    /// Update organization property value.
+    ///
+    /// <div>
+    ///   <code>update:organization_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{org_code}/properties/{property_key}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization
+    /// - `property_key`: The identifier for the property
+    /// - `value`: The new property value
+    /// ```ignore
+    /// let response = client.update_organization_property()
+    ///     .org_code(org_code)
+    ///     .property_key(property_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_property(&self) -> builder::UpdateOrganizationProperty<'_> {
         builder::UpdateOrganizationProperty {
             api: self.api().update_organization_property(),
             client: self,
         }
     }
-    /**Get organization role active users count
-
-    Get the number of active users that hold a given role within a specific organization.
-
-    A user is counted as active if they were issued at least one access token during the requested period,
-    regardless of organization context on the token. Only users who currently hold the role in the
-    organization are included. The count is scoped to the current environment.
-
-    Both `date_time_from` and `date_time_to` are required, inclusive, and must be ISO 8601 datetimes in UTC.
-    Provide them at second precision (no fractional seconds). If a value includes fractional seconds, it is
-    normalized before any other processing: `date_time_from` is rounded down and `date_time_to` is rounded up
-    to the nearest second. Window validation, the active-user query, and the echoed response bounds all use
-    those normalized values.
-
-    The requested window must not exceed 3 days. Because both bounds are inclusive, this means `date_time_to`
-    must be earlier than `date_time_from` plus 3 days. For example, `2026-07-01T00:00:00Z` to
-    `2026-07-03T23:59:59Z` is a full 3 day window covering the whole of 1, 2 and 3 July. A longer window is
-    rejected with `DATE_TIME_RANGE_TOO_LARGE`.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/active_users/count`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `role_id`: The role's public id.
-    - `date_time_from`: Start of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded down to the nearest second before validation.
-    - `date_time_to`: End of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded up to the nearest second before validation. The window must not exceed 3 days, so this must be earlier than `date_time_from` plus 3 days.
-    ```ignore
-    let response = client.get_organization_role_active_users_count()
-        .org_code(org_code)
-        .role_id(role_id)
-        .date_time_from(date_time_from)
-        .date_time_to(date_time_to)
-        .send()
-        .await;
-    ```*/
+    /// Get organization role active users count
+    ///
+    /// Get the number of active users that hold a given role within a specific organization.
+    ///
+    /// A user is counted as active if they were issued at least one access token during the requested period,
+    /// regardless of organization context on the token. Only users who currently hold the role in the
+    /// organization are included. The count is scoped to the current environment.
+    ///
+    /// Both `date_time_from` and `date_time_to` are required, inclusive, and must be ISO 8601 datetimes in UTC.
+    /// Provide them at second precision (no fractional seconds). If a value includes fractional seconds, it is
+    /// normalized before any other processing: `date_time_from` is rounded down and `date_time_to` is rounded up
+    /// to the nearest second. Window validation, the active-user query, and the echoed response bounds all use
+    /// those normalized values.
+    ///
+    /// The requested window must not exceed 3 days. Because both bounds are inclusive, this means `date_time_to`
+    /// must be earlier than `date_time_from` plus 3 days. For example, `2026-07-01T00:00:00Z` to
+    /// `2026-07-03T23:59:59Z` is a full 3 day window covering the whole of 1, 2 and 3 July. A longer window is
+    /// rejected with `DATE_TIME_RANGE_TOO_LARGE`.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/active_users/count`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `role_id`: The role's public id.
+    /// - `date_time_from`: Start of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded down to the nearest second before validation.
+    /// - `date_time_to`: End of the active period (inclusive), as an ISO 8601 datetime in UTC at second precision. Fractional seconds are accepted but rounded up to the nearest second before validation. The window must not exceed 3 days, so this must be earlier than `date_time_from` plus 3 days.
+    /// ```ignore
+    /// let response = client.get_organization_role_active_users_count()
+    ///     .org_code(org_code)
+    ///     .role_id(role_id)
+    ///     .date_time_from(date_time_from)
+    ///     .date_time_to(date_time_to)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_role_active_users_count(
         &self,
     ) -> builder::GetOrganizationRoleActiveUsersCount<'_> {
@@ -2807,263 +2807,263 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**List organization role users
-
-    Get users that have a given role within a specific organization.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    ```ignore
-    let response = client.get_organization_role_users()
-        .org_code(org_code)
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .send()
-        .await;
-    ```*/
+    /// List organization role users
+    ///
+    /// Get users that have a given role within a specific organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// ```ignore
+    /// let response = client.get_organization_role_users()
+    ///     .org_code(org_code)
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_role_users(&self) -> builder::GetOrganizationRoleUsers<'_> {
         builder::GetOrganizationRoleUsers {
             api: self.api().get_organization_role_users(),
             client: self,
         }
     }
-    /**Count organization role users
-
-    Get the number of users that have a given role within a specific organization.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users/count`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `role_id`: The role's public id.
-    ```ignore
-    let response = client.get_organization_role_users_count()
-        .org_code(org_code)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Count organization role users
+    ///
+    /// Get the number of users that have a given role within a specific organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/roles/{role_id}/users/count`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `role_id`: The role's public id.
+    /// ```ignore
+    /// let response = client.get_organization_role_users_count()
+    ///     .org_code(org_code)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_role_users_count(&self) -> builder::GetOrganizationRoleUsersCount<'_> {
         builder::GetOrganizationRoleUsersCount {
             api: self.api().get_organization_role_users_count(),
             client: self,
         }
     }
-    /**Update organization session configuration
-
-    Update the organization's session configuration.
-
-    <div>
-      <code>update:organizations</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/sessions`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`: Organization session configuration.
-    ```ignore
-    let response = client.update_organization_sessions()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update organization session configuration
+    ///
+    /// Update the organization's session configuration.
+    ///
+    /// <div>
+    ///   <code>update:organizations</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/sessions`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`: Organization session configuration.
+    /// ```ignore
+    /// let response = client.update_organization_sessions()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_sessions(&self) -> builder::UpdateOrganizationSessions<'_> {
         builder::UpdateOrganizationSessions {
             api: self.api().update_organization_sessions(),
             client: self,
         }
     }
-    /**Get organization users
-
-    Get user details for all members of an organization.
-
-    <div>
-      <code>read:organization_users</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `permissions`: Filter by user permissions comma separated (where all match)
-    - `roles`: Filter by user roles comma separated (where all match)
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_organization_users()
-        .org_code(org_code)
-        .next_token(next_token)
-        .page_size(page_size)
-        .permissions(permissions)
-        .roles(roles)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get organization users
+    ///
+    /// Get user details for all members of an organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `permissions`: Filter by user permissions comma separated (where all match)
+    /// - `roles`: Filter by user roles comma separated (where all match)
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_organization_users()
+    ///     .org_code(org_code)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .permissions(permissions)
+    ///     .roles(roles)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_users(&self) -> builder::GetOrganizationUsers<'_> {
         builder::GetOrganizationUsers {
             api: self.api().get_organization_users(),
             client: self,
         }
     }
-    /**Add Organization Users
-
-    Add existing users to an organization.
-
-    <div>
-      <code>create:organization_users</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`
-    ```ignore
-    let response = client.add_organization_users()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Organization Users
+    ///
+    /// Add existing users to an organization.
+    ///
+    /// <div>
+    ///   <code>create:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.add_organization_users()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_organization_users(&self) -> builder::AddOrganizationUsers<'_> {
         builder::AddOrganizationUsers {
             api: self.api().add_organization_users(),
             client: self,
         }
     }
-    /**Update Organization Users
-
-    Update users that belong to an organization.
-
-    <div>
-      <code>update:organization_users</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/organizations/{org_code}/users`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `body`
-    ```ignore
-    let response = client.update_organization_users()
-        .org_code(org_code)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Organization Users
+    ///
+    /// Update users that belong to an organization.
+    ///
+    /// <div>
+    ///   <code>update:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/organizations/{org_code}/users`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_organization_users()
+    ///     .org_code(org_code)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_organization_users(&self) -> builder::UpdateOrganizationUsers<'_> {
         builder::UpdateOrganizationUsers {
             api: self.api().update_organization_users(),
             client: self,
         }
     }
-    /**Remove Organization User
-
-    Remove user from an organization.
-
-    <div>
-      <code>delete:organization_users</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    ```ignore
-    let response = client.remove_organization_user()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove Organization User
+    ///
+    /// Remove user from an organization.
+    ///
+    /// <div>
+    ///   <code>delete:organization_users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// ```ignore
+    /// let response = client.remove_organization_user()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_organization_user(&self) -> builder::RemoveOrganizationUser<'_> {
         builder::RemoveOrganizationUser {
             api: self.api().remove_organization_user(),
             client: self,
         }
     }
-    /**Add scope to organization user api
-
-    Add a scope to an organization user api.
-
-    <div>
-      <code>create:organization_user_api_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: User ID
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.add_organization_user_api_scope()
-        .org_code(org_code)
-        .user_id(user_id)
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Add scope to organization user api
+    ///
+    /// Add a scope to an organization user api.
+    ///
+    /// <div>
+    ///   <code>create:organization_user_api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: User ID
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.add_organization_user_api_scope()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_organization_user_api_scope(&self) -> builder::AddOrganizationUserApiScope<'_> {
         builder::AddOrganizationUserApiScope {
             api: self.api().add_organization_user_api_scope(),
             client: self,
         }
     }
-    /**Delete scope from organization user API
-
-    Delete a scope from an organization user api you previously created.
-
-    <div>
-      <code>delete:organization_user_api_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: User ID
-    - `api_id`: API ID
-    - `scope_id`: Scope ID
-    ```ignore
-    let response = client.delete_organization_user_api_scope()
-        .org_code(org_code)
-        .user_id(user_id)
-        .api_id(api_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete scope from organization user API
+    ///
+    /// Delete a scope from an organization user api you previously created.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_api_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/apis/{api_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: User ID
+    /// - `api_id`: API ID
+    /// - `scope_id`: Scope ID
+    /// ```ignore
+    /// let response = client.delete_organization_user_api_scope()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .api_id(api_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_user_api_scope(
         &self,
     ) -> builder::DeleteOrganizationUserApiScope<'_> {
@@ -3072,141 +3072,141 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Get an organization user's MFA configuration
-
-    Get an organization user’s MFA configuration.
-
-    <div>
-      <code>read:organization_user_mfa</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.get_org_user_mfa()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get an organization user's MFA configuration
+    ///
+    /// Get an organization user’s MFA configuration.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.get_org_user_mfa()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_org_user_mfa(&self) -> builder::GetOrgUserMfa<'_> {
         builder::GetOrgUserMfa {
             api: self.api().get_org_user_mfa(),
             client: self,
         }
     }
-    /**Reset all organization MFA for a user
-
-    Reset all organization MFA factors for a user.
-
-    <div>
-      <code>delete:organization_user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.reset_org_user_mfa_all()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset all organization MFA for a user
+    ///
+    /// Reset all organization MFA factors for a user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.reset_org_user_mfa_all()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_org_user_mfa_all(&self) -> builder::ResetOrgUserMfaAll<'_> {
         builder::ResetOrgUserMfaAll {
             api: self.api().reset_org_user_mfa_all(),
             client: self,
         }
     }
-    /**Reset specific organization MFA for a user
-
-    Reset a specific organization MFA factor for a user.
-
-    <div>
-      <code>delete:organization_user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa/{factor_id}`
-
-    Arguments:
-    - `org_code`: The identifier for the organization.
-    - `user_id`: The identifier for the user
-    - `factor_id`: The identifier for the MFA factor
-    ```ignore
-    let response = client.reset_org_user_mfa()
-        .org_code(org_code)
-        .user_id(user_id)
-        .factor_id(factor_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset specific organization MFA for a user
+    ///
+    /// Reset a specific organization MFA factor for a user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/mfa/{factor_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The identifier for the organization.
+    /// - `user_id`: The identifier for the user
+    /// - `factor_id`: The identifier for the MFA factor
+    /// ```ignore
+    /// let response = client.reset_org_user_mfa()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .factor_id(factor_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_org_user_mfa(&self) -> builder::ResetOrgUserMfa<'_> {
         builder::ResetOrgUserMfa {
             api: self.api().reset_org_user_mfa(),
             client: self,
         }
     }
-    /**List Organization User Permissions
-
-    Get permissions for an organization user.
-
-    <div>
-      <code>read:organization_user_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `expand`: Additional data to include in the response. Allowed value: "roles".
-    ```ignore
-    let response = client.get_organization_user_permissions()
-        .org_code(org_code)
-        .user_id(user_id)
-        .expand(expand)
-        .send()
-        .await;
-    ```*/
+    /// List Organization User Permissions
+    ///
+    /// Get permissions for an organization user.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `expand`: Additional data to include in the response. Allowed value: "roles".
+    /// ```ignore
+    /// let response = client.get_organization_user_permissions()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .expand(expand)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_user_permissions(&self) -> builder::GetOrganizationUserPermissions<'_> {
         builder::GetOrganizationUserPermissions {
             api: self.api().get_organization_user_permissions(),
             client: self,
         }
     }
-    /**Add Organization User Permission
-
-    Add permission to an organization user.
-
-    <div>
-      <code>create:organization_user_permissions</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `body`: Permission details.
-    ```ignore
-    let response = client.create_organization_user_permission()
-        .org_code(org_code)
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Organization User Permission
+    ///
+    /// Add permission to an organization user.
+    ///
+    /// <div>
+    ///   <code>create:organization_user_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `body`: Permission details.
+    /// ```ignore
+    /// let response = client.create_organization_user_permission()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization_user_permission(
         &self,
     ) -> builder::CreateOrganizationUserPermission<'_> {
@@ -3215,29 +3215,29 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**Delete Organization User Permission
-
-    Delete permission for an organization user.
-
-    <div>
-      <code>delete:organization_user_permissions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions/{permission_id}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `permission_id`: The permission id.
-    ```ignore
-    let response = client.delete_organization_user_permission()
-        .org_code(org_code)
-        .user_id(user_id)
-        .permission_id(permission_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization User Permission
+    ///
+    /// Delete permission for an organization user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `permission_id`: The permission id.
+    /// ```ignore
+    /// let response = client.delete_organization_user_permission()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .permission_id(permission_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_user_permission(
         &self,
     ) -> builder::DeleteOrganizationUserPermission<'_> {
@@ -3246,1625 +3246,1625 @@ impl crate::blocking::Client {
             client: self,
         }
     }
-    /**List Organization User Roles
-
-    Get roles for an organization user.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    ```ignore
-    let response = client.get_organization_user_roles()
-        .org_code(org_code)
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// List Organization User Roles
+    ///
+    /// Get roles for an organization user.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// ```ignore
+    /// let response = client.get_organization_user_roles()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_user_roles(&self) -> builder::GetOrganizationUserRoles<'_> {
         builder::GetOrganizationUserRoles {
             api: self.api().get_organization_user_roles(),
             client: self,
         }
     }
-    /**Add Organization User Role
-
-    Add role to an organization user.
-
-    <div>
-      <code>create:organization_user_roles</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `body`: Role details.
-    ```ignore
-    let response = client.create_organization_user_role()
-        .org_code(org_code)
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add Organization User Role
+    ///
+    /// Add role to an organization user.
+    ///
+    /// <div>
+    ///   <code>create:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `body`: Role details.
+    /// ```ignore
+    /// let response = client.create_organization_user_role()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_organization_user_role(&self) -> builder::CreateOrganizationUserRole<'_> {
         builder::CreateOrganizationUserRole {
             api: self.api().create_organization_user_role(),
             client: self,
         }
     }
-    /**Delete Organization User Role
-
-    Delete role for an organization user.
-
-    <div>
-      <code>delete:organization_user_roles</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles/{role_id}`
-
-    Arguments:
-    - `org_code`: The organization's code.
-    - `user_id`: The user's id.
-    - `role_id`: The role id.
-    ```ignore
-    let response = client.delete_organization_user_role()
-        .org_code(org_code)
-        .user_id(user_id)
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Organization User Role
+    ///
+    /// Delete role for an organization user.
+    ///
+    /// <div>
+    ///   <code>delete:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{org_code}/users/{user_id}/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `org_code`: The organization's code.
+    /// - `user_id`: The user's id.
+    /// - `role_id`: The role id.
+    /// ```ignore
+    /// let response = client.delete_organization_user_role()
+    ///     .org_code(org_code)
+    ///     .user_id(user_id)
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_organization_user_role(&self) -> builder::DeleteOrganizationUserRole<'_> {
         builder::DeleteOrganizationUserRole {
             api: self.api().delete_organization_user_role(),
             client: self,
         }
     }
-    /**Get connections
-
-    Gets all connections for an organization.
-
-    <div>
-      <code>read:organization_connections</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/organizations/{organization_code}/connections`
-
-    Arguments:
-    - `organization_code`: The organization code.
-    ```ignore
-    let response = client.get_organization_connections()
-        .organization_code(organization_code)
-        .send()
-        .await;
-    ```*/
+    /// Get connections
+    ///
+    /// Gets all connections for an organization.
+    ///
+    /// <div>
+    ///   <code>read:organization_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organization_code}/connections`
+    ///
+    /// Arguments:
+    /// - `organization_code`: The organization code.
+    /// ```ignore
+    /// let response = client.get_organization_connections()
+    ///     .organization_code(organization_code)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_organization_connections(&self) -> builder::GetOrganizationConnections<'_> {
         builder::GetOrganizationConnections {
             api: self.api().get_organization_connections(),
             client: self,
         }
     }
-    /**Enable connection
-
-    Enable an auth connection for an organization.
-
-    <div>
-      <code>create:organization_connections</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
-
-    Arguments:
-    - `organization_code`: The unique code for the organization.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.enable_org_connection()
-        .organization_code(organization_code)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Enable connection
+    ///
+    /// Enable an auth connection for an organization.
+    ///
+    /// <div>
+    ///   <code>create:organization_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `organization_code`: The unique code for the organization.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.enable_org_connection()
+    ///     .organization_code(organization_code)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn enable_org_connection(&self) -> builder::EnableOrgConnection<'_> {
         builder::EnableOrgConnection {
             api: self.api().enable_org_connection(),
             client: self,
         }
     }
-    /**Remove connection
-
-    Turn off an auth connection for an organization
-
-    <div>
-      <code>delete:organization_connections</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
-
-    Arguments:
-    - `organization_code`: The unique code for the organization.
-    - `connection_id`: The identifier for the connection.
-    ```ignore
-    let response = client.remove_org_connection()
-        .organization_code(organization_code)
-        .connection_id(connection_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove connection
+    ///
+    /// Turn off an auth connection for an organization
+    ///
+    /// <div>
+    ///   <code>delete:organization_connections</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organization_code}/connections/{connection_id}`
+    ///
+    /// Arguments:
+    /// - `organization_code`: The unique code for the organization.
+    /// - `connection_id`: The identifier for the connection.
+    /// ```ignore
+    /// let response = client.remove_org_connection()
+    ///     .organization_code(organization_code)
+    ///     .connection_id(connection_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_org_connection(&self) -> builder::RemoveOrgConnection<'_> {
         builder::RemoveOrgConnection {
             api: self.api().remove_org_connection(),
             client: self,
         }
     }
-    /**Get environment passkey settings
-
-    Retrieve passkey policy for the current environment.
-
-    <div>
-      <code>read:passkey</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/passkey`
-
-    ```ignore
-    let response = client.get_passkey()
-        .send()
-        .await;
-    ```*/
+    /// Get environment passkey settings
+    ///
+    /// Retrieve passkey policy for the current environment.
+    ///
+    /// <div>
+    ///   <code>read:passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/passkey`
+    ///
+    /// ```ignore
+    /// let response = client.get_passkey()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_passkey(&self) -> builder::GetPasskey<'_> {
         builder::GetPasskey {
             api: self.api().get_passkey(),
             client: self,
         }
     }
-    /**Update environment passkey settings
-
-    Set the passkey policy for the current environment. Policies other than `off` require the `passkeys` entitlement.
-
-    <div>
-      <code>update:passkey</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/passkey`
-
-    Arguments:
-    - `body`: Environment passkey settings.
-    ```ignore
-    let response = client.update_passkey()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update environment passkey settings
+    ///
+    /// Set the passkey policy for the current environment. Policies other than `off` require the `passkeys` entitlement.
+    ///
+    /// <div>
+    ///   <code>update:passkey</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/passkey`
+    ///
+    /// Arguments:
+    /// - `body`: Environment passkey settings.
+    /// ```ignore
+    /// let response = client.update_passkey()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_passkey(&self) -> builder::UpdatePasskey<'_> {
         builder::UpdatePasskey {
             api: self.api().update_passkey(),
             client: self,
         }
     }
-    /**List Permissions
-
-    The returned list can be sorted by permission name or permission ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    <div>
-      <code>read:permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/permissions`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_permissions()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List Permissions
+    ///
+    /// The returned list can be sorted by permission name or permission ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// <div>
+    ///   <code>read:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/permissions`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_permissions()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_permissions(&self) -> builder::GetPermissions<'_> {
         builder::GetPermissions {
             api: self.api().get_permissions(),
             client: self,
         }
     }
-    /**Create Permission
-
-    Create a new permission.
-
-    <div>
-      <code>create:permissions</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/permissions`
-
-    Arguments:
-    - `body`: Permission details.
-    ```ignore
-    let response = client.create_permission()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Permission
+    ///
+    /// Create a new permission.
+    ///
+    /// <div>
+    ///   <code>create:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/permissions`
+    ///
+    /// Arguments:
+    /// - `body`: Permission details.
+    /// ```ignore
+    /// let response = client.create_permission()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_permission(&self) -> builder::CreatePermission<'_> {
         builder::CreatePermission {
             api: self.api().create_permission(),
             client: self,
         }
     }
-    /**Delete Permission
-
-    Delete permission
-
-    <div>
-      <code>delete:permissions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/permissions/{permission_id}`
-
-    Arguments:
-    - `permission_id`: The identifier for the permission.
-    ```ignore
-    let response = client.delete_permission()
-        .permission_id(permission_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Permission
+    ///
+    /// Delete permission
+    ///
+    /// <div>
+    ///   <code>delete:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `permission_id`: The identifier for the permission.
+    /// ```ignore
+    /// let response = client.delete_permission()
+    ///     .permission_id(permission_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_permission(&self) -> builder::DeletePermission<'_> {
         builder::DeletePermission {
             api: self.api().delete_permission(),
             client: self,
         }
     }
-    /**Update Permission
-
-    Update permission
-
-    <div>
-      <code>update:permissions</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/permissions/{permission_id}`
-
-    Arguments:
-    - `permission_id`: The identifier for the permission.
-    - `body`: Permission details.
-    ```ignore
-    let response = client.update_permissions()
-        .permission_id(permission_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Permission
+    ///
+    /// Update permission
+    ///
+    /// <div>
+    ///   <code>update:permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `permission_id`: The identifier for the permission.
+    /// - `body`: Permission details.
+    /// ```ignore
+    /// let response = client.update_permissions()
+    ///     .permission_id(permission_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_permissions(&self) -> builder::UpdatePermissions<'_> {
         builder::UpdatePermissions {
             api: self.api().update_permissions(),
             client: self,
         }
     }
-    /**List properties
-
-    Returns a list of properties
-
-    <div>
-      <code>read:properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/properties`
-
-    Arguments:
-    - `context`: Filter results by user,  organization or application context
-    - `ending_before`: The ID of the property to end before.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the property to start after.
-    ```ignore
-    let response = client.get_properties()
-        .context(context)
-        .ending_before(ending_before)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// List properties
+    ///
+    /// Returns a list of properties
+    ///
+    /// <div>
+    ///   <code>read:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/properties`
+    ///
+    /// Arguments:
+    /// - `context`: Filter results by user,  organization or application context
+    /// - `ending_before`: The ID of the property to end before.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the property to start after.
+    /// ```ignore
+    /// let response = client.get_properties()
+    ///     .context(context)
+    ///     .ending_before(ending_before)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_properties(&self) -> builder::GetProperties<'_> {
         builder::GetProperties {
             api: self.api().get_properties(),
             client: self,
         }
     }
-    /**Create Property
-
-    Create property.
-
-    <div>
-      <code>create:properties</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/properties`
-
-    Arguments:
-    - `body`: Property details.
-    ```ignore
-    let response = client.create_property()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Property
+    ///
+    /// Create property.
+    ///
+    /// <div>
+    ///   <code>create:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/properties`
+    ///
+    /// Arguments:
+    /// - `body`: Property details.
+    /// ```ignore
+    /// let response = client.create_property()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_property(&self) -> builder::CreateProperty<'_> {
         builder::CreateProperty {
             api: self.api().create_property(),
             client: self,
         }
     }
-    /**Update Property
-
-    Update property.
-
-    <div>
-      <code>update:properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/properties/{property_id}`
-
-    Arguments:
-    - `property_id`: The unique identifier for the property.
-    - `body`: The fields of the property to update.
-    ```ignore
-    let response = client.update_property()
-        .property_id(property_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Property
+    ///
+    /// Update property.
+    ///
+    /// <div>
+    ///   <code>update:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/properties/{property_id}`
+    ///
+    /// Arguments:
+    /// - `property_id`: The unique identifier for the property.
+    /// - `body`: The fields of the property to update.
+    /// ```ignore
+    /// let response = client.update_property()
+    ///     .property_id(property_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_property(&self) -> builder::UpdateProperty<'_> {
         builder::UpdateProperty {
             api: self.api().update_property(),
             client: self,
         }
     }
-    /**Delete Property
-
-    Delete property.
-
-    <div>
-      <code>delete:properties</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/properties/{property_id}`
-
-    Arguments:
-    - `property_id`: The unique identifier for the property.
-    ```ignore
-    let response = client.delete_property()
-        .property_id(property_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Property
+    ///
+    /// Delete property.
+    ///
+    /// <div>
+    ///   <code>delete:properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/properties/{property_id}`
+    ///
+    /// Arguments:
+    /// - `property_id`: The unique identifier for the property.
+    /// ```ignore
+    /// let response = client.delete_property()
+    ///     .property_id(property_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_property(&self) -> builder::DeleteProperty<'_> {
         builder::DeleteProperty {
             api: self.api().delete_property(),
             client: self,
         }
     }
-    /**List categories
-
-    Returns a list of categories.
-
-    <div>
-      <code>read:property_categories</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/property_categories`
-
-    Arguments:
-    - `context`: Filter the results by User or Organization context
-    - `ending_before`: The ID of the category to end before.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `starting_after`: The ID of the category to start after.
-    ```ignore
-    let response = client.get_categories()
-        .context(context)
-        .ending_before(ending_before)
-        .page_size(page_size)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// List categories
+    ///
+    /// Returns a list of categories.
+    ///
+    /// <div>
+    ///   <code>read:property_categories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/property_categories`
+    ///
+    /// Arguments:
+    /// - `context`: Filter the results by User or Organization context
+    /// - `ending_before`: The ID of the category to end before.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `starting_after`: The ID of the category to start after.
+    /// ```ignore
+    /// let response = client.get_categories()
+    ///     .context(context)
+    ///     .ending_before(ending_before)
+    ///     .page_size(page_size)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_categories(&self) -> builder::GetCategories<'_> {
         builder::GetCategories {
             api: self.api().get_categories(),
             client: self,
         }
     }
-    /**Create Category
-
-    Create category.
-
-    <div>
-      <code>create:property_categories</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/property_categories`
-
-    Arguments:
-    - `body`: Category details.
-    ```ignore
-    let response = client.create_category()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create Category
+    ///
+    /// Create category.
+    ///
+    /// <div>
+    ///   <code>create:property_categories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/property_categories`
+    ///
+    /// Arguments:
+    /// - `body`: Category details.
+    /// ```ignore
+    /// let response = client.create_category()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_category(&self) -> builder::CreateCategory<'_> {
         builder::CreateCategory {
             api: self.api().create_category(),
             client: self,
         }
     }
-    /**Update Category
-
-    Update category.
-
-    <div>
-      <code>update:property_categories</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/property_categories/{category_id}`
-
-    Arguments:
-    - `category_id`: The unique identifier for the category.
-    - `body`: The fields of the category to update.
-    ```ignore
-    let response = client.update_category()
-        .category_id(category_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Category
+    ///
+    /// Update category.
+    ///
+    /// <div>
+    ///   <code>update:property_categories</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/property_categories/{category_id}`
+    ///
+    /// Arguments:
+    /// - `category_id`: The unique identifier for the category.
+    /// - `body`: The fields of the category to update.
+    /// ```ignore
+    /// let response = client.update_category()
+    ///     .category_id(category_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_category(&self) -> builder::UpdateCategory<'_> {
         builder::UpdateCategory {
             api: self.api().update_category(),
             client: self,
         }
     }
-    /**List roles
-
-    The returned list can be sorted by role name or role key in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    <div>
-      <code>read:roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_roles()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List roles
+    ///
+    /// The returned list can be sorted by role name or role key in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// <div>
+    ///   <code>read:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_roles()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_roles(&self) -> builder::GetRoles<'_> {
         builder::GetRoles {
             api: self.api().get_roles(),
             client: self,
         }
     }
-    /**Create role
-
-    Create role.
-
-    <div>
-      <code>create:roles</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/roles`
-
-    Arguments:
-    - `body`: Role details.
-    ```ignore
-    let response = client.create_role()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create role
+    ///
+    /// Create role.
+    ///
+    /// <div>
+    ///   <code>create:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/roles`
+    ///
+    /// Arguments:
+    /// - `body`: Role details.
+    /// ```ignore
+    /// let response = client.create_role()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_role(&self) -> builder::CreateRole<'_> {
         builder::CreateRole {
             api: self.api().create_role(),
             client: self,
         }
     }
-    /**Get role
-
-    Get a role
-
-    <div>
-      <code>read:roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.get_role()
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Get role
+    ///
+    /// Get a role
+    ///
+    /// <div>
+    ///   <code>read:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.get_role()
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role(&self) -> builder::GetRole<'_> {
         builder::GetRole {
             api: self.api().get_role(),
             client: self,
         }
     }
-    /**Delete role
-
-    Delete role
-
-    <div>
-      <code>delete:roles</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/roles/{role_id}`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    ```ignore
-    let response = client.delete_role()
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete role
+    ///
+    /// Delete role
+    ///
+    /// <div>
+    ///   <code>delete:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// ```ignore
+    /// let response = client.delete_role()
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_role(&self) -> builder::DeleteRole<'_> {
         builder::DeleteRole {
             api: self.api().delete_role(),
             client: self,
         }
     }
-    /**Update role
-
-    Update a role
-
-    <div>
-      <code>update:roles</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/roles/{role_id}`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    - `body`: Role details.
-    ```ignore
-    let response = client.update_roles()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update role
+    ///
+    /// Update a role
+    ///
+    /// <div>
+    ///   <code>update:roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/roles/{role_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// - `body`: Role details.
+    /// ```ignore
+    /// let response = client.update_roles()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_roles(&self) -> builder::UpdateRoles<'_> {
         builder::UpdateRoles {
             api: self.api().update_roles(),
             client: self,
         }
     }
-    /**Get role permissions
-
-    Get permissions for a role.
-
-    <div>
-      <code>read:role_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/permissions`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_role_permissions()
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get role permissions
+    ///
+    /// Get permissions for a role.
+    ///
+    /// <div>
+    ///   <code>read:role_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_role_permissions()
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_permissions(&self) -> builder::GetRolePermissions<'_> {
         builder::GetRolePermissions {
             api: self.api().get_role_permissions(),
             client: self,
         }
     }
-    /**Update role permissions
-
-    Update role permissions.
-
-    <div>
-      <code>update:role_permissions</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/roles/{role_id}/permissions`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    - `body`
-    ```ignore
-    let response = client.update_role_permissions()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update role permissions
+    ///
+    /// Update role permissions.
+    ///
+    /// <div>
+    ///   <code>update:role_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/roles/{role_id}/permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_role_permissions()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_role_permissions(&self) -> builder::UpdateRolePermissions<'_> {
         builder::UpdateRolePermissions {
             api: self.api().update_role_permissions(),
             client: self,
         }
     }
-    /**Remove role permission
-
-    Remove a permission from a role.
-
-    <div>
-      <code>delete:role_permissions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/roles/{role_id}/permissions/{permission_id}`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `permission_id`: The permission's public id.
-    ```ignore
-    let response = client.remove_role_permission()
-        .role_id(role_id)
-        .permission_id(permission_id)
-        .send()
-        .await;
-    ```*/
+    /// Remove role permission
+    ///
+    /// Remove a permission from a role.
+    ///
+    /// <div>
+    ///   <code>delete:role_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/roles/{role_id}/permissions/{permission_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `permission_id`: The permission's public id.
+    /// ```ignore
+    /// let response = client.remove_role_permission()
+    ///     .role_id(role_id)
+    ///     .permission_id(permission_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn remove_role_permission(&self) -> builder::RemoveRolePermission<'_> {
         builder::RemoveRolePermission {
             api: self.api().remove_role_permission(),
             client: self,
         }
     }
-    /**Get role scopes
-
-    Get scopes for a role.
-
-    <div>
-      <code>read:role_scopes</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/scopes`
-
-    Arguments:
-    - `role_id`: The role id.
-    ```ignore
-    let response = client.get_role_scopes()
-        .role_id(role_id)
-        .send()
-        .await;
-    ```*/
+    /// Get role scopes
+    ///
+    /// Get scopes for a role.
+    ///
+    /// <div>
+    ///   <code>read:role_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role id.
+    /// ```ignore
+    /// let response = client.get_role_scopes()
+    ///     .role_id(role_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_scopes(&self) -> builder::GetRoleScopes<'_> {
         builder::GetRoleScopes {
             api: self.api().get_role_scopes(),
             client: self,
         }
     }
-    /**Add role scope
-
-    Add scope to role.
-
-    <div>
-      <code>create:role_scopes</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/roles/{role_id}/scopes`
-
-    Arguments:
-    - `role_id`: The role id.
-    - `body`: Add scope to role.
-    ```ignore
-    let response = client.add_role_scope()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Add role scope
+    ///
+    /// Add scope to role.
+    ///
+    /// <div>
+    ///   <code>create:role_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/roles/{role_id}/scopes`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role id.
+    /// - `body`: Add scope to role.
+    /// ```ignore
+    /// let response = client.add_role_scope()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn add_role_scope(&self) -> builder::AddRoleScope<'_> {
         builder::AddRoleScope {
             api: self.api().add_role_scope(),
             client: self,
         }
     }
-    /**Delete role scope
-
-    Delete scope from role.
-
-    <div>
-      <code>delete:role_scopes</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/roles/{role_id}/scopes/{scope_id}`
-
-    Arguments:
-    - `role_id`: The role id.
-    - `scope_id`: The scope id.
-    ```ignore
-    let response = client.delete_role_scope()
-        .role_id(role_id)
-        .scope_id(scope_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete role scope
+    ///
+    /// Delete scope from role.
+    ///
+    /// <div>
+    ///   <code>delete:role_scopes</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/roles/{role_id}/scopes/{scope_id}`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role id.
+    /// - `scope_id`: The scope id.
+    /// ```ignore
+    /// let response = client.delete_role_scope()
+    ///     .role_id(role_id)
+    ///     .scope_id(scope_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_role_scope(&self) -> builder::DeleteRoleScope<'_> {
         builder::DeleteRoleScope {
             api: self.api().delete_role_scope(),
             client: self,
         }
     }
-    /**Get role system permissions
-
-    Get system permissions for a role.
-
-    System permissions control what organization users can do in the self-serve portal.
-
-    <div>
-      <code>read:role_system_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/system_permissions`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_role_system_permissions()
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// Get role system permissions
+    ///
+    /// Get system permissions for a role.
+    ///
+    /// System permissions control what organization users can do in the self-serve portal.
+    ///
+    /// <div>
+    ///   <code>read:role_system_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/system_permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_role_system_permissions()
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_system_permissions(&self) -> builder::GetRoleSystemPermissions<'_> {
         builder::GetRoleSystemPermissions {
             api: self.api().get_role_system_permissions(),
             client: self,
         }
     }
-    /**Update role system permissions
-
-    Update role system permissions.
-
-    System permissions control what organization users can do in the self-serve portal.
-
-    <div>
-      <code>update:role_system_permissions</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/roles/{role_id}/system_permissions`
-
-    Arguments:
-    - `role_id`: The identifier for the role.
-    - `body`
-    ```ignore
-    let response = client.update_role_system_permissions()
-        .role_id(role_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update role system permissions
+    ///
+    /// Update role system permissions.
+    ///
+    /// System permissions control what organization users can do in the self-serve portal.
+    ///
+    /// <div>
+    ///   <code>update:role_system_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/roles/{role_id}/system_permissions`
+    ///
+    /// Arguments:
+    /// - `role_id`: The identifier for the role.
+    /// - `body`
+    /// ```ignore
+    /// let response = client.update_role_system_permissions()
+    ///     .role_id(role_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_role_system_permissions(&self) -> builder::UpdateRoleSystemPermissions<'_> {
         builder::UpdateRoleSystemPermissions {
             api: self.api().update_role_system_permissions(),
             client: self,
         }
     }
-    /**List role users
-
-    Get users that have a given role, across all organizations. Each user entry
-    includes the organization codes where they hold that role.
-
-    <div>
-      <code>read:organization_user_roles</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/roles/{role_id}/users`
-
-    Arguments:
-    - `role_id`: The role's public id.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    ```ignore
-    let response = client.get_role_users()
-        .role_id(role_id)
-        .next_token(next_token)
-        .page_size(page_size)
-        .send()
-        .await;
-    ```*/
+    /// List role users
+    ///
+    /// Get users that have a given role, across all organizations. Each user entry
+    /// includes the organization codes where they hold that role.
+    ///
+    /// <div>
+    ///   <code>read:organization_user_roles</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/roles/{role_id}/users`
+    ///
+    /// Arguments:
+    /// - `role_id`: The role's public id.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// ```ignore
+    /// let response = client.get_role_users()
+    ///     .role_id(role_id)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_role_users(&self) -> builder::GetRoleUsers<'_> {
         builder::GetRoleUsers {
             api: self.api().get_role_users(),
             client: self,
         }
     }
-    /**List Subscribers
-
-    The returned list can be sorted by full name or email address
-    in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query
-    string parameter.
-
-    <div>
-      <code>read:subscribers</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/subscribers`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_subscribers()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List Subscribers
+    ///
+    /// The returned list can be sorted by full name or email address
+    /// in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query
+    /// string parameter.
+    ///
+    /// <div>
+    ///   <code>read:subscribers</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/subscribers`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_subscribers()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_subscribers(&self) -> builder::GetSubscribers<'_> {
         builder::GetSubscribers {
             api: self.api().get_subscribers(),
             client: self,
         }
     }
-    /**Create Subscriber
-
-    Create subscriber.
-
-    <div>
-      <code>create:subscribers</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/subscribers`
-
-    Arguments:
-    - `email`: The email address of the subscriber.
-    - `first_name`: Subscriber's first name.
-    - `last_name`: Subscriber's last name.
-    ```ignore
-    let response = client.create_subscriber()
-        .email(email)
-        .first_name(first_name)
-        .last_name(last_name)
-        .send()
-        .await;
-    ```*/
+    /// Create Subscriber
+    ///
+    /// Create subscriber.
+    ///
+    /// <div>
+    ///   <code>create:subscribers</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/subscribers`
+    ///
+    /// Arguments:
+    /// - `email`: The email address of the subscriber.
+    /// - `first_name`: Subscriber's first name.
+    /// - `last_name`: Subscriber's last name.
+    /// ```ignore
+    /// let response = client.create_subscriber()
+    ///     .email(email)
+    ///     .first_name(first_name)
+    ///     .last_name(last_name)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_subscriber(&self) -> builder::CreateSubscriber<'_> {
         builder::CreateSubscriber {
             api: self.api().create_subscriber(),
             client: self,
         }
     }
-    /**Get Subscriber
-
-    Retrieve a subscriber record.
-
-    <div>
-      <code>read:subscribers</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/subscribers/{subscriber_id}`
-
-    Arguments:
-    - `subscriber_id`: The subscriber's id.
-    ```ignore
-    let response = client.get_subscriber()
-        .subscriber_id(subscriber_id)
-        .send()
-        .await;
-    ```*/
+    /// Get Subscriber
+    ///
+    /// Retrieve a subscriber record.
+    ///
+    /// <div>
+    ///   <code>read:subscribers</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/subscribers/{subscriber_id}`
+    ///
+    /// Arguments:
+    /// - `subscriber_id`: The subscriber's id.
+    /// ```ignore
+    /// let response = client.get_subscriber()
+    ///     .subscriber_id(subscriber_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_subscriber(&self) -> builder::GetSubscriber<'_> {
         builder::GetSubscriber {
             api: self.api().get_subscriber(),
             client: self,
         }
     }
-    /**List system permissions
-
-    The returned list can be sorted by system permission name or ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    System permissions control what organization users can do in the self-serve portal.
-
-    <div>
-      <code>read:system_permissions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/system_permissions`
-
-    Arguments:
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `sort`: Field and order to sort the result by.
-    ```ignore
-    let response = client.get_system_permissions()
-        .next_token(next_token)
-        .page_size(page_size)
-        .sort(sort)
-        .send()
-        .await;
-    ```*/
+    /// List system permissions
+    ///
+    /// The returned list can be sorted by system permission name or ID in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// System permissions control what organization users can do in the self-serve portal.
+    ///
+    /// <div>
+    ///   <code>read:system_permissions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/system_permissions`
+    ///
+    /// Arguments:
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `sort`: Field and order to sort the result by.
+    /// ```ignore
+    /// let response = client.get_system_permissions()
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .sort(sort)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_system_permissions(&self) -> builder::GetSystemPermissions<'_> {
         builder::GetSystemPermissions {
             api: self.api().get_system_permissions(),
             client: self,
         }
     }
-    /**Get timezones
-
-    Get a list of timezones and associated timezone keys.
-
-    <div>
-      <code>read:timezones</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/timezones`
-
-    ```ignore
-    let response = client.get_timezones()
-        .send()
-        .await;
-    ```*/
+    /// Get timezones
+    ///
+    /// Get a list of timezones and associated timezone keys.
+    ///
+    /// <div>
+    ///   <code>read:timezones</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/timezones`
+    ///
+    /// ```ignore
+    /// let response = client.get_timezones()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_timezones(&self) -> builder::GetTimezones<'_> {
         builder::GetTimezones {
             api: self.api().get_timezones(),
             client: self,
         }
     }
-    /**Get user
-
-    Retrieve a user record.
-
-    <div>
-      <code>read:users</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/user`
-
-    Arguments:
-    - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
-    - `id`: The user's id.
-    ```ignore
-    let response = client.get_user_data()
-        .expand(expand)
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Get user
+    ///
+    /// Retrieve a user record.
+    ///
+    /// <div>
+    ///   <code>read:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
+    /// - `id`: The user's id.
+    /// ```ignore
+    /// let response = client.get_user_data()
+    ///     .expand(expand)
+    ///     .id(id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_data(&self) -> builder::GetUserData<'_> {
         builder::GetUserData {
             api: self.api().get_user_data(),
             client: self,
         }
     }
-    /**Create user
-
-    Creates a user record and optionally zero or more identities for the user. An example identity could be the email
-    address of the user.
-
-    <div>
-      <code>create:users</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/user`
-
-    Arguments:
-    - `body`: The details of the user to create.
-    ```ignore
-    let response = client.create_user()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create user
+    ///
+    /// Creates a user record and optionally zero or more identities for the user. An example identity could be the email
+    /// address of the user.
+    ///
+    /// <div>
+    ///   <code>create:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `body`: The details of the user to create.
+    /// ```ignore
+    /// let response = client.create_user()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_user(&self) -> builder::CreateUser<'_> {
         builder::CreateUser {
             api: self.api().create_user(),
             client: self,
         }
     }
-    /**Delete user
-
-    Delete a user record.
-
-    <div>
-      <code>delete:users</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/user`
-
-    Arguments:
-    - `id`: The user's id.
-    - `is_delete_profile`: Delete all data and remove the user's profile from all of Kinde, including the subscriber list
-    ```ignore
-    let response = client.delete_user()
-        .id(id)
-        .is_delete_profile(is_delete_profile)
-        .send()
-        .await;
-    ```*/
+    /// Delete user
+    ///
+    /// Delete a user record.
+    ///
+    /// <div>
+    ///   <code>delete:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `id`: The user's id.
+    /// - `is_delete_profile`: Delete all data and remove the user's profile from all of Kinde, including the subscriber list
+    /// ```ignore
+    /// let response = client.delete_user()
+    ///     .id(id)
+    ///     .is_delete_profile(is_delete_profile)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_user(&self) -> builder::DeleteUser<'_> {
         builder::DeleteUser {
             api: self.api().delete_user(),
             client: self,
         }
     }
-    /**Update user
-
-    Update a user record.
-
-    <div>
-      <code>update:users</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/user`
-
-    Arguments:
-    - `id`: The user's id.
-    - `body`: The user to update.
-    ```ignore
-    let response = client.update_user()
-        .id(id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update user
+    ///
+    /// Update a user record.
+    ///
+    /// <div>
+    ///   <code>update:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/user`
+    ///
+    /// Arguments:
+    /// - `id`: The user's id.
+    /// - `body`: The user to update.
+    /// ```ignore
+    /// let response = client.update_user()
+    ///     .id(id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user(&self) -> builder::UpdateUser<'_> {
         builder::UpdateUser {
             api: self.api().update_user(),
             client: self,
         }
     }
-    /**Get users
-
-    The returned list can be sorted by full name or email address in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
-
-    <div>
-      <code>read:users</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users`
-
-    Arguments:
-    - `active_since`: Filter the results to only include users who have been active since this date. Date should be in ISO 8601 format.
-    - `email`: Filter the results by email address. The query string should be comma separated and url encoded.
-    - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
-    - `has_organization`: Filter the results by if the user has at least one organization assigned.
-    - `next_token`: A string to get the next page of results if there are more results.
-    - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
-    - `phone`: Filter the results by phone. The query string should be comma separated and url encoded.
-    - `user_id`: Filter the results by User ID. The query string should be comma separated and url encoded.
-    - `username`: Filter the results by username. The query string should be comma separated and url encoded.
-    ```ignore
-    let response = client.get_users()
-        .active_since(active_since)
-        .email(email)
-        .expand(expand)
-        .has_organization(has_organization)
-        .next_token(next_token)
-        .page_size(page_size)
-        .phone(phone)
-        .user_id(user_id)
-        .username(username)
-        .send()
-        .await;
-    ```*/
+    /// Get users
+    ///
+    /// The returned list can be sorted by full name or email address in ascending or descending order. The number of records to return at a time can also be controlled using the `page_size` query string parameter.
+    ///
+    /// <div>
+    ///   <code>read:users</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users`
+    ///
+    /// Arguments:
+    /// - `active_since`: Filter the results to only include users who have been active since this date. Date should be in ISO 8601 format.
+    /// - `email`: Filter the results by email address. The query string should be comma separated and url encoded.
+    /// - `expand`: Additional data to include in the response. One or more of (comma-separated): "organizations", "identities", "billing".
+    /// - `has_organization`: Filter the results by if the user has at least one organization assigned.
+    /// - `next_token`: A string to get the next page of results if there are more results.
+    /// - `page_size`: Number of results per page. Defaults to 10 if parameter not sent.
+    /// - `phone`: Filter the results by phone. The query string should be comma separated and url encoded.
+    /// - `user_id`: Filter the results by User ID. The query string should be comma separated and url encoded.
+    /// - `username`: Filter the results by username. The query string should be comma separated and url encoded.
+    /// ```ignore
+    /// let response = client.get_users()
+    ///     .active_since(active_since)
+    ///     .email(email)
+    ///     .expand(expand)
+    ///     .has_organization(has_organization)
+    ///     .next_token(next_token)
+    ///     .page_size(page_size)
+    ///     .phone(phone)
+    ///     .user_id(user_id)
+    ///     .username(username)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_users(&self) -> builder::GetUsers<'_> {
         builder::GetUsers {
             api: self.api().get_users(),
             client: self,
         }
     }
-    /**Update User Feature Flag Override
-
-    Update user feature flag override.
-
-    <div>
-      <code>update:user_feature_flags</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/users/{user_id}/feature_flags/{feature_flag_key}`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `feature_flag_key`: The identifier for the feature flag
-    - `value`: Override value
-    ```ignore
-    let response = client.update_user_feature_flag_override()
-        .user_id(user_id)
-        .feature_flag_key(feature_flag_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update User Feature Flag Override
+    ///
+    /// Update user feature flag override.
+    ///
+    /// <div>
+    ///   <code>update:user_feature_flags</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/users/{user_id}/feature_flags/{feature_flag_key}`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `feature_flag_key`: The identifier for the feature flag
+    /// - `value`: Override value
+    /// ```ignore
+    /// let response = client.update_user_feature_flag_override()
+    ///     .user_id(user_id)
+    ///     .feature_flag_key(feature_flag_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user_feature_flag_override(&self) -> builder::UpdateUserFeatureFlagOverride<'_> {
         builder::UpdateUserFeatureFlagOverride {
             api: self.api().update_user_feature_flag_override(),
             client: self,
         }
     }
-    /**Get identities
-
-    Gets a list of identities for an user by ID.
-
-    <div>
-      <code>read:user_identities</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/identities`
-
-    Arguments:
-    - `user_id`: The user's ID.
-    - `ending_before`: The ID of the identity to end before.
-    - `starting_after`: The ID of the identity to start after.
-    ```ignore
-    let response = client.get_user_identities()
-        .user_id(user_id)
-        .ending_before(ending_before)
-        .starting_after(starting_after)
-        .send()
-        .await;
-    ```*/
+    /// Get identities
+    ///
+    /// Gets a list of identities for an user by ID.
+    ///
+    /// <div>
+    ///   <code>read:user_identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/identities`
+    ///
+    /// Arguments:
+    /// - `user_id`: The user's ID.
+    /// - `ending_before`: The ID of the identity to end before.
+    /// - `starting_after`: The ID of the identity to start after.
+    /// ```ignore
+    /// let response = client.get_user_identities()
+    ///     .user_id(user_id)
+    ///     .ending_before(ending_before)
+    ///     .starting_after(starting_after)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_identities(&self) -> builder::GetUserIdentities<'_> {
         builder::GetUserIdentities {
             api: self.api().get_user_identities(),
             client: self,
         }
     }
-    /**Create identity
-
-    Creates an identity for a user.
-
-    <div>
-      <code>create:user_identities</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/users/{user_id}/identities`
-
-    Arguments:
-    - `user_id`: The user's ID.
-    - `body`: The identity details.
-    ```ignore
-    let response = client.create_user_identity()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create identity
+    ///
+    /// Creates an identity for a user.
+    ///
+    /// <div>
+    ///   <code>create:user_identities</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/users/{user_id}/identities`
+    ///
+    /// Arguments:
+    /// - `user_id`: The user's ID.
+    /// - `body`: The identity details.
+    /// ```ignore
+    /// let response = client.create_user_identity()
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_user_identity(&self) -> builder::CreateUserIdentity<'_> {
         builder::CreateUserIdentity {
             api: self.api().create_user_identity(),
             client: self,
         }
     }
-    /**Get user's MFA configuration
-
-    Get a user’s MFA configuration.
-
-    <div>
-      <code>read:user_mfa</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/mfa`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.get_users_mfa()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get user's MFA configuration
+    ///
+    /// Get a user’s MFA configuration.
+    ///
+    /// <div>
+    ///   <code>read:user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.get_users_mfa()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_users_mfa(&self) -> builder::GetUsersMfa<'_> {
         builder::GetUsersMfa {
             api: self.api().get_users_mfa(),
             client: self,
         }
     }
-    /**Reset all environment MFA for a user
-
-    Reset all environment MFA factors for a user.
-
-    <div>
-      <code>delete:user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.reset_users_mfa_all()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset all environment MFA for a user
+    ///
+    /// Reset all environment MFA factors for a user.
+    ///
+    /// <div>
+    ///   <code>delete:user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.reset_users_mfa_all()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_users_mfa_all(&self) -> builder::ResetUsersMfaAll<'_> {
         builder::ResetUsersMfaAll {
             api: self.api().reset_users_mfa_all(),
             client: self,
         }
     }
-    /**Reset specific environment MFA for a user
-
-    Reset a specific environment MFA factor for a user.
-
-    <div>
-      <code>delete:user_mfa</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa/{factor_id}`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `factor_id`: The identifier for the MFA factor
-    ```ignore
-    let response = client.reset_users_mfa()
-        .user_id(user_id)
-        .factor_id(factor_id)
-        .send()
-        .await;
-    ```*/
+    /// Reset specific environment MFA for a user
+    ///
+    /// Reset a specific environment MFA factor for a user.
+    ///
+    /// <div>
+    ///   <code>delete:user_mfa</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/users/{user_id}/mfa/{factor_id}`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `factor_id`: The identifier for the MFA factor
+    /// ```ignore
+    /// let response = client.reset_users_mfa()
+    ///     .user_id(user_id)
+    ///     .factor_id(factor_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn reset_users_mfa(&self) -> builder::ResetUsersMfa<'_> {
         builder::ResetUsersMfa {
             api: self.api().reset_users_mfa(),
             client: self,
         }
     }
-    /**Set User password
-
-    Set user password.
-
-    <div>
-      <code>update:user_passwords</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/users/{user_id}/password`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `body`: Password details.
-    ```ignore
-    let response = client.set_user_password()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Set User password
+    ///
+    /// Set user password.
+    ///
+    /// <div>
+    ///   <code>update:user_passwords</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/users/{user_id}/password`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `body`: Password details.
+    /// ```ignore
+    /// let response = client.set_user_password()
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn set_user_password(&self) -> builder::SetUserPassword<'_> {
         builder::SetUserPassword {
             api: self.api().set_user_password(),
             client: self,
         }
     }
-    /**Get property values
-
-    Gets properties for an user by ID.
-
-    <div>
-      <code>read:user_properties</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/properties`
-
-    Arguments:
-    - `user_id`: The user's ID.
-    ```ignore
-    let response = client.get_user_property_values()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get property values
+    ///
+    /// Gets properties for an user by ID.
+    ///
+    /// <div>
+    ///   <code>read:user_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/properties`
+    ///
+    /// Arguments:
+    /// - `user_id`: The user's ID.
+    /// ```ignore
+    /// let response = client.get_user_property_values()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_property_values(&self) -> builder::GetUserPropertyValues<'_> {
         builder::GetUserPropertyValues {
             api: self.api().get_user_property_values(),
             client: self,
         }
     }
-    /**Update Property values
-
-    Update property values.
-
-    <div>
-      <code>update:user_properties</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/users/{user_id}/properties`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `body`: Properties to update.
-    ```ignore
-    let response = client.update_user_properties()
-        .user_id(user_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update Property values
+    ///
+    /// Update property values.
+    ///
+    /// <div>
+    ///   <code>update:user_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/users/{user_id}/properties`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `body`: Properties to update.
+    /// ```ignore
+    /// let response = client.update_user_properties()
+    ///     .user_id(user_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user_properties(&self) -> builder::UpdateUserProperties<'_> {
         builder::UpdateUserProperties {
             api: self.api().update_user_properties(),
             client: self,
         }
     }
-    /**Update Property value
-
-    Update property value.
-
-    <div>
-      <code>update:user_properties</code>
-    </div>
-
-
-    Sends a `PUT` request to `/api/v1/users/{user_id}/properties/{property_key}`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    - `property_key`: The identifier for the property
-    - `value`: The new property value
-    ```ignore
-    let response = client.update_user_property()
-        .user_id(user_id)
-        .property_key(property_key)
-        .value(value)
-        .send()
-        .await;
-    ```*/
+    /// Update Property value
+    ///
+    /// Update property value.
+    ///
+    /// <div>
+    ///   <code>update:user_properties</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PUT` request to `/api/v1/users/{user_id}/properties/{property_key}`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// - `property_key`: The identifier for the property
+    /// - `value`: The new property value
+    /// ```ignore
+    /// let response = client.update_user_property()
+    ///     .user_id(user_id)
+    ///     .property_key(property_key)
+    ///     .value(value)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_user_property(&self) -> builder::UpdateUserProperty<'_> {
         builder::UpdateUserProperty {
             api: self.api().update_user_property(),
             client: self,
         }
     }
-    /**Refresh User Claims and Invalidate Cache
-
-    Refreshes the user's claims and invalidates the current cache.
-
-    <div>
-      <code>update:user_refresh_claims</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/users/{user_id}/refresh_claims`
-
-    Arguments:
-    - `user_id`: The id of the user whose claims needs to be updated.
-    ```ignore
-    let response = client.refresh_user_claims()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Refresh User Claims and Invalidate Cache
+    ///
+    /// Refreshes the user's claims and invalidates the current cache.
+    ///
+    /// <div>
+    ///   <code>update:user_refresh_claims</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/users/{user_id}/refresh_claims`
+    ///
+    /// Arguments:
+    /// - `user_id`: The id of the user whose claims needs to be updated.
+    /// ```ignore
+    /// let response = client.refresh_user_claims()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn refresh_user_claims(&self) -> builder::RefreshUserClaims<'_> {
         builder::RefreshUserClaims {
             api: self.api().refresh_user_claims(),
             client: self,
         }
     }
-    /**Get user sessions
-
-    Retrieve the list of active sessions for a specific user.
-
-    <div>
-      <code>read:user_sessions</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/users/{user_id}/sessions`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.get_user_sessions()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Get user sessions
+    ///
+    /// Retrieve the list of active sessions for a specific user.
+    ///
+    /// <div>
+    ///   <code>read:user_sessions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/users/{user_id}/sessions`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.get_user_sessions()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_user_sessions(&self) -> builder::GetUserSessions<'_> {
         builder::GetUserSessions {
             api: self.api().get_user_sessions(),
             client: self,
         }
     }
-    /**Delete user sessions
-
-    Invalidate user sessions.
-
-    <div>
-      <code>delete:user_sessions</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/users/{user_id}/sessions`
-
-    Arguments:
-    - `user_id`: The identifier for the user
-    ```ignore
-    let response = client.delete_user_sessions()
-        .user_id(user_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete user sessions
+    ///
+    /// Invalidate user sessions.
+    ///
+    /// <div>
+    ///   <code>delete:user_sessions</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/users/{user_id}/sessions`
+    ///
+    /// Arguments:
+    /// - `user_id`: The identifier for the user
+    /// ```ignore
+    /// let response = client.delete_user_sessions()
+    ///     .user_id(user_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_user_sessions(&self) -> builder::DeleteUserSessions<'_> {
         builder::DeleteUserSessions {
             api: self.api().delete_user_sessions(),
             client: self,
         }
     }
-    /**List Webhooks
-
-    List webhooks
-
-    <div>
-      <code>read:webhooks</code>
-    </div>
-
-
-    Sends a `GET` request to `/api/v1/webhooks`
-
-    ```ignore
-    let response = client.get_web_hooks()
-        .send()
-        .await;
-    ```*/
+    /// List Webhooks
+    ///
+    /// List webhooks
+    ///
+    /// <div>
+    ///   <code>read:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `GET` request to `/api/v1/webhooks`
+    ///
+    /// ```ignore
+    /// let response = client.get_web_hooks()
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn get_web_hooks(&self) -> builder::GetWebHooks<'_> {
         builder::GetWebHooks {
             api: self.api().get_web_hooks(),
             client: self,
         }
     }
-    /**Create a Webhook
-
-    Create a webhook
-
-    <div>
-      <code>create:webhooks</code>
-    </div>
-
-
-    Sends a `POST` request to `/api/v1/webhooks`
-
-    Arguments:
-    - `body`: Webhook request specification.
-    ```ignore
-    let response = client.create_web_hook()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create a Webhook
+    ///
+    /// Create a webhook
+    ///
+    /// <div>
+    ///   <code>create:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `POST` request to `/api/v1/webhooks`
+    ///
+    /// Arguments:
+    /// - `body`: Webhook request specification.
+    /// ```ignore
+    /// let response = client.create_web_hook()
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn create_web_hook(&self) -> builder::CreateWebHook<'_> {
         builder::CreateWebHook {
             api: self.api().create_web_hook(),
             client: self,
         }
     }
-    /**Delete Webhook
-
-    Delete webhook
-
-    <div>
-      <code>delete:webhooks</code>
-    </div>
-
-
-    Sends a `DELETE` request to `/api/v1/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: The webhook id.
-    ```ignore
-    let response = client.delete_web_hook()
-        .webhook_id(webhook_id)
-        .send()
-        .await;
-    ```*/
+    /// Delete Webhook
+    ///
+    /// Delete webhook
+    ///
+    /// <div>
+    ///   <code>delete:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `DELETE` request to `/api/v1/webhooks/{webhook_id}`
+    ///
+    /// Arguments:
+    /// - `webhook_id`: The webhook id.
+    /// ```ignore
+    /// let response = client.delete_web_hook()
+    ///     .webhook_id(webhook_id)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn delete_web_hook(&self) -> builder::DeleteWebHook<'_> {
         builder::DeleteWebHook {
             api: self.api().delete_web_hook(),
             client: self,
         }
     }
-    /**Update a Webhook
-
-    Update a webhook
-
-    <div>
-      <code>update:webhooks</code>
-    </div>
-
-
-    Sends a `PATCH` request to `/api/v1/webhooks/{webhook_id}`
-
-    Arguments:
-    - `webhook_id`: The webhook id.
-    - `body`: Update webhook request specification.
-    ```ignore
-    let response = client.update_web_hook()
-        .webhook_id(webhook_id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update a Webhook
+    ///
+    /// Update a webhook
+    ///
+    /// <div>
+    ///   <code>update:webhooks</code>
+    /// </div>
+    ///
+    ///
+    /// Sends a `PATCH` request to `/api/v1/webhooks/{webhook_id}`
+    ///
+    /// Arguments:
+    /// - `webhook_id`: The webhook id.
+    /// - `body`: Update webhook request specification.
+    /// ```ignore
+    /// let response = client.update_web_hook()
+    ///     .webhook_id(webhook_id)
+    ///     .body(body)
+    ///     .send()
+    ///     .await;
+    /// ```
     pub fn update_web_hook(&self) -> builder::UpdateWebHook<'_> {
         builder::UpdateWebHook {
             api: self.api().update_web_hook(),
