@@ -64,10 +64,11 @@ pub fn calls(api: &syn::File, spec: &Value) -> Result<TokenStream, String> {
             let Some(inner) = first_arg(&field.ty) else {
                 continue;
             };
-            if last_ident(inner).is_some_and(|i| i == "Option") {
-                continue; // optional: left unset
-            }
+            let optional = last_ident(inner).is_some_and(|i| i == "Option");
             if name == "body" {
+                if optional {
+                    continue;
+                }
                 let body_ty = body_type(setters).ok_or_else(|| format!("{pascal}::body"))?;
                 chain.push(quote!(.body(sample_body::<#body_ty>(#id))));
                 continue;
@@ -77,7 +78,19 @@ pub fn calls(api: &syn::File, spec: &Value) -> Result<TokenStream, String> {
                 .filter_map(|p| p["name"].as_str())
                 .find(|n| n.to_snake_case() == name.to_string().trim_end_matches('_'))
                 .ok_or_else(|| format!("{id}: no parameter for field {name}"))?;
-            let ty = retarget(inner);
+            // Required by the spec but `nullable` is an `Option` to progenitor: the call
+            // sets what the spec requires, whatever the field's type.
+            let required = params
+                .iter()
+                .any(|p| p["name"] == api_name && p["required"] == Value::Bool(true));
+            if optional && !required {
+                continue;
+            }
+            let ty = if optional {
+                retarget(first_arg(inner).ok_or_else(|| format!("{id}.{name}: Option of what"))?)
+            } else {
+                retarget(inner)
+            };
             chain.push(quote!(.#name(sample_param::<#ty>(#id, #api_name))));
         }
         let method = format_ident!("{}", id.to_snake_case());

@@ -2033,9 +2033,17 @@ async fn call_get_subscribers(client: &Client) {
 async fn call_create_subscriber(client: &Client) {
     let _ = client
         .create_subscriber()
+        .email(sample_param::<::std::string::String>(
+            "CreateSubscriber",
+            "email",
+        ))
         .first_name(sample_param::<::std::string::String>(
             "CreateSubscriber",
             "first_name",
+        ))
+        .last_name(sample_param::<::std::string::String>(
+            "CreateSubscriber",
+            "last_name",
         ))
         .send()
         .await;
