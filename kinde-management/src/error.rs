@@ -123,10 +123,10 @@ impl ManagementError {
         self.status() == Some(429)
     }
 
-    /// Whether trying again later may succeed (429, 5xx, no answer).
+    /// Whether trying again later may succeed (429, 502, 503, 504, no answer).
     pub fn is_transient(&self) -> bool {
         matches!(self, ManagementError::Unreachable(_))
-            || self.status().is_some_and(|s| s == 429 || s >= 500)
+            || self.status().is_some_and(|s| matches!(s, 429 | 502 | 503 | 504))
     }
 }
 

@@ -59,6 +59,7 @@ mod config_glue;
 mod html;
 mod http;
 mod keys;
+mod management;
 mod redis;
 mod server;
 mod state;
@@ -123,10 +124,12 @@ pub enum Endpoint {
     Revoke,
     /// `GET /account_api/v1/...` (every Account API path, including `portal_link`).
     AccountApi,
+    /// `/api/v1/...`: every Management API request, implemented or not.
+    ManagementApi,
 }
 
 impl Endpoint {
-    const COUNT: usize = 9;
+    const COUNT: usize = 10;
 
     fn index(self) -> usize {
         match self {
@@ -139,6 +142,7 @@ impl Endpoint {
             Endpoint::Introspect => 6,
             Endpoint::Revoke => 7,
             Endpoint::AccountApi => 8,
+            Endpoint::ManagementApi => 9,
         }
     }
 }
@@ -623,6 +627,24 @@ impl TestKinde {
             .knobs
             .stuck_cursor
             .store(stuck, Ordering::Relaxed);
+    }
+
+    /// Answer the next `n` Management API requests `429 Too Many Requests` with
+    /// `Retry-After: 1`, to test a client's retries.
+    pub fn throttle_management_api(&self, n: u32) {
+        self.shared()
+            .knobs
+            .management_throttle
+            .store(n, Ordering::SeqCst);
+    }
+
+    /// Answer the next `n` Management API requests `401` whatever their token, as Kinde
+    /// does for a revoked M2M token, to test a client's one new token on a 401.
+    pub fn reject_management_tokens(&self, n: u32) {
+        self.shared()
+            .knobs
+            .management_reject
+            .store(n, Ordering::SeqCst);
     }
 
     // ----- keys and minting -----

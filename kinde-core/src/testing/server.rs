@@ -67,6 +67,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/oauth2/introspect", post(introspect))
         .route("/oauth2/revoke", post(revoke))
         .merge(super::account::routes())
+        .merge(super::management::routes())
         .fallback(not_found)
         .with_state(shared)
 }

@@ -120,6 +120,10 @@ pub(crate) struct Knobs {
     pub token_failure: Mutex<Option<u16>>,
     pub token_delay: Mutex<Duration>,
     pub authorize_error: Mutex<Option<String>>,
+    /// The next this many Management API requests are answered 429 (`Retry-After: 1`).
+    pub management_throttle: std::sync::atomic::AtomicU32,
+    /// The next this many Management API requests are answered 401.
+    pub management_reject: std::sync::atomic::AtomicU32,
 }
 
 pub(crate) struct Counters {
@@ -208,6 +212,8 @@ pub(crate) struct Shared {
     pub counters: Counters,
     pub authorize_requests: Mutex<Vec<Url>>,
     pub logouts: Mutex<Vec<Url>>,
+    /// What the Management API keeps besides the users.
+    pub directory: Mutex<super::management::Directory>,
 }
 
 impl Shared {
@@ -239,10 +245,13 @@ impl Shared {
                 token_failure: Mutex::new(None),
                 token_delay: Mutex::new(Duration::ZERO),
                 authorize_error: Mutex::new(None),
+                management_throttle: std::sync::atomic::AtomicU32::new(0),
+                management_reject: std::sync::atomic::AtomicU32::new(0),
             },
             counters: Counters::new(),
             authorize_requests: Mutex::new(Vec::new()),
             logouts: Mutex::new(Vec::new()),
+            directory: Mutex::new(super::management::Directory::default()),
         }
     }
 
@@ -543,6 +552,8 @@ impl Shared {
     ) -> Result<Value, OAuthError> {
         let now = claims::now_secs();
         let org = Self::resolve_org(user, org_code);
+        // What the Management API gave the user (in this organisation) is in the token.
+        let user = &self.with_management(user, org.as_ref().map(|o| o.code.as_str()));
         let access_ctx = TokenContext {
             issuer: &self.issuer,
             client_id,

@@ -129,21 +129,21 @@ fn one_error_type(spec: &mut Value) {
         }
     });
     spec["components"]["responses"]["error"] = json!({
-        "description": "An error: 400, 401, 403, 404, 405, 409, 429 or 5xx.",
+        "description": "An error: 400, 401, 403, 404, 405, 409, 429…",
         "content": {
             "application/json": { "schema": { "$ref": "#/components/schemas/error_response" } }
         }
     });
     each_operation(spec, |op| {
         if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-            let errors: Vec<String> = responses
-                .keys()
-                .filter(|code| code.starts_with('4') || code.starts_with('5'))
-                .cloned()
-                .collect();
-            for code in errors {
-                responses.insert(code, json!({ "$ref": "#/components/responses/error" }));
-            }
+            responses.retain(|code, _| !(code.starts_with('4') || code.starts_with('5')));
+            // Every 4xx, declared or not (a 409 where the spec lists 400/403/429), is
+            // Kinde's JSON error body. A 5xx stays undeclared: it may come from a proxy
+            // and not be JSON, and its status must survive that.
+            responses.insert(
+                "4XX".into(),
+                json!({ "$ref": "#/components/responses/error" }),
+            );
         }
     });
 }
