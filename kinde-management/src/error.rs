@@ -126,7 +126,9 @@ impl ManagementError {
     /// Whether trying again later may succeed (429, 502, 503, 504, no answer).
     pub fn is_transient(&self) -> bool {
         matches!(self, ManagementError::Unreachable(_))
-            || self.status().is_some_and(|s| matches!(s, 429 | 502 | 503 | 504))
+            || self
+                .status()
+                .is_some_and(|s| matches!(s, 429 | 502 | 503 | 504))
     }
 }
 
