@@ -116,7 +116,7 @@ async fn users_are_created_read_updated_listed_and_deleted() {
 async fn an_operation_the_local_server_lacks_is_a_clear_501() {
     let tk = TestKinde::start();
     let client = client(&tk);
-    let err = ManagementError::from(client.get_ap_is().send().await.unwrap_err());
+    let err = ManagementError::from(client.get_apis().send().await.unwrap_err());
     assert_eq!(err.status(), Some(501));
     assert!(!err.is_transient());
     // What the server says, read without the client: a JSON error, not a fake success.

@@ -27,6 +27,8 @@ pub fn calls(api: &syn::File, spec: &Value) -> Result<TokenStream, String> {
         let id = op["operationId"]
             .as_str()
             .ok_or("an operation without an id")?;
+        // The contract test reads the pinned spec, so it knows operations by their ids there.
+        let spec_id = op[normalise::SPEC_OPERATION_ID].as_str().unwrap_or(id);
         let pascal = id.to_pascal_case();
         let strukt = builders
             .iter()
@@ -70,7 +72,7 @@ pub fn calls(api: &syn::File, spec: &Value) -> Result<TokenStream, String> {
                     continue;
                 }
                 let body_ty = body_type(setters).ok_or_else(|| format!("{pascal}::body"))?;
-                chain.push(quote!(.body(sample_body::<#body_ty>(#id))));
+                chain.push(quote!(.body(sample_body::<#body_ty>(#spec_id))));
                 continue;
             }
             let api_name = params
@@ -91,7 +93,7 @@ pub fn calls(api: &syn::File, spec: &Value) -> Result<TokenStream, String> {
             } else {
                 retarget(inner)
             };
-            chain.push(quote!(.#name(sample_param::<#ty>(#id, #api_name))));
+            chain.push(quote!(.#name(sample_param::<#ty>(#spec_id, #api_name))));
         }
         let method = format_ident!("{}", id.to_snake_case());
         let f = format_ident!("call_{}", id.to_snake_case());
@@ -100,7 +102,7 @@ pub fn calls(api: &syn::File, spec: &Value) -> Result<TokenStream, String> {
                 let _ = client.#method()#(#chain)*.send().await;
             }
         });
-        table.push(quote!((#id, |c| Box::pin(#f(c)))));
+        table.push(quote!((#spec_id, |c| Box::pin(#f(c)))));
     }
     Ok(quote! {
         use kinde_management::{Client, types};

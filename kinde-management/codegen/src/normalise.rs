@@ -17,7 +17,11 @@ pub fn normalise(spec: &mut Value) {
     empty_bodies_for_200_and_204(spec);
     drop_handwritten(spec);
     strict_one_of_variants(spec);
+    plural_acronyms_in_names(spec);
 }
+
+/// Where step 6 keeps an operation's id as the spec gives it.
+pub const SPEC_OPERATION_ID: &str = "x-spec-operation-id";
 
 /// Every operation of the spec, as `(method, path, operation)`.
 pub fn operations(spec: &Value) -> Vec<(String, String, Value)> {
@@ -211,4 +215,22 @@ fn strict_one_of_variants(spec: &mut Value) {
         }
     }
     walk(spec);
+}
+
+/// Step 6: progenitor snake-cases an id letter by letter, so `getAPIs` would be
+/// `get_ap_is` and `getLogoutURLs` `get_logout_ur_ls`. A plural acronym (`APIs`, `URLs`)
+/// becomes a word (`Apis`, `Urls`), giving `get_apis` and `get_logout_urls`, the names
+/// Kinde's Python SDK uses. The spec's id is kept beside it in [`SPEC_OPERATION_ID`].
+fn plural_acronyms_in_names(spec: &mut Value) {
+    each_operation(spec, |op| {
+        let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+            return;
+        };
+        let renamed = id.replace("APIs", "Apis").replace("URLs", "Urls");
+        if renamed != id {
+            let original = Value::String(id.to_string());
+            op.insert(SPEC_OPERATION_ID.into(), original);
+            op.insert("operationId".into(), Value::String(renamed));
+        }
+    });
 }

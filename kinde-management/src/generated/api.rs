@@ -8,19 +8,6 @@ use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_pa
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`AddApIsBody`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct AddApIsBody {
-        ///A unique identifier for the API - commonly the URL. This value will be used as the `audience` parameter in authorization claims. (1-64 characters)
-        pub audience: ::std::string::String,
-        ///The name of the API. (1-64 characters).
-        pub name: ::std::string::String,
-    }
-    impl AddApIsBody {
-        pub fn builder() -> builder::AddApIsBody {
-            Default::default()
-        }
-    }
     ///`AddApiScopeBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AddApiScopeBody {
@@ -35,15 +22,28 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AddLogoutRedirectUrLsBody`
+    ///`AddApisBody`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AddApisBody {
+        ///A unique identifier for the API - commonly the URL. This value will be used as the `audience` parameter in authorization claims. (1-64 characters)
+        pub audience: ::std::string::String,
+        ///The name of the API. (1-64 characters).
+        pub name: ::std::string::String,
+    }
+    impl AddApisBody {
+        pub fn builder() -> builder::AddApisBody {
+            Default::default()
+        }
+    }
+    ///`AddLogoutRedirectUrlsBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    pub struct AddLogoutRedirectUrLsBody {
+    pub struct AddLogoutRedirectUrlsBody {
         ///Array of logout urls.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub urls: ::std::vec::Vec<::std::string::String>,
     }
-    impl AddLogoutRedirectUrLsBody {
-        pub fn builder() -> builder::AddLogoutRedirectUrLsBody {
+    impl AddLogoutRedirectUrlsBody {
+        pub fn builder() -> builder::AddLogoutRedirectUrlsBody {
             Default::default()
         }
     }
@@ -94,15 +94,15 @@ pub mod types {
             Default::default()
         }
     }
-    ///`AddRedirectCallbackUrLsBody`
+    ///`AddRedirectCallbackUrlsBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    pub struct AddRedirectCallbackUrLsBody {
+    pub struct AddRedirectCallbackUrlsBody {
         ///Array of callback urls.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub urls: ::std::vec::Vec<::std::string::String>,
     }
-    impl AddRedirectCallbackUrLsBody {
-        pub fn builder() -> builder::AddRedirectCallbackUrLsBody {
+    impl AddRedirectCallbackUrlsBody {
+        pub fn builder() -> builder::AddRedirectCallbackUrlsBody {
             Default::default()
         }
     }
@@ -2898,53 +2898,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetApIsExpand`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-    )]
-    pub enum GetApIsExpand {
-        #[serde(rename = "scopes")]
-        Scopes,
-    }
-    impl ::std::fmt::Display for GetApIsExpand {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Scopes => f.write_str("scopes"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for GetApIsExpand {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "scopes" => Ok(Self::Scopes),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for GetApIsExpand {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for GetApIsExpand {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
     ///`GetApiKeyResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct GetApiKeyResponse {
@@ -3401,6 +3354,53 @@ pub mod types {
     impl GetApiScopesResponseScopesItem {
         pub fn builder() -> builder::GetApiScopesResponseScopesItem {
             Default::default()
+        }
+    }
+    ///`GetApisExpand`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd,
+    )]
+    pub enum GetApisExpand {
+        #[serde(rename = "scopes")]
+        Scopes,
+    }
+    impl ::std::fmt::Display for GetApisExpand {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Scopes => f.write_str("scopes"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for GetApisExpand {
+        type Err = self::error::ConversionError;
+        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "scopes" => Ok(Self::Scopes),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for GetApisExpand {
+        type Error = self::error::ConversionError;
+        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for GetApisExpand {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///`GetApisResponse`
@@ -7274,15 +7274,15 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ReplaceLogoutRedirectUrLsBody`
+    ///`ReplaceLogoutRedirectUrlsBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    pub struct ReplaceLogoutRedirectUrLsBody {
+    pub struct ReplaceLogoutRedirectUrlsBody {
         ///Array of logout urls.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub urls: ::std::vec::Vec<::std::string::String>,
     }
-    impl ReplaceLogoutRedirectUrLsBody {
-        pub fn builder() -> builder::ReplaceLogoutRedirectUrLsBody {
+    impl ReplaceLogoutRedirectUrlsBody {
+        pub fn builder() -> builder::ReplaceLogoutRedirectUrlsBody {
             Default::default()
         }
     }
@@ -7483,15 +7483,15 @@ pub mod types {
             value.parse()
         }
     }
-    ///`ReplaceRedirectCallbackUrLsBody`
+    ///`ReplaceRedirectCallbackUrlsBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    pub struct ReplaceRedirectCallbackUrLsBody {
+    pub struct ReplaceRedirectCallbackUrlsBody {
         ///Array of callback urls.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub urls: ::std::vec::Vec<::std::string::String>,
     }
-    impl ReplaceRedirectCallbackUrLsBody {
-        pub fn builder() -> builder::ReplaceRedirectCallbackUrLsBody {
+    impl ReplaceRedirectCallbackUrlsBody {
+        pub fn builder() -> builder::ReplaceRedirectCallbackUrlsBody {
             Default::default()
         }
     }
@@ -9867,60 +9867,6 @@ pub mod types {
     /// Types for composing complex structures.
     pub mod builder {
         #[derive(Clone, Debug)]
-        pub struct AddApIsBody {
-            audience: ::std::result::Result<::std::string::String, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for AddApIsBody {
-            fn default() -> Self {
-                Self {
-                    audience: Err("no value supplied for audience".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                }
-            }
-        }
-        impl AddApIsBody {
-            pub fn audience<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.audience = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for audience: {e}"));
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AddApIsBody> for super::AddApIsBody {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AddApIsBody,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    audience: value.audience?,
-                    name: value.name?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AddApIsBody> for AddApIsBody {
-            fn from(value: super::AddApIsBody) -> Self {
-                Self {
-                    audience: Ok(value.audience),
-                    name: Ok(value.name),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct AddApiScopeBody {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -9978,20 +9924,74 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct AddLogoutRedirectUrLsBody {
+        pub struct AddApisBody {
+            audience: ::std::result::Result<::std::string::String, ::std::string::String>,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for AddApisBody {
+            fn default() -> Self {
+                Self {
+                    audience: Err("no value supplied for audience".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                }
+            }
+        }
+        impl AddApisBody {
+            pub fn audience<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.audience = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for audience: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AddApisBody> for super::AddApisBody {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AddApisBody,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    audience: value.audience?,
+                    name: value.name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AddApisBody> for AddApisBody {
+            fn from(value: super::AddApisBody) -> Self {
+                Self {
+                    audience: Ok(value.audience),
+                    name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AddLogoutRedirectUrlsBody {
             urls: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for AddLogoutRedirectUrLsBody {
+        impl ::std::default::Default for AddLogoutRedirectUrlsBody {
             fn default() -> Self {
                 Self {
                     urls: Ok(Default::default()),
                 }
             }
         }
-        impl AddLogoutRedirectUrLsBody {
+        impl AddLogoutRedirectUrlsBody {
             pub fn urls<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -10003,16 +10003,16 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<AddLogoutRedirectUrLsBody> for super::AddLogoutRedirectUrLsBody {
+        impl ::std::convert::TryFrom<AddLogoutRedirectUrlsBody> for super::AddLogoutRedirectUrlsBody {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: AddLogoutRedirectUrLsBody,
+                value: AddLogoutRedirectUrlsBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self { urls: value.urls? })
             }
         }
-        impl ::std::convert::From<super::AddLogoutRedirectUrLsBody> for AddLogoutRedirectUrLsBody {
-            fn from(value: super::AddLogoutRedirectUrLsBody) -> Self {
+        impl ::std::convert::From<super::AddLogoutRedirectUrlsBody> for AddLogoutRedirectUrlsBody {
+            fn from(value: super::AddLogoutRedirectUrlsBody) -> Self {
                 Self {
                     urls: Ok(value.urls),
                 }
@@ -10222,20 +10222,20 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct AddRedirectCallbackUrLsBody {
+        pub struct AddRedirectCallbackUrlsBody {
             urls: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for AddRedirectCallbackUrLsBody {
+        impl ::std::default::Default for AddRedirectCallbackUrlsBody {
             fn default() -> Self {
                 Self {
                     urls: Ok(Default::default()),
                 }
             }
         }
-        impl AddRedirectCallbackUrLsBody {
+        impl AddRedirectCallbackUrlsBody {
             pub fn urls<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -10247,16 +10247,16 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<AddRedirectCallbackUrLsBody> for super::AddRedirectCallbackUrLsBody {
+        impl ::std::convert::TryFrom<AddRedirectCallbackUrlsBody> for super::AddRedirectCallbackUrlsBody {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: AddRedirectCallbackUrLsBody,
+                value: AddRedirectCallbackUrlsBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self { urls: value.urls? })
             }
         }
-        impl ::std::convert::From<super::AddRedirectCallbackUrLsBody> for AddRedirectCallbackUrLsBody {
-            fn from(value: super::AddRedirectCallbackUrLsBody) -> Self {
+        impl ::std::convert::From<super::AddRedirectCallbackUrlsBody> for AddRedirectCallbackUrlsBody {
+            fn from(value: super::AddRedirectCallbackUrlsBody) -> Self {
                 Self {
                     urls: Ok(value.urls),
                 }
@@ -28696,20 +28696,20 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ReplaceLogoutRedirectUrLsBody {
+        pub struct ReplaceLogoutRedirectUrlsBody {
             urls: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for ReplaceLogoutRedirectUrLsBody {
+        impl ::std::default::Default for ReplaceLogoutRedirectUrlsBody {
             fn default() -> Self {
                 Self {
                     urls: Ok(Default::default()),
                 }
             }
         }
-        impl ReplaceLogoutRedirectUrLsBody {
+        impl ReplaceLogoutRedirectUrlsBody {
             pub fn urls<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -28721,18 +28721,18 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ReplaceLogoutRedirectUrLsBody>
-            for super::ReplaceLogoutRedirectUrLsBody
+        impl ::std::convert::TryFrom<ReplaceLogoutRedirectUrlsBody>
+            for super::ReplaceLogoutRedirectUrlsBody
         {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ReplaceLogoutRedirectUrLsBody,
+                value: ReplaceLogoutRedirectUrlsBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self { urls: value.urls? })
             }
         }
-        impl ::std::convert::From<super::ReplaceLogoutRedirectUrLsBody> for ReplaceLogoutRedirectUrLsBody {
-            fn from(value: super::ReplaceLogoutRedirectUrLsBody) -> Self {
+        impl ::std::convert::From<super::ReplaceLogoutRedirectUrlsBody> for ReplaceLogoutRedirectUrlsBody {
+            fn from(value: super::ReplaceLogoutRedirectUrlsBody) -> Self {
                 Self {
                     urls: Ok(value.urls),
                 }
@@ -28871,20 +28871,20 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct ReplaceRedirectCallbackUrLsBody {
+        pub struct ReplaceRedirectCallbackUrlsBody {
             urls: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for ReplaceRedirectCallbackUrLsBody {
+        impl ::std::default::Default for ReplaceRedirectCallbackUrlsBody {
             fn default() -> Self {
                 Self {
                     urls: Ok(Default::default()),
                 }
             }
         }
-        impl ReplaceRedirectCallbackUrLsBody {
+        impl ReplaceRedirectCallbackUrlsBody {
             pub fn urls<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
@@ -28896,20 +28896,20 @@ pub mod types {
                 self
             }
         }
-        impl ::std::convert::TryFrom<ReplaceRedirectCallbackUrLsBody>
-            for super::ReplaceRedirectCallbackUrLsBody
+        impl ::std::convert::TryFrom<ReplaceRedirectCallbackUrlsBody>
+            for super::ReplaceRedirectCallbackUrlsBody
         {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: ReplaceRedirectCallbackUrLsBody,
+                value: ReplaceRedirectCallbackUrlsBody,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self { urls: value.urls? })
             }
         }
-        impl ::std::convert::From<super::ReplaceRedirectCallbackUrLsBody>
-            for ReplaceRedirectCallbackUrLsBody
+        impl ::std::convert::From<super::ReplaceRedirectCallbackUrlsBody>
+            for ReplaceRedirectCallbackUrlsBody
         {
-            fn from(value: super::ReplaceRedirectCallbackUrLsBody) -> Self {
+            fn from(value: super::ReplaceRedirectCallbackUrlsBody) -> Self {
                 Self {
                     urls: Ok(value.urls),
                 }
@@ -35942,13 +35942,13 @@ impl Client {
     /// Arguments:
     /// - `expand`: Additional data to include in the response. Allowed value: "scopes".
     /// ```ignore
-    /// let response = client.get_ap_is()
+    /// let response = client.get_apis()
     ///     .expand(expand)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn get_ap_is(&self) -> builder::GetApIs<'_> {
-        builder::GetApIs::new(self)
+    pub fn get_apis(&self) -> builder::GetApis<'_> {
+        builder::GetApis::new(self)
     }
     /// Create API
     ///
@@ -35962,13 +35962,13 @@ impl Client {
     /// Sends a `POST` request to `/api/v1/apis`
     ///
     /// ```ignore
-    /// let response = client.add_ap_is()
+    /// let response = client.add_apis()
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn add_ap_is(&self) -> builder::AddApIs<'_> {
-        builder::AddApIs::new(self)
+    pub fn add_apis(&self) -> builder::AddApis<'_> {
+        builder::AddApis::new(self)
     }
     /// Get API
     ///
@@ -36270,13 +36270,13 @@ impl Client {
     /// Arguments:
     /// - `app_id`: The identifier for the application.
     /// ```ignore
-    /// let response = client.get_logout_ur_ls()
+    /// let response = client.get_logout_urls()
     ///     .app_id(app_id)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn get_logout_ur_ls(&self) -> builder::GetLogoutUrLs<'_> {
-        builder::GetLogoutUrLs::new(self)
+    pub fn get_logout_urls(&self) -> builder::GetLogoutUrls<'_> {
+        builder::GetLogoutUrls::new(self)
     }
     /// Replace logout redirect URls
     ///
@@ -36293,14 +36293,14 @@ impl Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.replace_logout_redirect_ur_ls()
+    /// let response = client.replace_logout_redirect_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn replace_logout_redirect_ur_ls(&self) -> builder::ReplaceLogoutRedirectUrLs<'_> {
-        builder::ReplaceLogoutRedirectUrLs::new(self)
+    pub fn replace_logout_redirect_urls(&self) -> builder::ReplaceLogoutRedirectUrls<'_> {
+        builder::ReplaceLogoutRedirectUrls::new(self)
     }
     /// Add logout redirect URLs
     ///
@@ -36317,14 +36317,14 @@ impl Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.add_logout_redirect_ur_ls()
+    /// let response = client.add_logout_redirect_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn add_logout_redirect_ur_ls(&self) -> builder::AddLogoutRedirectUrLs<'_> {
-        builder::AddLogoutRedirectUrLs::new(self)
+    pub fn add_logout_redirect_urls(&self) -> builder::AddLogoutRedirectUrls<'_> {
+        builder::AddLogoutRedirectUrls::new(self)
     }
     /// Delete Logout URLs
     ///
@@ -36341,14 +36341,14 @@ impl Client {
     /// - `app_id`: The identifier for the application.
     /// - `urls`: Urls to delete, comma separated and url encoded.
     /// ```ignore
-    /// let response = client.delete_logout_ur_ls()
+    /// let response = client.delete_logout_urls()
     ///     .app_id(app_id)
     ///     .urls(urls)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn delete_logout_ur_ls(&self) -> builder::DeleteLogoutUrLs<'_> {
-        builder::DeleteLogoutUrLs::new(self)
+    pub fn delete_logout_urls(&self) -> builder::DeleteLogoutUrls<'_> {
+        builder::DeleteLogoutUrls::new(self)
     }
     /// List Callback URLs
     ///
@@ -36364,13 +36364,13 @@ impl Client {
     /// Arguments:
     /// - `app_id`: The identifier for the application.
     /// ```ignore
-    /// let response = client.get_callback_ur_ls()
+    /// let response = client.get_callback_urls()
     ///     .app_id(app_id)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn get_callback_ur_ls(&self) -> builder::GetCallbackUrLs<'_> {
-        builder::GetCallbackUrLs::new(self)
+    pub fn get_callback_urls(&self) -> builder::GetCallbackUrls<'_> {
+        builder::GetCallbackUrls::new(self)
     }
     /// Replace Redirect Callback URLs
     ///
@@ -36387,14 +36387,14 @@ impl Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.replace_redirect_callback_ur_ls()
+    /// let response = client.replace_redirect_callback_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn replace_redirect_callback_ur_ls(&self) -> builder::ReplaceRedirectCallbackUrLs<'_> {
-        builder::ReplaceRedirectCallbackUrLs::new(self)
+    pub fn replace_redirect_callback_urls(&self) -> builder::ReplaceRedirectCallbackUrls<'_> {
+        builder::ReplaceRedirectCallbackUrls::new(self)
     }
     /// Add Redirect Callback URLs
     ///
@@ -36411,14 +36411,14 @@ impl Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.add_redirect_callback_ur_ls()
+    /// let response = client.add_redirect_callback_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn add_redirect_callback_ur_ls(&self) -> builder::AddRedirectCallbackUrLs<'_> {
-        builder::AddRedirectCallbackUrLs::new(self)
+    pub fn add_redirect_callback_urls(&self) -> builder::AddRedirectCallbackUrls<'_> {
+        builder::AddRedirectCallbackUrls::new(self)
     }
     /// Delete Callback URLs
     ///
@@ -36435,14 +36435,14 @@ impl Client {
     /// - `app_id`: The identifier for the application.
     /// - `urls`: Urls to delete, comma separated and url encoded.
     /// ```ignore
-    /// let response = client.delete_callback_ur_ls()
+    /// let response = client.delete_callback_urls()
     ///     .app_id(app_id)
     ///     .urls(urls)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn delete_callback_ur_ls(&self) -> builder::DeleteCallbackUrLs<'_> {
-        builder::DeleteCallbackUrLs::new(self)
+    pub fn delete_callback_urls(&self) -> builder::DeleteCallbackUrls<'_> {
+        builder::DeleteCallbackUrls::new(self)
     }
     /// Get application
     ///
@@ -40624,15 +40624,15 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::get_ap_is`]
+    /// Builder for [`Client::get_apis`]
     ///
-    /// [`Client::get_ap_is`]: super::Client::get_ap_is
+    /// [`Client::get_apis`]: super::Client::get_apis
     #[derive(Debug, Clone)]
-    pub struct GetApIs<'a> {
+    pub struct GetApis<'a> {
         client: &'a super::Client,
-        expand: Result<Option<types::GetApIsExpand>, String>,
+        expand: Result<Option<types::GetApisExpand>, String>,
     }
-    impl<'a> GetApIs<'a> {
+    impl<'a> GetApis<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -40641,12 +40641,12 @@ pub mod builder {
         }
         pub fn expand<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetApIsExpand>,
+            V: std::convert::TryInto<types::GetApisExpand>,
         {
             self.expand = value
                 .try_into()
                 .map(Some)
-                .map_err(|_| "conversion to `GetApIsExpand` for expand failed".to_string());
+                .map_err(|_| "conversion to `GetApisExpand` for expand failed".to_string());
             self
         }
         ///Sends a `GET` request to `/api/v1/apis`
@@ -40673,7 +40673,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_ap_is",
+                operation_id: "get_apis",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -40688,15 +40688,15 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::add_ap_is`]
+    /// Builder for [`Client::add_apis`]
     ///
-    /// [`Client::add_ap_is`]: super::Client::add_ap_is
+    /// [`Client::add_apis`]: super::Client::add_apis
     #[derive(Debug, Clone)]
-    pub struct AddApIs<'a> {
+    pub struct AddApis<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::AddApIsBody, String>,
+        body: Result<types::builder::AddApisBody, String>,
     }
-    impl<'a> AddApIs<'a> {
+    impl<'a> AddApis<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -40705,18 +40705,18 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddApIsBody>,
-            <V as std::convert::TryInto<types::AddApIsBody>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<types::AddApisBody>,
+            <V as std::convert::TryInto<types::AddApisBody>>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
-                .map_err(|s| format!("conversion to `AddApIsBody` for body failed: {}", s));
+                .map_err(|s| format!("conversion to `AddApisBody` for body failed: {}", s));
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
-            F: std::ops::FnOnce(types::builder::AddApIsBody) -> types::builder::AddApIsBody,
+            F: std::ops::FnOnce(types::builder::AddApisBody) -> types::builder::AddApisBody,
         {
             self.body = self.body.map(f);
             self
@@ -40727,7 +40727,7 @@ pub mod builder {
         ) -> Result<ResponseValue<types::CreateApisResponse>, Error<types::ErrorResponse>> {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::AddApIsBody::try_from(v).map_err(|e| e.to_string()))
+                .and_then(|v| types::AddApisBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/v1/apis", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -40747,7 +40747,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "add_ap_is",
+                operation_id: "add_apis",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -41800,15 +41800,15 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::get_logout_ur_ls`]
+    /// Builder for [`Client::get_logout_urls`]
     ///
-    /// [`Client::get_logout_ur_ls`]: super::Client::get_logout_ur_ls
+    /// [`Client::get_logout_urls`]: super::Client::get_logout_urls
     #[derive(Debug, Clone)]
-    pub struct GetLogoutUrLs<'a> {
+    pub struct GetLogoutUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
     }
-    impl<'a> GetLogoutUrLs<'a> {
+    impl<'a> GetLogoutUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -41851,7 +41851,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_logout_ur_ls",
+                operation_id: "get_logout_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -41866,16 +41866,16 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::replace_logout_redirect_ur_ls`]
+    /// Builder for [`Client::replace_logout_redirect_urls`]
     ///
-    /// [`Client::replace_logout_redirect_ur_ls`]: super::Client::replace_logout_redirect_ur_ls
+    /// [`Client::replace_logout_redirect_urls`]: super::Client::replace_logout_redirect_urls
     #[derive(Debug, Clone)]
-    pub struct ReplaceLogoutRedirectUrLs<'a> {
+    pub struct ReplaceLogoutRedirectUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
-        body: Result<types::builder::ReplaceLogoutRedirectUrLsBody, String>,
+        body: Result<types::builder::ReplaceLogoutRedirectUrlsBody, String>,
     }
-    impl<'a> ReplaceLogoutRedirectUrLs<'a> {
+    impl<'a> ReplaceLogoutRedirectUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -41894,13 +41894,13 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ReplaceLogoutRedirectUrLsBody>,
-            <V as std::convert::TryInto<types::ReplaceLogoutRedirectUrLsBody>>::Error:
+            V: std::convert::TryInto<types::ReplaceLogoutRedirectUrlsBody>,
+            <V as std::convert::TryInto<types::ReplaceLogoutRedirectUrlsBody>>::Error:
                 std::fmt::Display,
         {
             self.body = value.try_into().map(From::from).map_err(|s| {
                 format!(
-                    "conversion to `ReplaceLogoutRedirectUrLsBody` for body failed: {}",
+                    "conversion to `ReplaceLogoutRedirectUrlsBody` for body failed: {}",
                     s
                 )
             });
@@ -41909,8 +41909,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::ReplaceLogoutRedirectUrLsBody,
-                ) -> types::builder::ReplaceLogoutRedirectUrLsBody,
+                    types::builder::ReplaceLogoutRedirectUrlsBody,
+                ) -> types::builder::ReplaceLogoutRedirectUrlsBody,
         {
             self.body = self.body.map(f);
             self
@@ -41927,7 +41927,7 @@ pub mod builder {
             let app_id = app_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::ReplaceLogoutRedirectUrLsBody::try_from(v).map_err(|e| e.to_string())
+                    types::ReplaceLogoutRedirectUrlsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -41952,7 +41952,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "replace_logout_redirect_ur_ls",
+                operation_id: "replace_logout_redirect_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -41967,16 +41967,16 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::add_logout_redirect_ur_ls`]
+    /// Builder for [`Client::add_logout_redirect_urls`]
     ///
-    /// [`Client::add_logout_redirect_ur_ls`]: super::Client::add_logout_redirect_ur_ls
+    /// [`Client::add_logout_redirect_urls`]: super::Client::add_logout_redirect_urls
     #[derive(Debug, Clone)]
-    pub struct AddLogoutRedirectUrLs<'a> {
+    pub struct AddLogoutRedirectUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
-        body: Result<types::builder::AddLogoutRedirectUrLsBody, String>,
+        body: Result<types::builder::AddLogoutRedirectUrlsBody, String>,
     }
-    impl<'a> AddLogoutRedirectUrLs<'a> {
+    impl<'a> AddLogoutRedirectUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -41995,13 +41995,13 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddLogoutRedirectUrLsBody>,
-            <V as std::convert::TryInto<types::AddLogoutRedirectUrLsBody>>::Error:
+            V: std::convert::TryInto<types::AddLogoutRedirectUrlsBody>,
+            <V as std::convert::TryInto<types::AddLogoutRedirectUrlsBody>>::Error:
                 std::fmt::Display,
         {
             self.body = value.try_into().map(From::from).map_err(|s| {
                 format!(
-                    "conversion to `AddLogoutRedirectUrLsBody` for body failed: {}",
+                    "conversion to `AddLogoutRedirectUrlsBody` for body failed: {}",
                     s
                 )
             });
@@ -42010,8 +42010,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::AddLogoutRedirectUrLsBody,
-                ) -> types::builder::AddLogoutRedirectUrLsBody,
+                    types::builder::AddLogoutRedirectUrlsBody,
+                ) -> types::builder::AddLogoutRedirectUrlsBody,
         {
             self.body = self.body.map(f);
             self
@@ -42028,7 +42028,7 @@ pub mod builder {
             let app_id = app_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::AddLogoutRedirectUrLsBody::try_from(v).map_err(|e| e.to_string())
+                    types::AddLogoutRedirectUrlsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -42053,7 +42053,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "add_logout_redirect_ur_ls",
+                operation_id: "add_logout_redirect_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -42068,16 +42068,16 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::delete_logout_ur_ls`]
+    /// Builder for [`Client::delete_logout_urls`]
     ///
-    /// [`Client::delete_logout_ur_ls`]: super::Client::delete_logout_ur_ls
+    /// [`Client::delete_logout_urls`]: super::Client::delete_logout_urls
     #[derive(Debug, Clone)]
-    pub struct DeleteLogoutUrLs<'a> {
+    pub struct DeleteLogoutUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
         urls: Result<::std::string::String, String>,
     }
-    impl<'a> DeleteLogoutUrLs<'a> {
+    impl<'a> DeleteLogoutUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -42136,7 +42136,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "delete_logout_ur_ls",
+                operation_id: "delete_logout_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -42151,15 +42151,15 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::get_callback_ur_ls`]
+    /// Builder for [`Client::get_callback_urls`]
     ///
-    /// [`Client::get_callback_ur_ls`]: super::Client::get_callback_ur_ls
+    /// [`Client::get_callback_urls`]: super::Client::get_callback_urls
     #[derive(Debug, Clone)]
-    pub struct GetCallbackUrLs<'a> {
+    pub struct GetCallbackUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
     }
-    impl<'a> GetCallbackUrLs<'a> {
+    impl<'a> GetCallbackUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -42203,7 +42203,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "get_callback_ur_ls",
+                operation_id: "get_callback_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -42218,16 +42218,16 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::replace_redirect_callback_ur_ls`]
+    /// Builder for [`Client::replace_redirect_callback_urls`]
     ///
-    /// [`Client::replace_redirect_callback_ur_ls`]: super::Client::replace_redirect_callback_ur_ls
+    /// [`Client::replace_redirect_callback_urls`]: super::Client::replace_redirect_callback_urls
     #[derive(Debug, Clone)]
-    pub struct ReplaceRedirectCallbackUrLs<'a> {
+    pub struct ReplaceRedirectCallbackUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
-        body: Result<types::builder::ReplaceRedirectCallbackUrLsBody, String>,
+        body: Result<types::builder::ReplaceRedirectCallbackUrlsBody, String>,
     }
-    impl<'a> ReplaceRedirectCallbackUrLs<'a> {
+    impl<'a> ReplaceRedirectCallbackUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -42246,13 +42246,13 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ReplaceRedirectCallbackUrLsBody>,
-            <V as std::convert::TryInto<types::ReplaceRedirectCallbackUrLsBody>>::Error:
+            V: std::convert::TryInto<types::ReplaceRedirectCallbackUrlsBody>,
+            <V as std::convert::TryInto<types::ReplaceRedirectCallbackUrlsBody>>::Error:
                 std::fmt::Display,
         {
             self.body = value.try_into().map(From::from).map_err(|s| {
                 format!(
-                    "conversion to `ReplaceRedirectCallbackUrLsBody` for body failed: {}",
+                    "conversion to `ReplaceRedirectCallbackUrlsBody` for body failed: {}",
                     s
                 )
             });
@@ -42261,8 +42261,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::ReplaceRedirectCallbackUrLsBody,
-                ) -> types::builder::ReplaceRedirectCallbackUrLsBody,
+                    types::builder::ReplaceRedirectCallbackUrlsBody,
+                ) -> types::builder::ReplaceRedirectCallbackUrlsBody,
         {
             self.body = self.body.map(f);
             self
@@ -42279,7 +42279,7 @@ pub mod builder {
             let app_id = app_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::ReplaceRedirectCallbackUrLsBody::try_from(v).map_err(|e| e.to_string())
+                    types::ReplaceRedirectCallbackUrlsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -42304,7 +42304,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "replace_redirect_callback_ur_ls",
+                operation_id: "replace_redirect_callback_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -42319,16 +42319,16 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::add_redirect_callback_ur_ls`]
+    /// Builder for [`Client::add_redirect_callback_urls`]
     ///
-    /// [`Client::add_redirect_callback_ur_ls`]: super::Client::add_redirect_callback_ur_ls
+    /// [`Client::add_redirect_callback_urls`]: super::Client::add_redirect_callback_urls
     #[derive(Debug, Clone)]
-    pub struct AddRedirectCallbackUrLs<'a> {
+    pub struct AddRedirectCallbackUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
-        body: Result<types::builder::AddRedirectCallbackUrLsBody, String>,
+        body: Result<types::builder::AddRedirectCallbackUrlsBody, String>,
     }
-    impl<'a> AddRedirectCallbackUrLs<'a> {
+    impl<'a> AddRedirectCallbackUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -42347,13 +42347,13 @@ pub mod builder {
         }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddRedirectCallbackUrLsBody>,
-            <V as std::convert::TryInto<types::AddRedirectCallbackUrLsBody>>::Error:
+            V: std::convert::TryInto<types::AddRedirectCallbackUrlsBody>,
+            <V as std::convert::TryInto<types::AddRedirectCallbackUrlsBody>>::Error:
                 std::fmt::Display,
         {
             self.body = value.try_into().map(From::from).map_err(|s| {
                 format!(
-                    "conversion to `AddRedirectCallbackUrLsBody` for body failed: {}",
+                    "conversion to `AddRedirectCallbackUrlsBody` for body failed: {}",
                     s
                 )
             });
@@ -42362,8 +42362,8 @@ pub mod builder {
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::AddRedirectCallbackUrLsBody,
-                ) -> types::builder::AddRedirectCallbackUrLsBody,
+                    types::builder::AddRedirectCallbackUrlsBody,
+                ) -> types::builder::AddRedirectCallbackUrlsBody,
         {
             self.body = self.body.map(f);
             self
@@ -42380,7 +42380,7 @@ pub mod builder {
             let app_id = app_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::AddRedirectCallbackUrLsBody::try_from(v).map_err(|e| e.to_string())
+                    types::AddRedirectCallbackUrlsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -42405,7 +42405,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "add_redirect_callback_ur_ls",
+                operation_id: "add_redirect_callback_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -42420,16 +42420,16 @@ pub mod builder {
             }
         }
     }
-    /// Builder for [`Client::delete_callback_ur_ls`]
+    /// Builder for [`Client::delete_callback_urls`]
     ///
-    /// [`Client::delete_callback_ur_ls`]: super::Client::delete_callback_ur_ls
+    /// [`Client::delete_callback_urls`]: super::Client::delete_callback_urls
     #[derive(Debug, Clone)]
-    pub struct DeleteCallbackUrLs<'a> {
+    pub struct DeleteCallbackUrls<'a> {
         client: &'a super::Client,
         app_id: Result<::std::string::String, String>,
         urls: Result<::std::string::String, String>,
     }
-    impl<'a> DeleteCallbackUrLs<'a> {
+    impl<'a> DeleteCallbackUrls<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
@@ -42488,7 +42488,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "delete_callback_ur_ls",
+                operation_id: "delete_callback_urls",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

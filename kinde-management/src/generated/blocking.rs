@@ -172,14 +172,14 @@ impl crate::blocking::Client {
     /// Arguments:
     /// - `expand`: Additional data to include in the response. Allowed value: "scopes".
     /// ```ignore
-    /// let response = client.get_ap_is()
+    /// let response = client.get_apis()
     ///     .expand(expand)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn get_ap_is(&self) -> builder::GetApIs<'_> {
-        builder::GetApIs {
-            api: self.api().get_ap_is(),
+    pub fn get_apis(&self) -> builder::GetApis<'_> {
+        builder::GetApis {
+            api: self.api().get_apis(),
             client: self,
         }
     }
@@ -195,14 +195,14 @@ impl crate::blocking::Client {
     /// Sends a `POST` request to `/api/v1/apis`
     ///
     /// ```ignore
-    /// let response = client.add_ap_is()
+    /// let response = client.add_apis()
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn add_ap_is(&self) -> builder::AddApIs<'_> {
-        builder::AddApIs {
-            api: self.api().add_ap_is(),
+    pub fn add_apis(&self) -> builder::AddApis<'_> {
+        builder::AddApis {
+            api: self.api().add_apis(),
             client: self,
         }
     }
@@ -542,14 +542,14 @@ impl crate::blocking::Client {
     /// Arguments:
     /// - `app_id`: The identifier for the application.
     /// ```ignore
-    /// let response = client.get_logout_ur_ls()
+    /// let response = client.get_logout_urls()
     ///     .app_id(app_id)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn get_logout_ur_ls(&self) -> builder::GetLogoutUrLs<'_> {
-        builder::GetLogoutUrLs {
-            api: self.api().get_logout_ur_ls(),
+    pub fn get_logout_urls(&self) -> builder::GetLogoutUrls<'_> {
+        builder::GetLogoutUrls {
+            api: self.api().get_logout_urls(),
             client: self,
         }
     }
@@ -568,15 +568,15 @@ impl crate::blocking::Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.replace_logout_redirect_ur_ls()
+    /// let response = client.replace_logout_redirect_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn replace_logout_redirect_ur_ls(&self) -> builder::ReplaceLogoutRedirectUrLs<'_> {
-        builder::ReplaceLogoutRedirectUrLs {
-            api: self.api().replace_logout_redirect_ur_ls(),
+    pub fn replace_logout_redirect_urls(&self) -> builder::ReplaceLogoutRedirectUrls<'_> {
+        builder::ReplaceLogoutRedirectUrls {
+            api: self.api().replace_logout_redirect_urls(),
             client: self,
         }
     }
@@ -595,15 +595,15 @@ impl crate::blocking::Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.add_logout_redirect_ur_ls()
+    /// let response = client.add_logout_redirect_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn add_logout_redirect_ur_ls(&self) -> builder::AddLogoutRedirectUrLs<'_> {
-        builder::AddLogoutRedirectUrLs {
-            api: self.api().add_logout_redirect_ur_ls(),
+    pub fn add_logout_redirect_urls(&self) -> builder::AddLogoutRedirectUrls<'_> {
+        builder::AddLogoutRedirectUrls {
+            api: self.api().add_logout_redirect_urls(),
             client: self,
         }
     }
@@ -622,15 +622,15 @@ impl crate::blocking::Client {
     /// - `app_id`: The identifier for the application.
     /// - `urls`: Urls to delete, comma separated and url encoded.
     /// ```ignore
-    /// let response = client.delete_logout_ur_ls()
+    /// let response = client.delete_logout_urls()
     ///     .app_id(app_id)
     ///     .urls(urls)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn delete_logout_ur_ls(&self) -> builder::DeleteLogoutUrLs<'_> {
-        builder::DeleteLogoutUrLs {
-            api: self.api().delete_logout_ur_ls(),
+    pub fn delete_logout_urls(&self) -> builder::DeleteLogoutUrls<'_> {
+        builder::DeleteLogoutUrls {
+            api: self.api().delete_logout_urls(),
             client: self,
         }
     }
@@ -648,14 +648,14 @@ impl crate::blocking::Client {
     /// Arguments:
     /// - `app_id`: The identifier for the application.
     /// ```ignore
-    /// let response = client.get_callback_ur_ls()
+    /// let response = client.get_callback_urls()
     ///     .app_id(app_id)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn get_callback_ur_ls(&self) -> builder::GetCallbackUrLs<'_> {
-        builder::GetCallbackUrLs {
-            api: self.api().get_callback_ur_ls(),
+    pub fn get_callback_urls(&self) -> builder::GetCallbackUrls<'_> {
+        builder::GetCallbackUrls {
+            api: self.api().get_callback_urls(),
             client: self,
         }
     }
@@ -674,15 +674,15 @@ impl crate::blocking::Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.replace_redirect_callback_ur_ls()
+    /// let response = client.replace_redirect_callback_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn replace_redirect_callback_ur_ls(&self) -> builder::ReplaceRedirectCallbackUrLs<'_> {
-        builder::ReplaceRedirectCallbackUrLs {
-            api: self.api().replace_redirect_callback_ur_ls(),
+    pub fn replace_redirect_callback_urls(&self) -> builder::ReplaceRedirectCallbackUrls<'_> {
+        builder::ReplaceRedirectCallbackUrls {
+            api: self.api().replace_redirect_callback_urls(),
             client: self,
         }
     }
@@ -701,15 +701,15 @@ impl crate::blocking::Client {
     /// - `app_id`: The identifier for the application.
     /// - `body`: Callback details.
     /// ```ignore
-    /// let response = client.add_redirect_callback_ur_ls()
+    /// let response = client.add_redirect_callback_urls()
     ///     .app_id(app_id)
     ///     .body(body)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn add_redirect_callback_ur_ls(&self) -> builder::AddRedirectCallbackUrLs<'_> {
-        builder::AddRedirectCallbackUrLs {
-            api: self.api().add_redirect_callback_ur_ls(),
+    pub fn add_redirect_callback_urls(&self) -> builder::AddRedirectCallbackUrls<'_> {
+        builder::AddRedirectCallbackUrls {
+            api: self.api().add_redirect_callback_urls(),
             client: self,
         }
     }
@@ -728,15 +728,15 @@ impl crate::blocking::Client {
     /// - `app_id`: The identifier for the application.
     /// - `urls`: Urls to delete, comma separated and url encoded.
     /// ```ignore
-    /// let response = client.delete_callback_ur_ls()
+    /// let response = client.delete_callback_urls()
     ///     .app_id(app_id)
     ///     .urls(urls)
     ///     .send()
     ///     .await;
     /// ```
-    pub fn delete_callback_ur_ls(&self) -> builder::DeleteCallbackUrLs<'_> {
-        builder::DeleteCallbackUrLs {
-            api: self.api().delete_callback_ur_ls(),
+    pub fn delete_callback_urls(&self) -> builder::DeleteCallbackUrls<'_> {
+        builder::DeleteCallbackUrls {
+            api: self.api().delete_callback_urls(),
             client: self,
         }
     }
@@ -5088,16 +5088,16 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::GetApIs`].
+    ///Blocking twin of [`crate::builder::GetApis`].
     #[derive(Debug, Clone)]
-    pub struct GetApIs<'a> {
-        pub(crate) api: crate::builder::GetApIs<'a>,
+    pub struct GetApis<'a> {
+        pub(crate) api: crate::builder::GetApis<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> GetApIs<'a> {
+    impl<'a> GetApis<'a> {
         pub fn expand<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::GetApIsExpand>,
+            V: std::convert::TryInto<types::GetApisExpand>,
         {
             Self {
                 api: self.api.expand(value),
@@ -5111,17 +5111,17 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::AddApIs`].
+    ///Blocking twin of [`crate::builder::AddApis`].
     #[derive(Debug, Clone)]
-    pub struct AddApIs<'a> {
-        pub(crate) api: crate::builder::AddApIs<'a>,
+    pub struct AddApis<'a> {
+        pub(crate) api: crate::builder::AddApis<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> AddApIs<'a> {
+    impl<'a> AddApis<'a> {
         pub fn body<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddApIsBody>,
-            <V as std::convert::TryInto<types::AddApIsBody>>::Error: std::fmt::Display,
+            V: std::convert::TryInto<types::AddApisBody>,
+            <V as std::convert::TryInto<types::AddApisBody>>::Error: std::fmt::Display,
         {
             Self {
                 api: self.api.body(value),
@@ -5130,7 +5130,7 @@ pub mod builder {
         }
         pub fn body_map<F>(self, f: F) -> Self
         where
-            F: std::ops::FnOnce(types::builder::AddApIsBody) -> types::builder::AddApIsBody,
+            F: std::ops::FnOnce(types::builder::AddApisBody) -> types::builder::AddApisBody,
         {
             Self {
                 api: self.api.body_map(f),
@@ -5588,13 +5588,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::GetLogoutUrLs`].
+    ///Blocking twin of [`crate::builder::GetLogoutUrls`].
     #[derive(Debug, Clone)]
-    pub struct GetLogoutUrLs<'a> {
-        pub(crate) api: crate::builder::GetLogoutUrLs<'a>,
+    pub struct GetLogoutUrls<'a> {
+        pub(crate) api: crate::builder::GetLogoutUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> GetLogoutUrLs<'a> {
+    impl<'a> GetLogoutUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5611,13 +5611,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::ReplaceLogoutRedirectUrLs`].
+    ///Blocking twin of [`crate::builder::ReplaceLogoutRedirectUrls`].
     #[derive(Debug, Clone)]
-    pub struct ReplaceLogoutRedirectUrLs<'a> {
-        pub(crate) api: crate::builder::ReplaceLogoutRedirectUrLs<'a>,
+    pub struct ReplaceLogoutRedirectUrls<'a> {
+        pub(crate) api: crate::builder::ReplaceLogoutRedirectUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> ReplaceLogoutRedirectUrLs<'a> {
+    impl<'a> ReplaceLogoutRedirectUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5629,8 +5629,8 @@ pub mod builder {
         }
         pub fn body<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ReplaceLogoutRedirectUrLsBody>,
-            <V as std::convert::TryInto<types::ReplaceLogoutRedirectUrLsBody>>::Error:
+            V: std::convert::TryInto<types::ReplaceLogoutRedirectUrlsBody>,
+            <V as std::convert::TryInto<types::ReplaceLogoutRedirectUrlsBody>>::Error:
                 std::fmt::Display,
         {
             Self {
@@ -5641,8 +5641,8 @@ pub mod builder {
         pub fn body_map<F>(self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::ReplaceLogoutRedirectUrLsBody,
-                ) -> types::builder::ReplaceLogoutRedirectUrLsBody,
+                    types::builder::ReplaceLogoutRedirectUrlsBody,
+                ) -> types::builder::ReplaceLogoutRedirectUrlsBody,
         {
             Self {
                 api: self.api.body_map(f),
@@ -5656,13 +5656,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::AddLogoutRedirectUrLs`].
+    ///Blocking twin of [`crate::builder::AddLogoutRedirectUrls`].
     #[derive(Debug, Clone)]
-    pub struct AddLogoutRedirectUrLs<'a> {
-        pub(crate) api: crate::builder::AddLogoutRedirectUrLs<'a>,
+    pub struct AddLogoutRedirectUrls<'a> {
+        pub(crate) api: crate::builder::AddLogoutRedirectUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> AddLogoutRedirectUrLs<'a> {
+    impl<'a> AddLogoutRedirectUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5674,8 +5674,8 @@ pub mod builder {
         }
         pub fn body<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddLogoutRedirectUrLsBody>,
-            <V as std::convert::TryInto<types::AddLogoutRedirectUrLsBody>>::Error:
+            V: std::convert::TryInto<types::AddLogoutRedirectUrlsBody>,
+            <V as std::convert::TryInto<types::AddLogoutRedirectUrlsBody>>::Error:
                 std::fmt::Display,
         {
             Self {
@@ -5686,8 +5686,8 @@ pub mod builder {
         pub fn body_map<F>(self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::AddLogoutRedirectUrLsBody,
-                ) -> types::builder::AddLogoutRedirectUrLsBody,
+                    types::builder::AddLogoutRedirectUrlsBody,
+                ) -> types::builder::AddLogoutRedirectUrlsBody,
         {
             Self {
                 api: self.api.body_map(f),
@@ -5701,13 +5701,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::DeleteLogoutUrLs`].
+    ///Blocking twin of [`crate::builder::DeleteLogoutUrls`].
     #[derive(Debug, Clone)]
-    pub struct DeleteLogoutUrLs<'a> {
-        pub(crate) api: crate::builder::DeleteLogoutUrLs<'a>,
+    pub struct DeleteLogoutUrls<'a> {
+        pub(crate) api: crate::builder::DeleteLogoutUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> DeleteLogoutUrLs<'a> {
+    impl<'a> DeleteLogoutUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5733,13 +5733,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::GetCallbackUrLs`].
+    ///Blocking twin of [`crate::builder::GetCallbackUrls`].
     #[derive(Debug, Clone)]
-    pub struct GetCallbackUrLs<'a> {
-        pub(crate) api: crate::builder::GetCallbackUrLs<'a>,
+    pub struct GetCallbackUrls<'a> {
+        pub(crate) api: crate::builder::GetCallbackUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> GetCallbackUrLs<'a> {
+    impl<'a> GetCallbackUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5757,13 +5757,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::ReplaceRedirectCallbackUrLs`].
+    ///Blocking twin of [`crate::builder::ReplaceRedirectCallbackUrls`].
     #[derive(Debug, Clone)]
-    pub struct ReplaceRedirectCallbackUrLs<'a> {
-        pub(crate) api: crate::builder::ReplaceRedirectCallbackUrLs<'a>,
+    pub struct ReplaceRedirectCallbackUrls<'a> {
+        pub(crate) api: crate::builder::ReplaceRedirectCallbackUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> ReplaceRedirectCallbackUrLs<'a> {
+    impl<'a> ReplaceRedirectCallbackUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5775,8 +5775,8 @@ pub mod builder {
         }
         pub fn body<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::ReplaceRedirectCallbackUrLsBody>,
-            <V as std::convert::TryInto<types::ReplaceRedirectCallbackUrLsBody>>::Error:
+            V: std::convert::TryInto<types::ReplaceRedirectCallbackUrlsBody>,
+            <V as std::convert::TryInto<types::ReplaceRedirectCallbackUrlsBody>>::Error:
                 std::fmt::Display,
         {
             Self {
@@ -5787,8 +5787,8 @@ pub mod builder {
         pub fn body_map<F>(self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::ReplaceRedirectCallbackUrLsBody,
-                ) -> types::builder::ReplaceRedirectCallbackUrLsBody,
+                    types::builder::ReplaceRedirectCallbackUrlsBody,
+                ) -> types::builder::ReplaceRedirectCallbackUrlsBody,
         {
             Self {
                 api: self.api.body_map(f),
@@ -5802,13 +5802,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::AddRedirectCallbackUrLs`].
+    ///Blocking twin of [`crate::builder::AddRedirectCallbackUrls`].
     #[derive(Debug, Clone)]
-    pub struct AddRedirectCallbackUrLs<'a> {
-        pub(crate) api: crate::builder::AddRedirectCallbackUrLs<'a>,
+    pub struct AddRedirectCallbackUrls<'a> {
+        pub(crate) api: crate::builder::AddRedirectCallbackUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> AddRedirectCallbackUrLs<'a> {
+    impl<'a> AddRedirectCallbackUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5820,8 +5820,8 @@ pub mod builder {
         }
         pub fn body<V>(self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::AddRedirectCallbackUrLsBody>,
-            <V as std::convert::TryInto<types::AddRedirectCallbackUrLsBody>>::Error:
+            V: std::convert::TryInto<types::AddRedirectCallbackUrlsBody>,
+            <V as std::convert::TryInto<types::AddRedirectCallbackUrlsBody>>::Error:
                 std::fmt::Display,
         {
             Self {
@@ -5832,8 +5832,8 @@ pub mod builder {
         pub fn body_map<F>(self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::AddRedirectCallbackUrLsBody,
-                ) -> types::builder::AddRedirectCallbackUrLsBody,
+                    types::builder::AddRedirectCallbackUrlsBody,
+                ) -> types::builder::AddRedirectCallbackUrlsBody,
         {
             Self {
                 api: self.api.body_map(f),
@@ -5847,13 +5847,13 @@ pub mod builder {
             self.client.run(self.api.send())
         }
     }
-    ///Blocking twin of [`crate::builder::DeleteCallbackUrLs`].
+    ///Blocking twin of [`crate::builder::DeleteCallbackUrls`].
     #[derive(Debug, Clone)]
-    pub struct DeleteCallbackUrLs<'a> {
-        pub(crate) api: crate::builder::DeleteCallbackUrLs<'a>,
+    pub struct DeleteCallbackUrls<'a> {
+        pub(crate) api: crate::builder::DeleteCallbackUrls<'a>,
         pub(crate) client: &'a crate::blocking::Client,
     }
-    impl<'a> DeleteCallbackUrLs<'a> {
+    impl<'a> DeleteCallbackUrls<'a> {
         pub fn app_id<V>(self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,

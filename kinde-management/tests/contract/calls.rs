@@ -12,8 +12,8 @@ pub fn generated() -> Vec<(&'static str, Call)> {
         ("deleteApiKey", |c| Box::pin(call_delete_api_key(c))),
         ("getApiKey", |c| Box::pin(call_get_api_key(c))),
         ("rotateApiKey", |c| Box::pin(call_rotate_api_key(c))),
-        ("getAPIs", |c| Box::pin(call_get_ap_is(c))),
-        ("addAPIs", |c| Box::pin(call_add_ap_is(c))),
+        ("getAPIs", |c| Box::pin(call_get_apis(c))),
+        ("addAPIs", |c| Box::pin(call_add_apis(c))),
         ("deleteAPI", |c| Box::pin(call_delete_api(c))),
         ("getAPI", |c| Box::pin(call_get_api(c))),
         ("updateAPIApplications", |c| {
@@ -34,25 +34,23 @@ pub fn generated() -> Vec<(&'static str, Call)> {
         ("createApplication", |c| {
             Box::pin(call_create_application(c))
         }),
-        ("deleteLogoutURLs", |c| {
-            Box::pin(call_delete_logout_ur_ls(c))
-        }),
-        ("getLogoutURLs", |c| Box::pin(call_get_logout_ur_ls(c))),
+        ("deleteLogoutURLs", |c| Box::pin(call_delete_logout_urls(c))),
+        ("getLogoutURLs", |c| Box::pin(call_get_logout_urls(c))),
         ("addLogoutRedirectURLs", |c| {
-            Box::pin(call_add_logout_redirect_ur_ls(c))
+            Box::pin(call_add_logout_redirect_urls(c))
         }),
         ("replaceLogoutRedirectURLs", |c| {
-            Box::pin(call_replace_logout_redirect_ur_ls(c))
+            Box::pin(call_replace_logout_redirect_urls(c))
         }),
         ("deleteCallbackURLs", |c| {
-            Box::pin(call_delete_callback_ur_ls(c))
+            Box::pin(call_delete_callback_urls(c))
         }),
-        ("getCallbackURLs", |c| Box::pin(call_get_callback_ur_ls(c))),
+        ("getCallbackURLs", |c| Box::pin(call_get_callback_urls(c))),
         ("addRedirectCallbackURLs", |c| {
-            Box::pin(call_add_redirect_callback_ur_ls(c))
+            Box::pin(call_add_redirect_callback_urls(c))
         }),
         ("replaceRedirectCallbackURLs", |c| {
-            Box::pin(call_replace_redirect_callback_ur_ls(c))
+            Box::pin(call_replace_redirect_callback_urls(c))
         }),
         ("deleteApplication", |c| {
             Box::pin(call_delete_application(c))
@@ -422,13 +420,13 @@ async fn call_rotate_api_key(client: &Client) {
         .send()
         .await;
 }
-async fn call_get_ap_is(client: &Client) {
-    let _ = client.get_ap_is().send().await;
+async fn call_get_apis(client: &Client) {
+    let _ = client.get_apis().send().await;
 }
-async fn call_add_ap_is(client: &Client) {
+async fn call_add_apis(client: &Client) {
     let _ = client
-        .add_ap_is()
-        .body(sample_body::<types::AddApIsBody>("addAPIs"))
+        .add_apis()
+        .body(sample_body::<types::AddApisBody>("addAPIs"))
         .send()
         .await;
 }
@@ -571,9 +569,9 @@ async fn call_create_application(client: &Client) {
         .send()
         .await;
 }
-async fn call_delete_logout_ur_ls(client: &Client) {
+async fn call_delete_logout_urls(client: &Client) {
     let _ = client
-        .delete_logout_ur_ls()
+        .delete_logout_urls()
         .app_id(sample_param::<::std::string::String>(
             "deleteLogoutURLs",
             "app_id",
@@ -585,9 +583,9 @@ async fn call_delete_logout_ur_ls(client: &Client) {
         .send()
         .await;
 }
-async fn call_get_logout_ur_ls(client: &Client) {
+async fn call_get_logout_urls(client: &Client) {
     let _ = client
-        .get_logout_ur_ls()
+        .get_logout_urls()
         .app_id(sample_param::<::std::string::String>(
             "getLogoutURLs",
             "app_id",
@@ -595,35 +593,35 @@ async fn call_get_logout_ur_ls(client: &Client) {
         .send()
         .await;
 }
-async fn call_add_logout_redirect_ur_ls(client: &Client) {
+async fn call_add_logout_redirect_urls(client: &Client) {
     let _ = client
-        .add_logout_redirect_ur_ls()
+        .add_logout_redirect_urls()
         .app_id(sample_param::<::std::string::String>(
             "addLogoutRedirectURLs",
             "app_id",
         ))
-        .body(sample_body::<types::AddLogoutRedirectUrLsBody>(
+        .body(sample_body::<types::AddLogoutRedirectUrlsBody>(
             "addLogoutRedirectURLs",
         ))
         .send()
         .await;
 }
-async fn call_replace_logout_redirect_ur_ls(client: &Client) {
+async fn call_replace_logout_redirect_urls(client: &Client) {
     let _ = client
-        .replace_logout_redirect_ur_ls()
+        .replace_logout_redirect_urls()
         .app_id(sample_param::<::std::string::String>(
             "replaceLogoutRedirectURLs",
             "app_id",
         ))
-        .body(sample_body::<types::ReplaceLogoutRedirectUrLsBody>(
+        .body(sample_body::<types::ReplaceLogoutRedirectUrlsBody>(
             "replaceLogoutRedirectURLs",
         ))
         .send()
         .await;
 }
-async fn call_delete_callback_ur_ls(client: &Client) {
+async fn call_delete_callback_urls(client: &Client) {
     let _ = client
-        .delete_callback_ur_ls()
+        .delete_callback_urls()
         .app_id(sample_param::<::std::string::String>(
             "deleteCallbackURLs",
             "app_id",
@@ -635,9 +633,9 @@ async fn call_delete_callback_ur_ls(client: &Client) {
         .send()
         .await;
 }
-async fn call_get_callback_ur_ls(client: &Client) {
+async fn call_get_callback_urls(client: &Client) {
     let _ = client
-        .get_callback_ur_ls()
+        .get_callback_urls()
         .app_id(sample_param::<::std::string::String>(
             "getCallbackURLs",
             "app_id",
@@ -645,27 +643,27 @@ async fn call_get_callback_ur_ls(client: &Client) {
         .send()
         .await;
 }
-async fn call_add_redirect_callback_ur_ls(client: &Client) {
+async fn call_add_redirect_callback_urls(client: &Client) {
     let _ = client
-        .add_redirect_callback_ur_ls()
+        .add_redirect_callback_urls()
         .app_id(sample_param::<::std::string::String>(
             "addRedirectCallbackURLs",
             "app_id",
         ))
-        .body(sample_body::<types::AddRedirectCallbackUrLsBody>(
+        .body(sample_body::<types::AddRedirectCallbackUrlsBody>(
             "addRedirectCallbackURLs",
         ))
         .send()
         .await;
 }
-async fn call_replace_redirect_callback_ur_ls(client: &Client) {
+async fn call_replace_redirect_callback_urls(client: &Client) {
     let _ = client
-        .replace_redirect_callback_ur_ls()
+        .replace_redirect_callback_urls()
         .app_id(sample_param::<::std::string::String>(
             "replaceRedirectCallbackURLs",
             "app_id",
         ))
-        .body(sample_body::<types::ReplaceRedirectCallbackUrLsBody>(
+        .body(sample_body::<types::ReplaceRedirectCallbackUrlsBody>(
             "replaceRedirectCallbackURLs",
         ))
         .send()
