@@ -42,6 +42,12 @@ impl Client {
         })
     }
 
+    /// The Management API of the business the environment names (see
+    /// [`crate::Client::from_env`]).
+    pub fn from_env() -> Result<Client, kinde_core::KindeError> {
+        Self::from_kinde(&crate::config_from_env()?.into_blocking_client()?)
+    }
+
     /// A blocking client over `api` (made with [`crate::Client::builder`] from
     /// `kinde.runtime_client()`, for another base URL or retry policy).
     pub fn from_async(api: crate::Client, kinde: &kinde_core::blocking::Kinde) -> Client {

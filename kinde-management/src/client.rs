@@ -3,6 +3,8 @@
 
 use kinde_core::{Kinde, KindeError};
 
+use crate::config::config_from_env;
+
 use crate::Client;
 use crate::auth::{Auth, RetryPolicy};
 
@@ -99,6 +101,23 @@ impl Client {
     /// ```
     pub fn from_kinde(kinde: &Kinde) -> Result<Client, KindeError> {
         Self::builder(kinde).build()
+    }
+
+    /// The Management API of the business the environment names, with its own HTTP
+    /// connections and token cache: [`config_from_env`](crate::config_from_env) says which
+    /// variables (`KINDE_DOMAIN`, `KINDE_MANAGEMENT_CLIENT_ID`,
+    /// `KINDE_MANAGEMENT_CLIENT_SECRET`). An app that also signs users in shares one
+    /// `kinde_core::Kinde` through [`Client::from_kinde`] where both use one application.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = kinde_management::Client::from_env()?;
+    /// let orgs = client.get_organizations().send().await?;
+    /// println!("{} organisations on the first page", orgs.organizations.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env() -> Result<Client, KindeError> {
+        Self::from_kinde(&Kinde::new(config_from_env()?)?)
     }
 
     /// A [`ClientBuilder`] for `kinde`: another base URL, audience or retry policy.

@@ -58,6 +58,7 @@ pub mod auth;
 #[cfg(feature = "blocking")]
 pub mod blocking;
 mod client;
+mod config;
 mod error;
 mod handwritten;
 pub mod pages;
@@ -73,6 +74,7 @@ mod generated {
 
 pub use auth::RetryPolicy;
 pub use client::ClientBuilder;
+pub use config::{config_from_env, config_from_lookup};
 pub use error::{ApiError, ManagementError};
 pub use generated::api::{ByteStream, Client, ClientInfo, Error, ResponseValue, builder, types};
 pub use handwritten::logos::{Logo, LogoType};
