@@ -48,6 +48,7 @@ use crate::login::{CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, 
 use crate::session::{SessionAccess, SessionSlot, SessionState, SessionWrite, VerifiedSession};
 use crate::tokens::{AccessToken, M2mToken, TokenSet};
 use crate::web::{Caller, Reply, Route, TokenSource};
+use crate::webhook::{ReceivedWebhook, WebhookEvent};
 
 /// What a blocking call does when it finds itself inside an async runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -209,8 +210,8 @@ twins! {
     fn verify_access_token(&self, token: &str) -> Result<Claims>;
     /// Verify an ID token (and its nonce, when given).
     fn verify_id_token(&self, token: &str, nonce: Option<&str>) -> Result<Claims>;
-    /// Verify a token of this issuer without an audience check (webhooks).
-    fn verify_webhook_token(&self, token: &str) -> Result<Claims>;
+    /// Verify a webhook body and return its event.
+    fn verify_webhook(&self, body: &[u8]) -> Result<WebhookEvent>;
     /// Start a login.
     fn login_url(&self, options: LoginOptions) -> Result<LoginRequest>;
     /// Start a registration.
@@ -288,6 +289,8 @@ infallible_twins! {
     fn logout(&self, stored_tokens: Option<&str>) -> RoutePlan;
     /// Send a signed-in caller to their Kinde portal.
     fn portal(&self, query: Option<&str>, caller: &Caller) -> RoutePlan;
+    /// Receive a webhook (verify it, record its `webhook-id`).
+    fn receive_webhook(&self, webhook_id: Option<&str>, body: Option<&[u8]>) -> Result<ReceivedWebhook, Reply>;
     /// The plan of a built-in route.
     fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan;
     /// Apply a route plan to a session.

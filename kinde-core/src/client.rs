@@ -19,6 +19,7 @@ use crate::jwks::KeyCache;
 use crate::session::{RefreshFlights, RefreshStore, SessionKeys, VerifiedSession};
 use crate::token_cache::VerifiedCache;
 use crate::tokens::M2mToken;
+use crate::webhook::{MemoryWebhookIds, WebhookIds, WebhookOptions};
 
 /// The cached M2M token of one audience, behind its own lock.
 pub(crate) type M2mSlot = Arc<tokio::sync::Mutex<Option<M2mToken>>>;
@@ -39,6 +40,9 @@ pub(crate) struct Inner {
     /// One slot per audience, each with its own lock: a slow fetch for one audience
     /// does not hold up the others, and concurrent callers of one share a fetch.
     pub(crate) m2m: Arc<Mutex<HashMap<String, M2mSlot>>>,
+    /// The `webhook-id`s received, so a retried webhook is not handled twice.
+    pub(crate) webhook_ids: Arc<dyn WebhookIds>,
+    pub(crate) webhook_options: WebhookOptions,
 }
 
 /// A Kinde client: cheap to clone (an `Arc` inside), safe to share across tasks, and
@@ -102,6 +106,8 @@ impl Kinde {
                 http,
                 discovery: Arc::new(Discovery::new()),
                 m2m: Arc::new(Mutex::new(HashMap::new())),
+                webhook_ids: Arc::new(MemoryWebhookIds::default()),
+                webhook_options: WebhookOptions::default(),
             }),
         }
     }
@@ -117,6 +123,33 @@ impl Kinde {
         Kinde {
             inner: Arc::new(inner),
         }
+    }
+
+    /// The same client keeping the `webhook-id`s of the webhooks it received in `ids`
+    /// (default: [`MemoryWebhookIds`], this process's memory). An app that runs several
+    /// instances shares one store, so a retried webhook is handled once whichever
+    /// instance it reaches: `kinde_core::redis::RedisWebhookIds` (feature `redis`).
+    pub fn with_webhook_ids(&self, ids: impl WebhookIds) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.webhook_ids = Arc::new(ids);
+        Kinde {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The same client checking webhook bodies by `options` (the largest body, an
+    /// optional age limit).
+    pub fn with_webhook_options(&self, options: WebhookOptions) -> Self {
+        let mut inner = (*self.inner).clone();
+        inner.webhook_options = options;
+        Kinde {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// How webhook bodies are checked.
+    pub fn webhook_options(&self) -> &WebhookOptions {
+        &self.inner.webhook_options
     }
 
     /// Read `KINDE_*` variables ([`KindeConfig::from_env`]) and create a client.

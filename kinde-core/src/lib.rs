@@ -64,6 +64,7 @@ mod token_endpoint;
 mod tokens;
 mod verify;
 pub mod web;
+pub mod webhook;
 
 #[cfg(feature = "testing")]
 pub mod testing;

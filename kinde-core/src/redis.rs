@@ -1,6 +1,6 @@
 //! Redis for an app that runs several instances (feature `redis`): a connection with
 //! timeouts (and, if asked, a [`ClientSideCache`]), and [`RedisRefreshStore`], which
-//! coordinates refreshes across instances.
+//! coordinates refreshes across instances, and [`RedisWebhookIds`], the webhook ids received.
 //! The session stores over Redis are the adapters' (`kinde_axum::RedisSessionStore`,
 //! actix-session's `RedisSessionStore` under kinde-actix); all of them take any
 //! connection of the [`redis`](::redis) crate, re-exported here.
@@ -34,6 +34,7 @@ use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, Script};
 
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshStore, StoreFuture};
+use crate::webhook::WebhookIds;
 
 /// The timeouts and reconnection of a connection made by [`connect_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,5 +282,60 @@ where
 
     fn published<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
         Box::pin(async move { self.query(::redis::cmd("GET").arg(key)).await })
+    }
+}
+
+/// The `webhook-id`s received, in Redis, shared by the instances of an app: a receipt is
+/// `SET key 1 NX PX ttl` (of two deliveries at once, on any instances, one is first).
+/// Set it with [`Kinde::with_webhook_ids`](crate::Kinde::with_webhook_ids).
+#[derive(Clone)]
+pub struct RedisWebhookIds<C = ConnectionManager> {
+    connection: C,
+}
+
+impl<C> std::fmt::Debug for RedisWebhookIds<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RedisWebhookIds")
+    }
+}
+
+impl<C> RedisWebhookIds<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// The store over `connection`.
+    pub fn new(connection: C) -> Self {
+        RedisWebhookIds { connection }
+    }
+}
+
+impl<C> WebhookIds for RedisWebhookIds<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    fn first_receipt<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let set: Option<String> = ::redis::cmd("SET")
+                .arg(key)
+                .arg(1)
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async(&mut self.connection.clone())
+                .await
+                .map_err(|e| KindeError::session_store(&e))?;
+            Ok(set.is_some())
+        })
+    }
+
+    fn forget<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            ::redis::cmd("DEL")
+                .arg(key)
+                .query_async::<i64>(&mut self.connection.clone())
+                .await
+                .map_err(|e| KindeError::session_store(&e))?;
+            Ok(())
+        })
     }
 }

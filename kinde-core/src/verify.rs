@@ -29,11 +29,9 @@ pub(crate) enum TokenKind<'a> {
         nonce: Option<&'a str>,
         check_exp: bool,
     },
-    /// A token whose audience is not ours to check (webhooks).
-    Unscoped,
 }
 
-fn map_jwt_error(err: &jsonwebtoken::errors::Error) -> TokenRejection {
+pub(crate) fn map_jwt_error(err: &jsonwebtoken::errors::Error) -> TokenRejection {
     match err.kind() {
         ErrorKind::InvalidSignature => TokenRejection::BadSignature,
         ErrorKind::ExpiredSignature => TokenRejection::Expired,
@@ -98,12 +96,6 @@ impl Kinde {
             },
         )
         .await
-    }
-
-    /// Verify a token signed by this issuer without any audience check (for example a
-    /// Kinde webhook body). Signature, `iss` and `exp` are still checked.
-    pub async fn verify_webhook_token(&self, token: &str) -> Result<Claims> {
-        self.verify_jwt(token, TokenKind::Unscoped).await
     }
 
     pub(crate) async fn verify_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<Claims> {
@@ -205,12 +197,11 @@ impl Kinde {
                     }
                 }
             }
-            TokenKind::Unscoped => {}
         }
         Ok((claims, kid))
     }
 
-    async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
+    pub(crate) async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
         let endpoints = self.resolved_endpoints().await;
         let resp = self
             .inner

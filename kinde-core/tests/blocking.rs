@@ -247,13 +247,15 @@ fn both_clients_give_the_same_results() {
         .block_on(async_client.client_credentials_token(Some(aud)))
         .unwrap();
     let mb = sync_client.client_credentials_token(Some(aud)).unwrap();
-    let ca = rt
-        .block_on(async_client.verify_webhook_token(ma.secret()))
-        .unwrap();
-    let cb = sync_client.verify_webhook_token(mb.secret()).unwrap();
-    for claim in ["aud", "azp", "gty", "iss", "scope"] {
-        assert_eq!(ca.get(claim), cb.get(claim), "{claim}");
-    }
+    assert!(ma.expires_at() > 0 && mb.expires_at() > 0);
+
+    // Webhooks.
+    let hook = server.webhook_token("user.created", serde_json::json!({"user": {"id": "kp_1"}}));
+    assert_eq!(
+        rt.block_on(async_client.verify_webhook(hook.as_bytes()))
+            .unwrap(),
+        sync_client.verify_webhook(hook.as_bytes()).unwrap()
+    );
 }
 
 #[test]

@@ -64,6 +64,7 @@ mod redis;
 mod server;
 mod state;
 mod users;
+mod webhooks;
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -80,6 +81,7 @@ pub use claims::MintOptions;
 pub use keys::TestSigner;
 pub use redis::TestRedis;
 pub use users::{TestClient, TestEntitlement, TestOrg, TestPlan, TestRole, TestUser};
+pub use webhooks::{TestWebhooks, WebhookDelivery};
 
 use claims::TokenContext;
 use keys::KeyMaterial;

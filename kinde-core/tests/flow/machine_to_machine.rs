@@ -20,8 +20,14 @@ async fn client_credentials_token_verifies_and_is_cached() {
     assert_eq!(server.token_requests("client_credentials"), 1);
     assert!(m2m.expires_at() > 0);
 
-    let claims = kinde
-        .verify_webhook_token(m2m.secret())
+    // Signed by the tenant, but not a webhook: no event in it.
+    let err = kinde
+        .verify_webhook(m2m.secret().as_bytes())
+        .await
+        .expect_err("an M2M token is not a webhook");
+    assert_eq!(err.status(), 400, "{err}");
+    let claims = client_with(&server, |b| b.audience_policy(AudiencePolicy::Unchecked))
+        .verify_access_token(m2m.secret())
         .await
         .expect("verifies without an audience check");
     assert_eq!(claims.audience(), [aud.as_str()]);

@@ -20,3 +20,4 @@ mod stored_sessions;
 mod support;
 mod tenants;
 mod verification;
+mod webhooks;
