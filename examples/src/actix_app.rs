@@ -2,11 +2,14 @@
 //!
 //! `GET /` (everyone), `GET /dashboard` and `GET /me` (signed in), `GET /todos`
 //! (`read:todos`), `POST /todos` (`write:todos`), `GET /admin` (role `admin`), `GET
-//! /health` (everyone, `ok`, no session: for a load balancer), plus Kinde's `/login`, `/register`, `/create-org`, `/callback`, `/logout`, `/portal`.
+//! /health` (everyone, `ok`, no session: for a load balancer), `POST /webhooks/kinde`
+//! (Kinde's signed webhooks, logged, each `webhook-id` once), plus Kinde's `/login`,
+//! `/register`, `/create-org`, `/callback`, `/logout`, `/portal`.
 
 use actix_session::storage::SessionStore;
 use actix_web::dev::Server;
 use actix_web::{App, HttpResponse, HttpServer, web};
+use kinde_actix::KindeWebhook;
 use kinde_actix::{
     CurrentOrganization, FeatureFlags, KindeAuth, KindeUser, MaybeKindeUser, Permissions,
     RequirePermission, RequireRole, Roles,
@@ -33,7 +36,8 @@ pub fn configure(
             .route("/todos", web::get().to(list_todos))
             .route("/todos", web::post().to(add_todo))
             .route("/admin", web::get().to(admin))
-            .route("/health", web::get().to(|| async { "ok" }));
+            .route("/health", web::get().to(|| async { "ok" }))
+            .route("/webhooks/kinde", web::post().to(webhook));
     }
 }
 
@@ -94,6 +98,11 @@ fn html(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(body)
+}
+
+/// `POST /webhooks/kinde`: Kinde's webhooks, verified and each handled once.
+async fn webhook(hook: KindeWebhook) -> HttpResponse {
+    HttpResponse::Ok().json(crate::webhooks::received(&hook))
 }
 
 async fn home(user: MaybeKindeUser) -> HttpResponse {

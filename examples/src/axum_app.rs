@@ -9,14 +9,16 @@
 //! | `POST /todos` | permission `write:todos` |
 //! | `GET /admin` | role `admin` |
 //! | `GET /health` | everyone (`ok`; touches no session: for a load balancer) |
+//! | `POST /webhooks/kinde` | Kinde (a signed webhook; logged, each `webhook-id` once) |
 //!
 //! plus Kinde's `/login`, `/register`, `/create-org`, `/callback`, `/logout`, `/portal`.
 
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use kinde_axum::KindeWebhook;
 use kinde_axum::{
     CurrentOrganization, FeatureFlags, KindeAuth, KindeUser, Permissions, RequirePermission,
     RequireRole, Roles,
@@ -78,8 +80,14 @@ fn routes(kinde: KindeAuth) -> Router {
         .route("/todos", get(list_todos).post(add_todo))
         .route("/admin", get(admin))
         .route("/health", get(|| async { "ok" }))
+        .route("/webhooks/kinde", post(webhook))
         .merge(kinde.routes())
         .with_state(state)
+}
+
+/// `POST /webhooks/kinde`: Kinde's webhooks, verified and each handled once.
+async fn webhook(hook: KindeWebhook) -> Json<Value> {
+    Json(crate::webhooks::received(&hook))
 }
 
 async fn home(user: Option<KindeUser>) -> Html<String> {

@@ -16,6 +16,7 @@ pub mod bench;
 pub mod demo;
 pub mod pages;
 pub mod todos;
+pub mod webhooks;
 
 /// The README's code blocks, compiled (and, unless marked `no_run`, run) as doctests so
 /// they cannot drift from the code.

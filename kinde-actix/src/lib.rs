@@ -74,6 +74,7 @@ mod reply;
 mod resolve;
 mod routes;
 mod session;
+mod webhook;
 
 pub use kinde_core;
 
@@ -92,3 +93,4 @@ pub use session::RedisSessionStore;
 pub use session::{
     MemorySessionStore, Session, SessionError, SessionFuture, SessionMiddleware, SessionService,
 };
+pub use webhook::{KindeWebhook, WebhookRejection};

@@ -79,6 +79,7 @@ mod reply;
 mod resolve;
 mod routes;
 mod session;
+mod webhook;
 
 pub use kinde_core;
 
@@ -93,3 +94,4 @@ pub use reject::AuthRejection;
 #[cfg(feature = "redis")]
 pub use session::RedisSessionStore;
 pub use session::{MemorySessionStore, ResponseFuture, SessionLayer, SessionService};
+pub use webhook::{KindeWebhook, WebhookRejection};
