@@ -543,6 +543,13 @@ impl TestKinde {
         lock(&self.shared().logouts).clear();
     }
 
+    /// Every secret the token endpoint received or issued so far: authorization codes,
+    /// PKCE verifiers, client secrets, access, ID and refresh tokens. A test can check
+    /// that none of them shows up in logs, pages or error bodies.
+    pub fn secrets_exchanged(&self) -> Vec<String> {
+        lock(&self.shared().secrets).clone()
+    }
+
     /// How many requests an endpoint has received (including failed ones).
     pub fn requests(&self, endpoint: Endpoint) -> u64 {
         self.shared().counters.get(endpoint)

@@ -415,10 +415,23 @@ async fn token(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
             &json!({"error": error, "error_description": "simulated by TestKinde::set_token_endpoint_failure"}),
         );
     }
-    match handle_token(&s, &headers, &params, &grant) {
+    let answer = handle_token(&s, &headers, &params, &grant);
+    record_secrets(&s, &params, answer.as_ref().ok());
+    match answer {
         Ok(body) => json_response(200, &body),
         Err(e) => oauth_error(&e),
     }
+}
+
+/// Keep what a token request carried and its answer gave that must never leak.
+fn record_secrets(s: &Shared, params: &Params, answer: Option<&Value>) {
+    let sent = ["code", "code_verifier", "refresh_token", "client_secret"]
+        .into_iter()
+        .filter_map(|name| params.get(name));
+    let issued = ["access_token", "id_token", "refresh_token"]
+        .into_iter()
+        .filter_map(|name| answer.and_then(|a| a.get(name)).and_then(Value::as_str));
+    lock(&s.secrets).extend(sent.chain(issued).map(str::to_string));
 }
 
 fn handle_token(

@@ -214,6 +214,9 @@ pub(crate) struct Shared {
     pub logouts: Mutex<Vec<Url>>,
     /// What the Management API keeps besides the users.
     pub directory: Mutex<super::management::Directory>,
+    /// Every secret the token endpoint received or issued (codes, verifiers, client
+    /// secrets, tokens), for tests that check none of them leaks.
+    pub secrets: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -238,6 +241,7 @@ impl Shared {
                 retired: Vec::new(),
             }),
             grants: Mutex::new(Grants::default()),
+            secrets: Mutex::new(Vec::new()),
             knobs: Knobs {
                 jwks_available: AtomicBool::new(true),
                 discovery_available: AtomicBool::new(true),
