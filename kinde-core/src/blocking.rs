@@ -288,6 +288,8 @@ infallible_twins! {
     fn logout(&self, stored_tokens: Option<&str>) -> RoutePlan;
     /// Send a signed-in caller to their Kinde portal.
     fn portal(&self, query: Option<&str>, caller: &Caller) -> RoutePlan;
+    /// Move a signed-in caller to another organisation.
+    fn switch_org(&self, query: Option<&str>, caller: &Caller, stored_pending: Option<&str>) -> RoutePlan;
     /// The plan of a built-in route.
     fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan;
     /// Apply a route plan to a session.
