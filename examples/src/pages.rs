@@ -40,14 +40,34 @@ pub fn dashboard(
     roles: &Roles,
     org: Option<&Organization>,
 ) -> String {
+    let current = org.map(|o| o.code.as_str());
     let org = org
         .map(|o| o.name.clone().unwrap_or_else(|| o.code.clone()))
         .unwrap_or_else(|| "none".into());
+    // A link to `/switch-org` for each other organisation of the user (codes are
+    // letters, digits, `_` and `-`, so they need no encoding; any other is skipped).
+    let switch: String = user
+        .organizations
+        .iter()
+        .filter(|o| Some(o.code.as_str()) != current)
+        .filter(|o| {
+            o.code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+        .map(|o| {
+            format!(
+                "<a href=\"/switch-org?org_code={}&amp;returnTo=/dashboard\">Switch to {}</a>",
+                o.code,
+                escape_html(o.name.as_deref().unwrap_or(&o.code))
+            )
+        })
+        .collect();
     page(
         "Dashboard",
         &format!(
             "<p>Welcome, {}.</p><ul><li>Email: {}</li><li>Organisation: {}</li><li>Permissions: {}</li><li>Roles: {}</li></ul>\
-             <nav><a href=\"/\">Home</a><a href=\"/logout\">Sign out</a></nav>",
+             <nav><a href=\"/\">Home</a>{switch}<a href=\"/logout\">Sign out</a></nav>",
             escape_html(&user.display_name()),
             escape_html(user.email.as_deref().unwrap_or("-")),
             escape_html(&org),

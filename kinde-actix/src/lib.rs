@@ -2,10 +2,10 @@
 //!
 //! [Kinde](https://kinde.com) authentication for [actix-web]: the same surface as
 //! `kinde-axum`, in actix's idioms. One `configure` call registers the login, register,
-//! create-organisation, callback, logout and portal routes; `FromRequest` extractors give
-//! handlers the user, permissions, roles, feature flags and organisation; guards work as
-//! extractors, as middleware on a scope, and inside `guard::fn_guard`. All protocol
-//! logic lives in [`kinde_core`].
+//! create-organisation, callback, logout, portal and switch-organisation routes;
+//! `FromRequest` extractors give handlers the user, permissions, roles, feature flags
+//! and organisation; guards work as extractors, as middleware on a scope, and inside
+//! `guard::fn_guard`. All protocol logic lives in [`kinde_core`].
 //!
 //! ```no_run
 //! use actix_web::{App, HttpServer, web, middleware::from_fn};
@@ -56,6 +56,16 @@
 //! ## Optional users
 //! actix's `Option<T>` extractor turns every error into `None`, an outage included. Use
 //! [`MaybeKindeUser`]: `None` only when nobody is signed in.
+//!
+//! ## Organisations, login options, forced refreshes
+//! `/switch-org?org_code=…` moves a signed-in user to another of their organisations
+//! (`CurrentOrganization` names it afterwards; `KindeUser::organizations` lists them).
+//! The login routes take every login option Kinde documents from their query, over
+//! defaults the app sets per route, and `audience`/`scope` only from the configuration
+//! unless allowed: see [`LoginPolicy`](kinde_core::LoginPolicy). After changing a
+//! user's roles or permissions, `auth.kinde().force_refresh(&user_id)` makes their
+//! sessions refresh on their next request
+//! ([`Kinde::force_refresh`](kinde_core::Kinde::force_refresh)).
 //!
 //! ## How it is built
 //! The protocol (which session values each route reads and writes and in which order,

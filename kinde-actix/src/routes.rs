@@ -1,5 +1,5 @@
 //! The built-in routes (`/login`, `/register`, `/create-org`, `/callback`, `/logout`,
-//! `/portal`): one handler, which serves each through kinde-core's flows.
+//! `/portal`, `/switch-org`): one handler, which serves each through kinde-core's flows.
 
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use kinde_core::web::{Reply, Route};

@@ -1,9 +1,9 @@
 //! # kinde-axum
 //!
 //! [Kinde](https://kinde.com) authentication for [axum]: one call mounts the login,
-//! register, create-organisation, callback, logout and portal routes; extractors give
-//! handlers the signed-in user, their permissions, roles, feature flags and
-//! organisation; guards demand a permission or role. It serves server-rendered sites
+//! register, create-organisation, callback, logout, portal and switch-organisation
+//! routes; extractors give handlers the signed-in user, their permissions, roles,
+//! feature flags and organisation; guards demand a permission or role. It serves server-rendered sites
 //! (browser sessions through [tower-sessions]) and JSON APIs (`Authorization: Bearer`)
 //! alike. All protocol logic lives in [`kinde_core`]; this crate only translates axum's
 //! requests, sessions and responses.
@@ -28,7 +28,7 @@
 //! let app = Router::new()
 //!     .route("/me", get(me))
 //!     .route("/todos", get(todos))
-//!     .merge(kinde.routes())              // /login /register /create-org /callback /logout /portal
+//!     .merge(kinde.routes())              // /login … /portal /switch-org
 //!     .layer(kinde.session_layer())       // in-memory sessions with safe cookie defaults
 //!     .with_state(AppState { kinde });
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
@@ -59,6 +59,16 @@
 //! with `WWW-Authenticate: Bearer` and a JSON body; a signed-in visitor lacking a
 //! permission or role gets 403 (never a login loop); Kinde being unreachable is 503.
 //! Replace the rendering with [`KindeAuth::render_rejections_with`].
+//!
+//! ## Organisations, login options, forced refreshes
+//! `/switch-org?org_code=…` moves a signed-in user to another of their organisations
+//! (`CurrentOrganization` names it afterwards; `KindeUser::organizations` lists them).
+//! The login routes take every login option Kinde documents from their query, over
+//! defaults the app sets per route, and `audience`/`scope` only from the configuration
+//! unless allowed: see [`LoginPolicy`](kinde_core::LoginPolicy). After changing a
+//! user's roles or permissions, `auth.kinde().force_refresh(&user_id)` makes their
+//! sessions refresh on their next request
+//! ([`Kinde::force_refresh`](kinde_core::Kinde::force_refresh)).
 //!
 //! ## How it is built
 //! The protocol (which session values each route reads and writes and in which order,

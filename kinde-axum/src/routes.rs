@@ -1,5 +1,5 @@
 //! The built-in routes (`/login`, `/register`, `/create-org`, `/callback`, `/logout`,
-//! `/portal`): one handler, which serves each through kinde-core's flows.
+//! `/portal`, `/switch-org`): one handler, which serves each through kinde-core's flows.
 
 use axum::Router;
 use axum::extract::{FromRef, Request, State};

@@ -291,6 +291,8 @@ infallible_twins! {
     fn portal(&self, query: Option<&str>, caller: &Caller) -> RoutePlan;
     /// Receive a webhook (verify it, record its `webhook-id`).
     fn receive_webhook(&self, webhook_id: Option<&str>, body: Option<&[u8]>) -> Result<ReceivedWebhook, Reply>;
+    /// Move a signed-in caller to another organisation.
+    fn switch_org(&self, query: Option<&str>, caller: &Caller, stored_pending: Option<&str>) -> RoutePlan;
     /// The plan of a built-in route.
     fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan;
     /// Apply a route plan to a session.

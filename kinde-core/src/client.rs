@@ -16,7 +16,7 @@ use crate::config::KindeConfig;
 use crate::discovery::{Discovery, Endpoints};
 use crate::error::{KindeError, Result};
 use crate::jwks::KeyCache;
-use crate::session::{RefreshFlights, RefreshStore, SessionKeys, VerifiedSession};
+use crate::session::{RefreshFlights, RefreshStore, SessionKeys, StaleMarks, VerifiedSession};
 use crate::token_cache::VerifiedCache;
 use crate::tokens::M2mToken;
 use crate::webhook::{MemoryWebhookIds, WebhookIds, WebhookOptions};
@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     /// Sessions verified from exactly their stored form (see `resume_session`).
     pub(crate) sessions: Arc<VerifiedCache<Arc<VerifiedSession>>>,
     pub(crate) session_keys: SessionKeys,
+    /// The users whose sessions must refresh on their next request.
+    pub(crate) stale: Arc<StaleMarks>,
     /// One slot per audience, each with its own lock: a slow fetch for one audience
     /// does not hold up the others, and concurrent callers of one share a fetch.
     pub(crate) m2m: Arc<Mutex<HashMap<String, M2mSlot>>>,
@@ -102,6 +104,7 @@ impl Kinde {
                 verified: Arc::new(VerifiedCache::new(config.verified_token_cache)),
                 sessions: Arc::new(VerifiedCache::new(config.verified_session_cache)),
                 session_keys: SessionKeys::for_client(&config.issuer, &config.client_id),
+                stale: Arc::new(StaleMarks::default()),
                 config,
                 http,
                 discovery: Arc::new(Discovery::new()),

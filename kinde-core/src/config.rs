@@ -12,6 +12,7 @@ use oauth2::ClientSecret;
 use url::Url;
 
 use crate::error::{KindeError, Result};
+use crate::login::{GuardedOption, LoginKind, LoginOptions, LoginPolicy};
 
 /// The scopes requested when none are configured. `offline` makes Kinde issue a
 /// refresh token (Kinde ignores `offline_access`).
@@ -70,6 +71,7 @@ pub struct KindeConfig {
     pub(crate) jwks_max_age: Duration,
     pub(crate) verified_token_cache: usize,
     pub(crate) verified_session_cache: usize,
+    pub(crate) login_policy: LoginPolicy,
 }
 
 impl fmt::Debug for KindeConfig {
@@ -90,6 +92,7 @@ impl fmt::Debug for KindeConfig {
             .field("audiences", &self.audiences)
             .field("scopes", &self.scopes)
             .field("audience_policy", &self.audience_policy)
+            .field("login_policy", &self.login_policy)
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +209,12 @@ impl KindeConfig {
         &self.scopes
     }
 
+    /// The app's rules for the logins of the built-in routes: default options per
+    /// route, and which options a visitor may set (see [`LoginPolicy`]).
+    pub fn login_policy(&self) -> &LoginPolicy {
+        &self.login_policy
+    }
+
     /// How access-token audiences are checked.
     pub fn audience_policy(&self) -> &AudiencePolicy {
         &self.audience_policy
@@ -311,6 +320,7 @@ pub struct KindeConfigBuilder {
     jwks_max_age: Option<Duration>,
     verified_token_cache: Option<usize>,
     verified_session_cache: Option<usize>,
+    login_policy: LoginPolicy,
 }
 
 impl fmt::Debug for KindeConfigBuilder {
@@ -460,6 +470,50 @@ impl KindeConfigBuilder {
         self
     }
 
+    /// Default options of the logins of one built-in route (`kind`): the route's query
+    /// is laid over them (a visitor's `lang` replaces the default one), then the route
+    /// sets what makes it that route (`prompt=create` on `/register`, …). Set by the app,
+    /// so trusted: `audience` and `scope` here apply whatever a visitor may set. Calling
+    /// it again for the same route replaces its defaults.
+    ///
+    /// ```
+    /// use kinde_core::{KindeConfig, LoginKind, LoginOptions};
+    /// let config = KindeConfig::builder()
+    ///     .domain("myapp.kinde.com")
+    ///     .client_id("abc")
+    ///     .login_defaults(LoginKind::Login, LoginOptions::new().lang("fr"))
+    ///     .login_defaults(LoginKind::CreateOrg, LoginOptions::new().audience(["https://api.example.com"]))
+    ///     .build()?;
+    /// assert_eq!(config.login_policy().defaults(LoginKind::Login).lang.as_deref(), Some("fr"));
+    /// # Ok::<(), kinde_core::KindeError>(())
+    /// ```
+    pub fn login_defaults(mut self, kind: LoginKind, options: LoginOptions) -> Self {
+        self.login_policy.set_defaults(kind, options);
+        self
+    }
+
+    /// Let visitors choose `option` (`audience` or `scope`) in the query of the login
+    /// routes and through a `reauth_state`. By default they cannot: these options change
+    /// what the tokens grant, so only the configuration (and
+    /// [`login_defaults`](Self::login_defaults)) sets them, and a visitor's value is
+    /// ignored. Allow one only if every value is acceptable (the access tokens are
+    /// still checked against the [`AudiencePolicy`]).
+    ///
+    /// ```
+    /// use kinde_core::{GuardedOption, KindeConfig};
+    /// let config = KindeConfig::builder()
+    ///     .domain("myapp.kinde.com")
+    ///     .client_id("abc")
+    ///     .allow_visitor_option(GuardedOption::Scope)
+    ///     .build()?;
+    /// assert!(config.login_policy().visitor_may_set(GuardedOption::Scope));
+    /// # Ok::<(), kinde_core::KindeError>(())
+    /// ```
+    pub fn allow_visitor_option(mut self, option: GuardedOption) -> Self {
+        self.login_policy.allow(option);
+        self
+    }
+
     /// Validate and build the configuration.
     pub fn build(self) -> Result<KindeConfig> {
         let (domain_src, domain) = self.domain.ok_or_else(|| {
@@ -551,6 +605,7 @@ impl KindeConfigBuilder {
             jwks_max_age: self.jwks_max_age.unwrap_or(Duration::from_secs(3600)),
             verified_token_cache: self.verified_token_cache.unwrap_or(10_000),
             verified_session_cache: self.verified_session_cache.unwrap_or(10_000),
+            login_policy: self.login_policy,
         })
     }
 }

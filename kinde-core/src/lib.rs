@@ -82,8 +82,8 @@ pub use config::{AudiencePolicy, DEFAULT_SCOPES, KindeConfig, KindeConfigBuilder
 pub use discovery::Endpoints;
 pub use error::{CallbackError, ErrorClass, KindeError, Result, TokenRejection};
 pub use login::{
-    CallbackOutcome, CallbackParams, LoginOptions, LoginRequest, PendingLogin, PendingLogins,
-    Prompt,
+    CallbackOutcome, CallbackParams, GuardedOption, LoginKind, LoginOptions, LoginPolicy,
+    LoginRequest, PendingLogin, PendingLogins, Prompt,
 };
 pub use return_to::safe_return_to;
 pub use session::{

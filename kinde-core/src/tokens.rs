@@ -91,6 +91,11 @@ pub struct TokenSet {
     /// Unix seconds, from the verified `exp` of the access token.
     #[serde(rename = "exp")]
     expires_at: u64,
+    /// Unix milliseconds, when this process received the set from Kinde (0: written by
+    /// a version that did not record it): how a forced refresh tells sets obtained
+    /// before it from the ones after.
+    #[serde(rename = "ot", default)]
+    obtained_at_ms: u64,
     #[serde(rename = "rt", default, skip_serializing_if = "Option::is_none")]
     refresh_token: Option<RefreshToken>,
     #[serde(rename = "it", default, skip_serializing_if = "Option::is_none")]
@@ -136,7 +141,13 @@ impl TokenSet {
             id_token: id_token.map(IdToken),
             refresh_token: refresh_token.map(RefreshToken::new),
             expires_at,
+            obtained_at_ms: now_millis(),
         }
+    }
+
+    /// When the set was received from Kinde, in Unix milliseconds (0 when unknown).
+    pub fn obtained_at_ms(&self) -> u64 {
+        self.obtained_at_ms
     }
 
     /// The access token, to call APIs with.
@@ -193,6 +204,13 @@ impl TokenSet {
     pub fn from_json(stored: &str) -> Result<TokenSet, serde_json::Error> {
         serde_json::from_str(stored)
     }
+}
+
+pub(crate) fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
 }
 
 pub(crate) fn now_secs() -> u64 {

@@ -69,7 +69,7 @@ pub enum AppKind {
 /// | `/permissions` | `Permissions` | `{"keys", "write"` (`write:todos` granted)`}` |
 /// | `/roles` | `Roles` | `{"keys", "admin"` (has role `admin`)`}` |
 /// | `/flags` | `FeatureFlags` | `{"theme", "dark_mode", "todo_limit"` (null when absent)`, "missing"` (`bool_or("missing_flag", true)`)`, "wrong_type"` (`integer("theme")` is an error)`}` |
-/// | `/org` | `CurrentOrganization` | `{"code", "name"}` |
+/// | `/org` | `CurrentOrganization` and the user | `{"code", "name", "all"` (the codes of the user's organisations, `KindeUser::organizations`)`}` |
 /// | `/five` | user, permissions, roles, flags, organisation | `{"id", "write", "admin", "theme", "org"}` |
 /// | `/ext/write`, `/ext/admin` | guard extractor `RequirePermission` `write:todos` / `RequireRole` `admin` | text `write ok` / `admin ok` |
 /// | `/group/write/x`, `/group/admin/x` | nothing: the same guards on the group of routes (axum: `from_extractor_with_state` as a route layer of a nested router; actix: `require_permission` / `require_role` as scope middleware) | text `write ok` / `admin ok` |

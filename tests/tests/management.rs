@@ -2,7 +2,8 @@
 //! example app over real HTTP: a user and an organisation created through
 //! `kinde-management`, a role with a permission given to the user there, the user signed
 //! in (the permission in `/me` and `RequirePermission` letting `/todos` through), the
-//! role taken away, and after the next refresh the permission gone and `/todos` a 403.
+//! role taken away, and after the next refresh the permission gone and `/todos` a 403;
+//! or at once, when the app forces a refresh of the user's sessions.
 
 use std::time::{Duration, Instant};
 
@@ -24,16 +25,17 @@ async fn todos(b: &Browser) -> u16 {
     status_body(b.get_json("/todos").await).await.0
 }
 
-async fn management_changes_what_the_signed_in_user_may_do(start: StartApp) {
-    let tk = TestKinde::builder()
-        .access_token_ttl(Duration::from_secs(3))
-        .start();
-    let app = App::start(start, AppKind::Browser, |port| {
-        app_config(&tk, port)
-            .refresh_margin(Duration::from_secs(1))
-            .build()
-            .unwrap()
-    });
+/// What [`reader`] made.
+struct Reader {
+    api: Client,
+    user_id: String,
+    org: String,
+    role_id: String,
+}
+
+/// Through the Management API of `tk`: a new user, Mary, in a new organisation, with a
+/// role there that grants `read:todos`.
+async fn reader(tk: &TestKinde) -> Reader {
     let m2m = kinde_core::Kinde::new(tk.config_builder().build().unwrap()).unwrap();
     let api = Client::from_kinde(&m2m).unwrap();
 
@@ -140,6 +142,31 @@ async fn management_changes_what_the_signed_in_user_may_do(start: StartApp) {
         .await
         .unwrap();
 
+    Reader {
+        api,
+        user_id,
+        org,
+        role_id,
+    }
+}
+
+async fn management_changes_what_the_signed_in_user_may_do(start: StartApp) {
+    let tk = TestKinde::builder()
+        .access_token_ttl(Duration::from_secs(3))
+        .start();
+    let app = App::start(start, AppKind::Browser, |port| {
+        app_config(&tk, port)
+            .refresh_margin(Duration::from_secs(1))
+            .build()
+            .unwrap()
+    });
+    let Reader {
+        api,
+        user_id,
+        org,
+        role_id,
+    } = reader(&tk).await;
+
     // Signed in, the user has the permission and the guarded route lets them through.
     let browser = app.browser();
     browser.sign_in(None, "mary@example.com").await;
@@ -168,6 +195,70 @@ async fn management_changes_what_the_signed_in_user_may_do(start: StartApp) {
         "a refresh brought the change"
     );
     assert_eq!(permissions(&browser).await, (200, Vec::<String>::new()));
+}
+
+/// A forced refresh: the role taken away, the app marks the user
+/// (`Kinde::force_refresh`), and the very next request refreshes once and sees the
+/// change (the access token is far from expiry), the user still signed in; the request
+/// after that does not refresh again.
+async fn forced_refresh_shows_management_changes_at_once(start: StartApp) {
+    let tk = TestKinde::start();
+    let mut app_kinde = None;
+    let app = App::launch(start, |port| {
+        let kinde = kinde_core::Kinde::new(app_config(&tk, port).build().unwrap()).unwrap();
+        app_kinde = Some(kinde.clone());
+        (AppKind::Browser, kinde)
+    });
+    let kinde = app_kinde.unwrap();
+    let Reader {
+        api,
+        user_id,
+        org,
+        role_id,
+    } = reader(&tk).await;
+
+    let browser = app.browser();
+    browser.sign_in(None, "mary@example.com").await;
+    assert_eq!(todos(&browser).await, 200);
+    // Another user, signed in elsewhere, is not touched by Mary's mark.
+    let ada = app.browser();
+    ada.sign_in(None, "ada.lovelace@example.com").await;
+    assert_eq!(todos(&ada).await, 200);
+
+    api.delete_organization_user_role()
+        .org_code(&org)
+        .user_id(&user_id)
+        .role_id(&role_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        todos(&browser).await,
+        200,
+        "the old claims until the refresh"
+    );
+    let refreshes = tk.token_requests("refresh_token");
+    kinde.force_refresh(&user_id).unwrap();
+    assert_eq!(todos(&browser).await, 403, "the change shows at once");
+    assert_eq!(tk.token_requests("refresh_token"), refreshes + 1);
+    assert_eq!(permissions(&browser).await, (200, Vec::<String>::new()));
+    assert_eq!(todos(&ada).await, 200);
+    assert_eq!(
+        tk.token_requests("refresh_token"),
+        refreshes + 1,
+        "one refresh: the rotated tokens are newer than the mark, Ada's were not marked"
+    );
+    assert!(kinde.force_refresh("").is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_app_forced_refresh() {
+    forced_refresh_shows_management_changes_at_once(starters::axum::start).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_app_forced_refresh() {
+    forced_refresh_shows_management_changes_at_once(starters::actix::start).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

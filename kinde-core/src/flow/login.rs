@@ -3,14 +3,16 @@
 use super::plan::{RoutePlan, pending_write};
 use crate::client::Kinde;
 use crate::error::Result;
-use crate::login::PendingLogins;
+use crate::login::{LoginRequest, PendingLogins};
 use crate::web::{LoginQuery, Reply, Route, parse_query};
 
 impl Kinde {
     /// Start the login of `route` (`Login`, `Register` or `CreateOrg`; any other route
     /// starts a plain login) with the visitor's `query` (`returnTo`, `org_code`,
-    /// `login_hint`, …; see the README for the list), given the session's pending logins
-    /// as stored. The plan keeps the new pending login beside the others (several tabs
+    /// `login_hint`, `prompt`, …: every login option, see the README for the list) laid
+    /// over the route's defaults (`audience` and `scope` only where the app allows them
+    /// from a visitor, see [`LoginPolicy`](crate::LoginPolicy)), given the session's
+    /// pending logins as stored. The plan keeps the new pending login beside the others (several tabs
     /// may sign in at once) and redirects to Kinde.
     pub async fn begin_login(
         &self,
@@ -30,12 +32,20 @@ impl Kinde {
         stored_pending: Option<&str>,
     ) -> Result<RoutePlan> {
         let query: LoginQuery = parse_query(query)?;
-        let login = self.login_url(query.into_options(route)).await?;
+        let options = query.into_options(route, &self.inner.config.login_policy)?;
+        let login = self.login_url(options).await?;
+        Ok(self.keep_pending(login, stored_pending))
+    }
+
+    /// The plan of a started login: keep it beside the session's other pending logins
+    /// (`stored_pending`), then redirect to Kinde.
+    pub(crate) fn keep_pending(
+        &self,
+        login: LoginRequest,
+        stored_pending: Option<&str>,
+    ) -> RoutePlan {
         let mut pending = PendingLogins::from_stored(stored_pending);
         pending.insert(login.pending, self.inner.config.login_ttl);
-        Ok(RoutePlan::new(
-            vec![pending_write(&pending)],
-            Reply::redirect(login.url),
-        ))
+        RoutePlan::new(vec![pending_write(&pending)], Reply::redirect(login.url))
     }
 }

@@ -13,6 +13,7 @@
 //! | `/callback` | [`Kinde::finish_callback`](crate::Kinde::finish_callback) | pending logins | pending logins, then (signed in) cycle the id, tokens |
 //! | `/logout` | [`Kinde::logout`](crate::Kinde::logout) | tokens | clear the session |
 //! | `/portal` | [`Kinde::portal`](crate::Kinde::portal) | the caller | nothing |
+//! | `/switch-org` | [`Kinde::switch_org`](crate::Kinde::switch_org) | the caller, pending logins | pending logins |
 //! | any request | [`Kinde::resolve_request`](crate::Kinde::resolve_request), then [`Kinde::resume_session`](crate::Kinde::resume_session) | `Authorization`, then tokens | rotated tokens, or their removal |
 //!
 //! [`Kinde::run_route`](crate::Kinde::run_route) dispatches a [`Route`](crate::web::Route) to its flow, so an
@@ -42,6 +43,7 @@ mod portal;
 mod resolve;
 mod route;
 mod serve;
+mod switch_org;
 
 pub use plan::RoutePlan;
 pub use resolve::Resolution;

@@ -34,8 +34,8 @@ impl std::fmt::Debug for RouteInput<'_> {
 
 impl Kinde {
     /// The plan of `route` for `input`: [`begin_login`](Self::begin_login),
-    /// [`finish_callback`](Self::finish_callback), [`logout`](Self::logout) or
-    /// [`portal`](Self::portal). A session store that failed to read is the error page
+    /// [`finish_callback`](Self::finish_callback), [`logout`](Self::logout),
+    /// [`portal`](Self::portal) or [`switch_org`](Self::switch_org). A session store that failed to read is the error page
     /// (503), except on `/logout`, which goes on without the stored tokens (clearing
     /// the session then fails the same way, or succeeds).
     pub async fn run_route(&self, route: Route, input: RouteInput<'_>) -> RoutePlan {
@@ -53,6 +53,10 @@ impl Kinde {
             Route::Logout => self.logout(stored).await,
             Route::Portal => match input.caller {
                 Some(caller) => self.portal(input.query, caller).await,
+                None => self.error_plan(&KindeError::NotSignedIn),
+            },
+            Route::SwitchOrg => match input.caller {
+                Some(caller) => self.switch_org(input.query, caller, stored).await,
                 None => self.error_plan(&KindeError::NotSignedIn),
             },
         }

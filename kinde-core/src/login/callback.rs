@@ -11,7 +11,8 @@ use serde::Deserialize;
 
 use super::authorize::LoginRequest;
 use super::options::LoginOptions;
-use super::pending::PendingLogins;
+use super::pending::{PendingLogin, PendingLogins};
+use super::policy::LoginKind;
 use crate::client::Kinde;
 use crate::error::{CallbackError, KindeError, Result, safe_code};
 use crate::session::VerifiedSession;
@@ -68,7 +69,9 @@ impl Kinde {
     /// code is exchanged with that login's PKCE verifier; both tokens are verified
     /// (signature, issuer, audience, expiry, nonce). `error=…` becomes
     /// [`CallbackError::Denied`], except `login_link_expired` with `reauth_state`, which
-    /// yields [`CallbackOutcome::Restart`] with the original parameters merged back in.
+    /// yields [`CallbackOutcome::Restart`] with the original parameters merged back in
+    /// (a `reauth_state`'s `audience` and `scope` only where the app allows them from a
+    /// visitor, see [`LoginPolicy`](crate::LoginPolicy)).
     pub async fn complete_login(
         &self,
         params: &CallbackParams,
@@ -80,13 +83,7 @@ impl Kinde {
             if error == "login_link_expired"
                 && let Some(reauth) = params.reauth_state.as_deref()
             {
-                let reauth_params = decode_reauth_state(reauth)?;
-                let base = match &original {
-                    Some(p) => LoginOptions::new().merge_params(&p.params),
-                    None => LoginOptions::new(),
-                };
-                let mut options = base.merge_params(&reauth_params);
-                options.return_to = original.and_then(|p| p.return_to);
+                let options = self.restart_options(original, decode_reauth_state(reauth)?);
                 return Ok(CallbackOutcome::Restart(Box::new(
                     self.login_url(options).await?,
                 )));
@@ -156,6 +153,32 @@ impl Kinde {
             session: Box::new(session),
             return_to,
         })
+    }
+}
+
+impl Kinde {
+    /// The options of a login restarted after `login_link_expired`: the original
+    /// login's parameters when this browser started it (the app's, trusted), else the
+    /// defaults of `/login`; then the `reauth_state`'s, which anyone can put in a link
+    /// and so count as a visitor's: its `audience` and `scope` only where the app allows
+    /// them from a visitor ([`LoginPolicy`](crate::LoginPolicy)), like a route's query.
+    fn restart_options(
+        &self,
+        original: Option<PendingLogin>,
+        mut reauth: BTreeMap<String, String>,
+    ) -> LoginOptions {
+        let policy = &self.inner.config.login_policy;
+        let mut base = match &original {
+            Some(p) => LoginOptions::new().merge_params(&p.params),
+            None => policy.defaults(LoginKind::Login),
+        };
+        if let Some(p) = original {
+            base.return_to = p.return_to;
+        }
+        let words = |v: String| v.split_whitespace().map(str::to_string).collect();
+        let audience = reauth.remove("audience").map(words);
+        let scope = reauth.remove("scope").map(words);
+        policy.visitor_guarded(base.merge_params(&reauth), audience, scope)
     }
 }
 

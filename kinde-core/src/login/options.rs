@@ -33,7 +33,7 @@ impl Prompt {
         }
     }
 
-    fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "login" => Prompt::Login,
             "create" => Prompt::Create,

@@ -1,7 +1,7 @@
 //! Signed-in browser sessions: what an adapter stores ([`SessionKeys`], the session
 //! format of [`TokenSet`](crate::TokenSet)), how a stored session is resumed on each
 //! request (verified, served from the verified-session cache, or refreshed), and the
-//! refresh itself, one per token set at a time.
+//! refresh itself, one per token set at a time, and forced when the app asks for it.
 
 mod access;
 mod flights;
@@ -9,6 +9,7 @@ mod keys;
 mod refresh;
 mod resume;
 mod shared;
+mod stale;
 mod verified;
 
 pub use access::{SessionAccess, SessionWrite};
@@ -16,4 +17,5 @@ pub(crate) use flights::RefreshFlights;
 pub use keys::{SessionKeys, SessionSlot};
 pub use resume::SessionState;
 pub use shared::{RefreshStore, StoreFuture};
+pub(crate) use stale::StaleMarks;
 pub use verified::VerifiedSession;

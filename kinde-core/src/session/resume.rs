@@ -112,16 +112,22 @@ impl Kinde {
     /// the keys that signed it are still published; `None` otherwise (then call
     /// [`resume_session`](Self::resume_session)). Never does I/O, so an adapter can call
     /// it while it borrows the stored value in place in its store.
+    /// A session its user's [forced refresh](Self::force_refresh) caught is not served
+    /// from the cache either.
     pub fn resume_cached_session(&self, stored: &str) -> Option<Arc<VerifiedSession>> {
-        self.inner.sessions.get(
-            &CacheKey::of(SESSION_CACHE_KIND, stored.as_bytes()),
-            stored.as_bytes(),
-            &**self.inner.keys.published(),
-        )
+        self.inner
+            .sessions
+            .get(
+                &CacheKey::of(SESSION_CACHE_KIND, stored.as_bytes()),
+                stored.as_bytes(),
+                &**self.inner.keys.published(),
+            )
+            .filter(|session| !self.is_stale(session))
     }
 
     /// Verify stored tokens, refreshing them first when the access token expires within
-    /// the configured margin.
+    /// the configured margin, or after they were verified when their user's
+    /// [forced refresh](Self::force_refresh) caught them.
     ///
     /// Errors: [`KindeError::SessionEnded`] when the session cannot continue (expired
     /// without a refresh token, or Kinde refused the refresh); [`KindeError::InvalidToken`]
@@ -152,7 +158,11 @@ impl Kinde {
             Some(t) => Some(self.verify_stored_id_token(t).await?),
             None => None,
         };
-        Ok(VerifiedSession::new(tokens, access, id))
+        let session = VerifiedSession::new(tokens, access, id);
+        if session.tokens.refresh_token().is_some() && self.is_stale(&session) {
+            return self.refresh(&session.tokens).await;
+        }
+        Ok(session)
     }
 
     /// Verify the ID token kept in a session: it was checked at login (nonce included);

@@ -18,7 +18,7 @@ pub use bearer::bearer_token;
 pub use caller::{Caller, CallerClaims, TokenSource};
 pub use cookie::{SameSite, SessionCookie, cookie_value};
 pub use query::parse_query;
-pub(crate) use query::{LoginQuery, PortalQuery};
+pub(crate) use query::{LoginQuery, PortalQuery, SwitchOrgQuery};
 pub use rejection::{Rejection, RequestView, is_api_request, login_redirect};
 pub use reply::{
     RETRY_AFTER_SECS, Reply, error_html, error_json, escape_html, public_message, www_authenticate,

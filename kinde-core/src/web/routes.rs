@@ -1,6 +1,7 @@
 //! The built-in routes an adapter mounts, and the paths it mounts them at.
 
 use crate::config::KindeConfig;
+use crate::login::LoginKind;
 use crate::session::SessionSlot;
 
 /// One of the built-in routes. Each is served by a flow of [`crate::flow`]: the adapter
@@ -20,6 +21,9 @@ pub enum Route {
     Logout,
     /// `GET /portal`: a signed-in user's Kinde self-serve portal.
     Portal,
+    /// `GET /switch-org?org_code=…`: a signed-in user moves to another of their
+    /// organisations (a new authorization request with `prompt=none`).
+    SwitchOrg,
 }
 
 impl Route {
@@ -34,9 +38,11 @@ impl Route {
     /// ```
     pub fn reads(self) -> Option<SessionSlot> {
         match self {
-            Route::Login | Route::Register | Route::CreateOrg | Route::Callback => {
-                Some(SessionSlot::PendingLogins)
-            }
+            Route::Login
+            | Route::Register
+            | Route::CreateOrg
+            | Route::Callback
+            | Route::SwitchOrg => Some(SessionSlot::PendingLogins),
             Route::Logout => Some(SessionSlot::Tokens),
             Route::Portal => None,
         }
@@ -45,8 +51,26 @@ impl Route {
     /// Whether the route serves only a signed-in caller: the adapter resolves the
     /// request first and answers with its usual rejection (a login redirect, 401)
     /// when nobody is signed in.
+    ///
+    /// ```
+    /// use kinde_core::web::Route;
+    /// assert!(Route::Portal.needs_caller() && Route::SwitchOrg.needs_caller());
+    /// assert!(!Route::Login.needs_caller());
+    /// ```
     pub fn needs_caller(self) -> bool {
-        self == Route::Portal
+        matches!(self, Route::Portal | Route::SwitchOrg)
+    }
+
+    /// The login this route starts, whose defaults it takes (see
+    /// [`LoginPolicy`](crate::LoginPolicy)); `None` for the routes that start none.
+    pub fn login_kind(self) -> Option<LoginKind> {
+        match self {
+            Route::Login => Some(LoginKind::Login),
+            Route::Register => Some(LoginKind::Register),
+            Route::CreateOrg => Some(LoginKind::CreateOrg),
+            Route::SwitchOrg => Some(LoginKind::SwitchOrg),
+            Route::Callback | Route::Logout | Route::Portal => None,
+        }
     }
 }
 
@@ -74,6 +98,8 @@ pub struct RoutePaths {
     pub logout: Option<String>,
     /// `GET /portal`: redirects a signed-in user to their Kinde self-serve portal.
     pub portal: Option<String>,
+    /// `GET /switch-org?org_code=…`: moves a signed-in user to another organisation.
+    pub switch_org: Option<String>,
 }
 
 impl Default for RoutePaths {
@@ -85,6 +111,7 @@ impl Default for RoutePaths {
             callback: Some("/callback".into()),
             logout: Some("/logout".into()),
             portal: Some("/portal".into()),
+            switch_org: Some("/switch-org".into()),
         }
     }
 }
@@ -101,6 +128,7 @@ impl RoutePaths {
             callback: p(self.callback),
             logout: p(self.logout),
             portal: p(self.portal),
+            switch_org: p(self.switch_org),
         }
     }
 
@@ -113,6 +141,7 @@ impl RoutePaths {
             (Route::Callback, &self.callback),
             (Route::Logout, &self.logout),
             (Route::Portal, &self.portal),
+            (Route::SwitchOrg, &self.switch_org),
         ]
         .into_iter()
         .filter_map(|(route, path)| Some((route, path.as_deref()?)))

@@ -12,7 +12,10 @@ mod access;
 mod bearer;
 mod callback;
 mod extractors;
+mod login_options;
 mod logout;
+mod organizations;
+mod portal;
 mod refresh;
 mod routes;
 mod sessions;
@@ -23,7 +26,10 @@ pub use access::*;
 pub use bearer::*;
 pub use callback::*;
 pub use extractors::*;
+pub use login_options::*;
 pub use logout::*;
+pub use organizations::*;
+pub use portal::*;
 pub use refresh::*;
 pub use routes::*;
 pub use sessions::*;
@@ -100,6 +106,11 @@ macro_rules! __with_scenario_names {
             two_tenants_side_by_side,
             two_tenants_with_one_cookie_name_sign_in_one_at_a_time,
             two_tenants_share_one_session,
+            switch_organization,
+            every_login_option_from_the_query,
+            login_defaults_per_route_and_allowed_visitor_options,
+            reauth_state_cannot_choose_audience_or_scope,
+            portal_route,
         }
     };
 }

@@ -317,10 +317,11 @@ async fn x_flags(f: FeatureFlags) -> HttpResponse {
     }))
 }
 
-async fn x_org(org: CurrentOrganization) -> HttpResponse {
+async fn x_org(org: CurrentOrganization, user: KindeUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "code": org.as_ref().map(|o| o.code.clone()),
         "name": org.as_ref().and_then(|o| o.name.clone()),
+        "all": user.organizations.iter().map(|o| o.code.clone()).collect::<Vec<_>>(),
     }))
 }
 

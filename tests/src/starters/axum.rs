@@ -166,10 +166,11 @@ async fn x_flags(f: FeatureFlags) -> Json<Value> {
     }))
 }
 
-async fn x_org(org: CurrentOrganization) -> Json<Value> {
+async fn x_org(org: CurrentOrganization, user: KindeUser) -> Json<Value> {
     Json(json!({
         "code": org.as_ref().map(|o| o.code.clone()),
         "name": org.as_ref().and_then(|o| o.name.clone()),
+        "all": user.organizations.iter().map(|o| o.code.clone()).collect::<Vec<_>>(),
     }))
 }
 

@@ -1,0 +1,120 @@
+//! Forced refreshes: users whose sessions must refresh their tokens on their next
+//! request, because the app changed what the user may do (roles, permissions,
+//! organisations, flags) and the claims in their tokens are out of date.
+//!
+//! A mark names a user (`sub`) and the moment it was set; a session whose token set
+//! was obtained before that moment refreshes once, on its next request (the rotated set
+//! is obtained after the mark, so it is not refreshed again). Marks live in the
+//! client, shared by its clones (every handle and adapter built on it), for one day:
+//! by then every access token obtained before the mark has expired and refreshes anyway.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::verified::VerifiedSession;
+use crate::client::Kinde;
+use crate::error::{KindeError, Result};
+use crate::tokens::now_millis;
+
+/// How long a mark is kept: Kinde's access tokens live at most a day.
+const MARK_TTL_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// The users whose sessions must refresh, with when each was marked (Unix ms).
+#[derive(Debug, Default)]
+pub(crate) struct StaleMarks {
+    marks: RwLock<HashMap<String, u64>>,
+    /// Whether any mark was ever set: the common case (none) costs one atomic load.
+    any: AtomicBool,
+}
+
+impl StaleMarks {
+    fn mark(&self, sub: &str, now: u64) {
+        let mut marks = self.marks.write().unwrap_or_else(|p| p.into_inner());
+        marks.retain(|_, at| now.saturating_sub(*at) < MARK_TTL_MS);
+        marks.insert(sub.to_string(), now);
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// Whether the session of `sub` whose tokens were obtained at `obtained_at_ms` was
+    /// obtained before a mark on `sub`.
+    fn is_stale(&self, sub: &str, obtained_at_ms: u64) -> bool {
+        if !self.any.load(Ordering::Acquire) {
+            return false;
+        }
+        let marks = self.marks.read().unwrap_or_else(|p| p.into_inner());
+        marks
+            .get(sub)
+            .is_some_and(|&at| obtained_at_ms < at && now_millis().saturating_sub(at) < MARK_TTL_MS)
+    }
+}
+
+impl Kinde {
+    /// Make every browser session of the user `user_id` (their `sub`, e.g.
+    /// [`KindeUser::id`](crate::KindeUser::id)) refresh its tokens on its next request,
+    /// so that a change the app just made to the user (roles, permissions,
+    /// organisations, feature flags, through the Management API say) shows at once,
+    /// without waiting for the access token to expire and without signing anybody out.
+    ///
+    /// Each session refreshes once (its new tokens are obtained after the mark), and
+    /// writes the rotated tokens back as any refresh does. Sessions without a refresh
+    /// token (no `offline` scope) cannot refresh and keep their claims until they expire.
+    /// Bearer tokens are the caller's: they carry their claims until they expire.
+    ///
+    /// The mark is kept in this client, so it reaches every request this process
+    /// serves with it (all its clones, every adapter handle built on it). An app with
+    /// several instances calls it on each (for example from a message every instance
+    /// subscribes to); sessions kept in a shared store are then refreshed once across
+    /// the instances by the [`RefreshStore`](crate::RefreshStore), as usual.
+    ///
+    /// ```no_run
+    /// # async fn run(kinde: kinde_core::Kinde) -> kinde_core::Result<()> {
+    /// // After giving the user a role through the Management API:
+    /// kinde.force_refresh("kp_0123456789abcdef")?;
+    /// // Their next request refreshes, and sees the role's permissions.
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// An empty `user_id` is an error ([`KindeError::BadRequest`]).
+    pub fn force_refresh(&self, user_id: &str) -> Result<()> {
+        if user_id.is_empty() {
+            return Err(KindeError::BadRequest("an empty user id".into()));
+        }
+        self.inner.stale.mark(user_id, now_millis());
+        tracing::debug!("marked a user's sessions for a refresh");
+        Ok(())
+    }
+
+    /// Whether `session` must refresh because of [`force_refresh`](Self::force_refresh).
+    pub(crate) fn is_stale(&self, session: &VerifiedSession) -> bool {
+        session.access.subject().is_some_and(|sub| {
+            self.inner
+                .stale
+                .is_stale(sub, session.tokens.obtained_at_ms())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mark_covers_what_was_obtained_before_it() {
+        let marks = StaleMarks::default();
+        assert!(!marks.is_stale("kp_1", 0));
+        let now = now_millis();
+        marks.mark("kp_1", now);
+        assert!(marks.is_stale("kp_1", now - 1));
+        assert!(marks.is_stale("kp_1", 0), "a set of unknown age");
+        assert!(
+            !marks.is_stale("kp_1", now),
+            "obtained at or after the mark"
+        );
+        assert!(!marks.is_stale("kp_2", 0), "another user");
+        // An old mark is forgotten.
+        let old = StaleMarks::default();
+        old.mark("kp_1", now - MARK_TTL_MS - 1);
+        assert!(!old.is_stale("kp_1", 0));
+    }
+}
