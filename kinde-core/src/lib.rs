@@ -62,6 +62,7 @@ mod session;
 mod token_cache;
 mod token_endpoint;
 mod tokens;
+mod trace;
 mod verify;
 pub mod web;
 pub mod webhook;

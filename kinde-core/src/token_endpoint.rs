@@ -6,11 +6,29 @@ use crate::client::Kinde;
 use crate::error::{KindeError, Result, safe_code};
 use crate::session::VerifiedSession;
 use crate::tokens::{RawTokenError, RawTokenResponse, TokenSet, now_secs};
+use crate::trace::{span, traced};
 use crate::verify::TokenKind;
 
 impl Kinde {
-    /// POST to the token endpoint with client authentication; map errors by class.
+    /// POST to the token endpoint with client authentication; map errors by class. In a
+    /// span named after the grant (`kinde.code_exchange`, `kinde.refresh_grant`,
+    /// `kinde.client_credentials`).
     pub(crate) async fn token_request(&self, form: &[(&str, &str)]) -> Result<RawTokenResponse> {
+        let field = |name: &str| form.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+        let span = match field("grant_type") {
+            Some("authorization_code") => span!(DEBUG, "kinde.code_exchange", self),
+            Some("refresh_token") => span!(DEBUG, "kinde.refresh_grant", self),
+            _ => span!(
+                DEBUG,
+                "kinde.client_credentials",
+                self,
+                audience = field("audience").unwrap_or("")
+            ),
+        };
+        traced(span, self.post_token_request(form)).await
+    }
+
+    async fn post_token_request(&self, form: &[(&str, &str)]) -> Result<RawTokenResponse> {
         let endpoints = self.resolved_endpoints().await;
         let body = self.inner.config.with_client_auth(form);
         let resp = self

@@ -9,6 +9,7 @@ use kinde_core::Kinde;
 use progenitor_client::{ClientHooks, Error, OperationInfo};
 use reqwest::header::{AUTHORIZATION, HeaderValue, RETRY_AFTER};
 use reqwest::{Request, Response, StatusCode};
+use tracing::Instrument;
 
 use crate::Client;
 
@@ -127,6 +128,38 @@ impl ClientHooks<Auth> for Client {
     }
 
     async fn exec(&self, request: Request, info: &OperationInfo) -> reqwest::Result<Response> {
+        // One span per operation, retries included: what ran, against which issuer, how
+        // it ended and how long it took (never the token or the body).
+        let span = tracing::info_span!(
+            "kinde.management",
+            issuer = self.inner.kinde.config().issuer(),
+            operation = info.operation_id,
+            method = %request.method(),
+            path = request.url().path(),
+            outcome = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+        );
+        let started = std::time::Instant::now();
+        let response = self
+            .send_with_retries(request, info)
+            .instrument(span.clone())
+            .await;
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        span.record("duration_ms", ms);
+        match &response {
+            Ok(r) => span.record("outcome", r.status().as_u16()),
+            Err(_) => span.record("outcome", "unreachable"),
+        };
+        response
+    }
+}
+
+impl Client {
+    async fn send_with_retries(
+        &self,
+        request: Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<Response> {
         let auth = &self.inner;
         let mut request = request;
         let mut renewed = false;

@@ -5,6 +5,7 @@ use crate::client::Kinde;
 use crate::error::{CallbackError, KindeError};
 use crate::login::{CallbackOutcome, CallbackParams, PendingLogins};
 use crate::session::{SessionSlot, SessionWrite};
+use crate::trace::{span, traced};
 use crate::web::{Reply, location_value, parse_query};
 
 impl Kinde {
@@ -24,6 +25,11 @@ impl Kinde {
         query: Option<&str>,
         stored_pending: Option<&str>,
     ) -> RoutePlan {
+        let plan = self.callback_plan(query, stored_pending);
+        traced(span!(INFO, "kinde.callback", self), plan).await
+    }
+
+    async fn callback_plan(&self, query: Option<&str>, stored_pending: Option<&str>) -> RoutePlan {
         let params: CallbackParams = match parse_query(query) {
             Ok(params) => params,
             Err(e) => return self.error_plan(&e),

@@ -4,6 +4,7 @@ use super::plan::{RoutePlan, pending_write};
 use crate::client::Kinde;
 use crate::error::Result;
 use crate::login::{LoginRequest, PendingLogins};
+use crate::trace::{span, traced};
 use crate::web::{LoginQuery, Reply, Route, parse_query};
 
 impl Kinde {
@@ -20,9 +21,12 @@ impl Kinde {
         query: Option<&str>,
         stored_pending: Option<&str>,
     ) -> RoutePlan {
-        self.try_begin_login(route, query, stored_pending)
-            .await
-            .unwrap_or_else(|e| self.error_plan(&e))
+        let plan = async {
+            self.try_begin_login(route, query, stored_pending)
+                .await
+                .unwrap_or_else(|e| self.error_plan(&e))
+        };
+        traced(span!(INFO, "kinde.login", self, route = ?route), plan).await
     }
 
     async fn try_begin_login(

@@ -4,6 +4,7 @@ use super::plan::RoutePlan;
 use crate::client::Kinde;
 use crate::session::SessionWrite;
 use crate::tokens::TokenSet;
+use crate::trace::{span, traced};
 use crate::web::Reply;
 
 impl Kinde {
@@ -13,10 +14,13 @@ impl Kinde {
     /// the refresh token is revoked in the background (best effort, `RoutePlan::revoke`).
     /// Tokens that no longer parse are still signed out of, without an ID token hint.
     pub async fn logout(&self, stored_tokens: Option<&str>) -> RoutePlan {
-        let tokens = stored_tokens.and_then(|stored| TokenSet::from_json(stored).ok());
-        let url = self.end_session_url(tokens.as_ref()).await;
-        let mut plan = RoutePlan::new(vec![SessionWrite::Clear], Reply::redirect(url));
-        plan.revoke = tokens;
-        plan
+        let plan = async {
+            let tokens = stored_tokens.and_then(|stored| TokenSet::from_json(stored).ok());
+            let url = self.end_session_url(tokens.as_ref()).await;
+            let mut plan = RoutePlan::new(vec![SessionWrite::Clear], Reply::redirect(url));
+            plan.revoke = tokens;
+            plan
+        };
+        traced(span!(INFO, "kinde.logout", self), plan).await
     }
 }

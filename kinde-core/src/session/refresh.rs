@@ -11,6 +11,7 @@ use super::verified::VerifiedSession;
 use crate::client::Kinde;
 use crate::error::{KindeError, Result};
 use crate::tokens::TokenSet;
+use crate::trace::{span, traced};
 
 /// The longest pause between two looks at a refresh running on another instance.
 const MAX_POLL: Duration = Duration::from_millis(200);
@@ -23,14 +24,12 @@ impl Kinde {
     /// `invalid_grant` becomes [`KindeError::SessionEnded`].
     pub async fn refresh(&self, tokens: &TokenSet) -> Result<VerifiedSession> {
         let rt = tokens.refresh_token().ok_or(KindeError::SessionEnded)?;
-        self.inner
-            .refresh
-            .run(rt, || {
-                let kinde = self.clone();
-                let tokens = tokens.clone();
-                async move { kinde.refresh_across_instances(&tokens).await }
-            })
-            .await
+        let flight = self.inner.refresh.run(rt, || {
+            let kinde = self.clone();
+            let tokens = tokens.clone();
+            async move { kinde.refresh_across_instances(&tokens).await }
+        });
+        traced(span!(INFO, "kinde.refresh", self), flight).await
     }
 
     /// The refresh of `tokens`, coordinated with the other instances when the client has

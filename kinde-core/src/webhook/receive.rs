@@ -5,10 +5,12 @@
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use tracing::Instrument;
 
 use super::ReceivedWebhook;
 use crate::client::Kinde;
 use crate::error::KindeError;
+use crate::trace::span;
 use crate::web::Reply;
 
 /// How long a `webhook-id` is remembered: Kinde retries for 36 hours.
@@ -32,6 +34,34 @@ impl Kinde {
     /// not a webhook, `401` for a forged or foreign one, `503` (with `Retry-After`) when
     /// the JWKS or the id store is unreachable, so Kinde sends it again.
     pub async fn receive_webhook(
+        &self,
+        webhook_id: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Result<ReceivedWebhook, Reply> {
+        let span = span!(
+            INFO,
+            "kinde.webhook",
+            self,
+            event_type = tracing::field::Empty
+        );
+        let received = self
+            .receive(webhook_id, body)
+            .instrument(span.clone())
+            .await;
+        let (outcome, status) = match &received {
+            Ok(hook) => {
+                span.record("event_type", hook.event.event_type.as_str());
+                ("ok", 200)
+            }
+            Err(reply) if reply.status == 200 => ("already_received", 200),
+            Err(reply) => ("refused", reply.status),
+        };
+        span.record("outcome", outcome);
+        tracing::debug!(parent: &span, status, "Kinde webhook answered");
+        received
+    }
+
+    async fn receive(
         &self,
         webhook_id: Option<&str>,
         body: Option<&[u8]>,
