@@ -56,6 +56,14 @@ pub enum TokenRejection {
     /// The header names an algorithm other than RS256 (including `none` and HMAC).
     #[error("the token uses an algorithm other than RS256")]
     UnsupportedAlgorithm,
+    /// The header lists, in `crit`, extensions this verifier must understand to accept
+    /// the token, and it implements none (RFC 7515 §4.1.11).
+    #[error("the token requires a header extension that is not supported")]
+    UnsupportedCritical,
+    /// The header's `typ` says it is some other kind of token than the JWT expected
+    /// (RFC 8725 §3.11), e.g. a logout or security-event token of the same issuer.
+    #[error("the token is not of the expected type")]
+    WrongType,
     /// The header has no `kid`, or names a key the issuer does not publish.
     #[error("the token was signed with an unknown key")]
     UnknownKey,

@@ -53,6 +53,7 @@ mod error;
 pub mod flow;
 mod http;
 mod jwks;
+mod jws_header;
 mod login;
 mod logout;
 #[cfg(feature = "redis")]

@@ -9,9 +9,10 @@ use super::verified::VerifiedSession;
 use crate::claims::Claims;
 use crate::client::Kinde;
 use crate::error::{KindeError, Result, TokenRejection};
+use crate::jws_header::header_kid;
 use crate::token_cache::{CacheKey, Entry};
 use crate::tokens::TokenSet;
-use crate::verify::{TokenKind, header_kid};
+use crate::verify::TokenKind;
 use crate::web::Caller;
 
 /// The verified-session cache's tag for a stored session (the token cache uses 0 and 1).

@@ -6,7 +6,7 @@ use aws_lc_rs::signature::KeyPair as _;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// One RSA key pair with its `kid`, ready to sign and to publish.
 pub(crate) struct KeyMaterial {
@@ -66,6 +66,48 @@ impl KeyMaterial {
         header.typ = Some("JWT".into());
         header.kid = Some(kid.to_string());
         jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| e.to_string())
+    }
+
+    /// Signs `claims` as an RS256 JWT whose header is `{alg: RS256, typ: JWT, kid}` with
+    /// `extra` merged over it, field by field, exactly as given (any JSON, so a test
+    /// can send what a verifier must refuse: `crit`, `jku`, `jwk`, another `typ`…).
+    pub(crate) fn try_sign_with_header(
+        &self,
+        claims: &Value,
+        kid: &str,
+        extra: &Map<String, Value>,
+    ) -> Result<String, String> {
+        let mut header = Map::new();
+        header.insert("alg".into(), "RS256".into());
+        header.insert("typ".into(), "JWT".into());
+        header.insert("kid".into(), kid.into());
+        for (k, v) in extra {
+            header.insert(k.clone(), v.clone());
+        }
+        let part = |v: &Value| {
+            serde_json::to_vec(v)
+                .map(|b| URL_SAFE_NO_PAD.encode(b))
+                .map_err(|e| e.to_string())
+        };
+        let message = format!("{}.{}", part(&Value::Object(header))?, part(claims)?);
+        let signature =
+            jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, Algorithm::RS256)
+                .map_err(|e| e.to_string())?;
+        Ok(format!("{message}.{signature}"))
+    }
+
+    /// Like [`try_sign_with_header`](Self::try_sign_with_header), panicking on failure
+    /// (as [`sign`](Self::sign)).
+    pub(crate) fn sign_with_header(
+        &self,
+        claims: &Value,
+        kid: &str,
+        extra: &Map<String, Value>,
+    ) -> String {
+        match self.try_sign_with_header(claims, kid, extra) {
+            Ok(token) => token,
+            Err(e) => panic!("signing a test token failed: {e}"),
+        }
     }
 
     /// Like [`try_sign`](Self::try_sign); signing with a key we generated ourselves
@@ -194,6 +236,12 @@ impl TestSigner {
     /// the test server's own `kid`, to impersonate its key).
     pub fn sign_with_kid(&self, claims: &Value, kid: &str) -> String {
         self.key.sign(claims, kid)
+    }
+
+    /// Signs `claims` with this key, `header` merged over `{alg: RS256, typ: JWT, kid}`
+    /// (e.g. a `jwk` or `jku` naming this key, which a verifier must never trust).
+    pub fn sign_with_header(&self, claims: &Value, header: &Map<String, Value>) -> String {
+        self.key.sign_with_header(claims, self.key.kid(), header)
     }
 
     /// The public key as a JWK.

@@ -685,6 +685,25 @@ impl TestKinde {
         self.shared().current_key().sign(claims, kid)
     }
 
+    /// Signs with the current key (so the signature verifies) a header of
+    /// `{alg: RS256, typ: JWT, kid}` with `header` merged over it, to check that a
+    /// verifier refuses what the header says even when the signature is genuine.
+    ///
+    /// ```
+    /// use kinde_core::testing::TestKinde;
+    /// use serde_json::json;
+    ///
+    /// let kinde = TestKinde::start();
+    /// let claims = kinde.access_claims(&kinde.users()[0], &[]);
+    /// let header = json!({"crit": ["exp-ext"], "exp-ext": true});
+    /// let token = kinde.sign_claims_with_header(&claims, header.as_object().unwrap());
+    /// assert_eq!(token.split('.').count(), 3);
+    /// ```
+    pub fn sign_claims_with_header(&self, claims: &Value, header: &Map<String, Value>) -> String {
+        let key = self.shared().current_key();
+        key.sign_with_header(claims, key.kid(), header)
+    }
+
     fn mint_claims(
         &self,
         user: &TestUser,

@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use super::WebhookEvent;
 use crate::client::Kinde;
 use crate::error::{KindeError, Result, TokenRejection};
-use crate::verify::{header_kid, map_jwt_error};
+use crate::jws_header::header_kid;
+use crate::verify::map_jwt_error;
 
 /// How webhook bodies are checked. Set with
 /// [`Kinde::with_webhook_options`](crate::Kinde::with_webhook_options).

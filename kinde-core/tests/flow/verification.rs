@@ -259,3 +259,92 @@ async fn bearer_headers_are_parsed_strictly_and_a_seen_token_is_recognised_from_
     // The keys were fetched once, for the genuine token.
     assert_eq!(server.requests(Endpoint::Jwks), 1);
 }
+
+#[tokio::test]
+async fn header_extensions_and_key_pointers_are_never_trusted() {
+    use kinde_core::flow::Resolution;
+    use kinde_core::web::TokenSource;
+    let server = TestKinde::start();
+    let kinde = client(&server);
+    let user = admin(&server);
+    let header = |v: serde_json::Value| v.as_object().expect("an object").clone();
+
+    // Signed by the issuer's real key, but requiring an extension nobody implements
+    // (RFC 7515 §4.1.11): refused, through the API and as a bearer token, and still
+    // refused the second time (it never entered the verified-token cache).
+    let crit = server.sign_claims_with_header(
+        &server.access_claims(&user, &[]),
+        &header(json!({"crit": ["exp-ext"], "exp-ext": 1})),
+    );
+    for _ in 0..2 {
+        assert_rejected(
+            kinde.verify_access_token(&crit).await,
+            TokenRejection::UnsupportedCritical,
+        );
+        let bearer = format!("Bearer {crit}");
+        let resolved = kinde
+            .resolve_request(TokenSource::Bearer, Some(bearer.as_bytes()))
+            .await;
+        let resolved = resolved.map(|r| matches!(r, Resolution::Resolved(_)));
+        assert_rejected(resolved, TokenRejection::UnsupportedCritical);
+    }
+    // An empty `crit` is itself forbidden by §4.1.11.
+    let empty = server.sign_claims_with_header(
+        &server.access_claims(&user, &[]),
+        &header(json!({"crit": []})),
+    );
+    assert_rejected(
+        kinde.verify_access_token(&empty).await,
+        TokenRejection::UnsupportedCritical,
+    );
+
+    // The same claims and key with a harmless extra header field: accepted, so it is
+    // `crit` that made the difference.
+    let extra = server.sign_claims_with_header(
+        &server.access_claims(&user, &[]),
+        &header(json!({"exp-ext": 1})),
+    );
+    let claims = kinde.verify_access_token(&extra).await.expect("no crit");
+    assert_eq!(claims.subject(), Some(ADMIN));
+
+    // `typ`: another kind of token of the same issuer is not an access or ID token.
+    for typ in ["logout+jwt", "secevent+jwt"] {
+        let other = server.sign_claims_with_header(
+            &server.access_claims(&user, &[]),
+            &header(json!({ "typ": typ })),
+        );
+        assert_rejected(
+            kinde.verify_access_token(&other).await,
+            TokenRejection::WrongType,
+        );
+    }
+    let at_jwt = server.sign_claims_with_header(
+        &server.access_claims(&user, &[]),
+        &header(json!({"typ": "at+jwt"})),
+    );
+    kinde
+        .verify_access_token(&at_jwt)
+        .await
+        .expect("RFC 9068 typ");
+
+    // A forger's key offered in the token itself (`jwk`), or by URL (`jku`, `x5u`,
+    // pointing at an endpoint of the server that counts its requests): never used,
+    // never fetched. With the issuer's kid the signature fails; with the forger's, the
+    // key is unknown.
+    let forger = TestSigner::generate();
+    let profile_url = server.url("/oauth2/v2/user_profile");
+    let pointers = json!({"jwk": forger.jwk(), "jku": profile_url, "x5u": profile_url});
+    let mut as_issuer = header(pointers.clone());
+    as_issuer.insert("kid".into(), json!(server.signing_key_kid()));
+    let forged = forger.sign_with_header(&server.access_claims(&user, &[]), &as_issuer);
+    assert_rejected(
+        kinde.verify_access_token(&forged).await,
+        TokenRejection::BadSignature,
+    );
+    let own_key = forger.sign_with_header(&server.access_claims(&user, &[]), &header(pointers));
+    assert_rejected(
+        kinde.verify_access_token(&own_key).await,
+        TokenRejection::UnknownKey,
+    );
+    assert_eq!(server.requests(Endpoint::UserProfile), 0);
+}
