@@ -7,9 +7,21 @@
 //! runtime of its own (one worker thread), shut down when the last clone is dropped.
 //!
 //! ## Inside an async runtime
-//! Blocking a runtime's thread stalls every task on it, and Tokio panics when a runtime
-//! is entered from inside another. So a call made from async code does not panic and
-//! does not deadlock; what happens depends on [`InAsync`]:
+//! A thread of a runtime that is not running async code may block, and calls there just
+//! work: a `tokio::task::spawn_blocking` closure (the usual way to call synchronous code
+//! from async code), the inside of `tokio::task::block_in_place`, a thread that only
+//! entered a runtime's handle.
+//!
+//! ```no_run
+//! # async fn run(kinde: kinde_core::blocking::Kinde, token: String) {
+//! let claims = tokio::task::spawn_blocking(move || kinde.verify_access_token(&token)).await;
+//! # }
+//! ```
+//!
+//! Blocking inside async code (a task, or a `block_on` future) stalls every task of that
+//! thread, and Tokio panics when a runtime is entered from inside another. So a call
+//! made from async code does not panic and does not deadlock; what happens depends on
+//! [`InAsync`]:
 //!
 //! | policy | current-thread runtime (`#[tokio::test]`, `#[tokio::main(flavor = "current_thread")]`) | multi-thread runtime |
 //! |---|---|---|
@@ -39,6 +51,7 @@ use crate::account::{
     AccountFeatureFlag, AccountList, AccountProperty, Entitlement, Entitlements, PortalPage,
     UserProfile,
 };
+use crate::blocking_context::{drive_here, polling_async_code};
 use crate::claims::Claims;
 use crate::config::KindeConfig;
 use crate::discovery::Endpoints;
@@ -172,17 +185,23 @@ impl Kinde {
                 "the blocking client's runtime is gone".into(),
             ));
         };
-        match Handle::try_current() {
-            Err(_) => rt.block_on(fut),
-            Ok(current) => match (self.in_async, current.runtime_flavor()) {
-                (InAsync::BlockInPlace, RuntimeFlavor::MultiThread) => {
-                    tracing::warn!(
-                        "blocking kinde-core call inside an async runtime; prefer the async client"
-                    );
-                    tokio::task::block_in_place(|| rt.block_on(fut))
-                }
-                _ => Err(KindeError::BlockingInAsync(REFUSED)),
-            },
+        let Ok(current) = Handle::try_current() else {
+            return rt.block_on(fut);
+        };
+        if !polling_async_code() {
+            // A runtime is current but this thread is not driving it: a
+            // `spawn_blocking` closure, the inside of `block_in_place`, or a thread that
+            // entered a handle. Blocking here stalls nothing.
+            return drive_here(rt.handle(), fut);
+        }
+        match (self.in_async, current.runtime_flavor()) {
+            (InAsync::BlockInPlace, RuntimeFlavor::MultiThread) => {
+                tracing::warn!(
+                    "blocking kinde-core call inside an async runtime; prefer the async client"
+                );
+                tokio::task::block_in_place(|| rt.block_on(fut))
+            }
+            _ => Err(KindeError::BlockingInAsync(REFUSED)),
         }
     }
 }

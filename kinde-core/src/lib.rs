@@ -44,6 +44,8 @@
 mod account;
 #[cfg(feature = "blocking")]
 pub mod blocking;
+#[cfg(feature = "blocking")]
+mod blocking_context;
 mod claims;
 mod client;
 mod client_credentials;

@@ -339,3 +339,87 @@ fn blocking_client_works_from_plain_threads() {
         );
     }
 }
+
+#[test]
+fn blocking_client_works_inside_spawn_blocking_on_either_runtime() {
+    let server = server();
+    let sync_client = blocking::Kinde::new(config(&server)).unwrap();
+    let token = server.mint_access_token(&server.users()[0], MintOptions::default());
+    let expected = server.users()[0].id.clone();
+    let runtimes = [
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap(),
+    ];
+    for rt in runtimes {
+        let (c, t) = (sync_client.clone(), token.clone());
+        // The default policy (refuse inside async code), the usual way to call
+        // synchronous code from async code: it runs, over real HTTP (the first call of
+        // each runtime fetches discovery and keys on a fresh client).
+        let fresh = blocking::Kinde::new(config(&server)).unwrap();
+        let subjects = rt.block_on(async move {
+            tokio::task::spawn_blocking(move || {
+                let a = c.verify_access_token(&t)?;
+                let b = fresh.verify_access_token(&t)?;
+                let endpoints = fresh.endpoints()?;
+                assert!(endpoints.jwks_uri.as_str().ends_with("jwks"));
+                Ok::<_, KindeError>([a, b].map(|c| c.subject().map(str::to_string)))
+            })
+            .await
+            .expect("the closure does not panic")
+        });
+        let subjects = subjects.expect("a blocking call inside spawn_blocking works");
+        assert_eq!(subjects, [Some(expected.clone()), Some(expected.clone())]);
+    }
+    assert!(server.requests(Endpoint::Jwks) >= 2);
+}
+
+#[test]
+fn blocking_client_inside_an_async_task_is_still_refused() {
+    let server = server();
+    let sync_client = blocking::Kinde::new(config(&server)).unwrap();
+    let token = server.mint_access_token(&server.users()[0], MintOptions::default());
+    let runtimes = [
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap(),
+    ];
+    for rt in runtimes {
+        let (c, t) = (sync_client.clone(), token.clone());
+        let (result, budget_left) = rt.block_on(async move {
+            tokio::spawn(async move {
+                let result = c.verify_access_token(&t);
+                (result, tokio::task::coop::has_budget_remaining())
+            })
+            .await
+            .expect("the task does not panic")
+        });
+        let err = result.unwrap_err();
+        assert!(matches!(err, KindeError::BlockingInAsync(_)), "{err:?}");
+        assert!(err.to_string().contains("async client"), "{err}");
+        // Finding out cost the task none of its scheduling budget.
+        assert!(budget_left);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_client_works_inside_block_in_place_without_opting_in() {
+    let server = server();
+    let sync_client = blocking::Kinde::new(config(&server)).unwrap();
+    let token = server.mint_access_token(&server.users()[0], MintOptions::default());
+    let claims = tokio::task::block_in_place(|| sync_client.verify_access_token(&token))
+        .expect("block_in_place made this thread one that may block");
+    assert_eq!(claims.subject(), Some(server.users()[0].id.as_str()));
+}
