@@ -1,8 +1,11 @@
 //! Kinde's Account API, called with the signed-in user's access token: profile,
 //! entitlements, permissions, roles, feature flags, properties and portal links.
 //!
-//! List endpoints are paginated at Kinde; every method here follows the pages to the end
-//! (and stops with an error if Kinde's cursor does not advance).
+//! List endpoints are paginated at Kinde; every method here asks for pages of
+//! `PAGE_SIZE` (100) items (Kinde's default is 10), follows them to the end, and stops with
+//! an error if Kinde's cursor does not advance. A field that does not have the shape
+//! Kinde documents is an error naming it ([`KindeError::Provider`]), never a silent
+//! default.
 
 use std::collections::HashSet;
 
@@ -97,7 +100,8 @@ pub struct Entitlement {
 pub struct Entitlements {
     /// The organisation.
     pub org_code: Option<String>,
-    /// Plans subscribed to.
+    /// Plans subscribed to (empty when Kinde sends none or `null`; a `plans` of any
+    /// other shape makes [`Kinde::entitlements`] fail rather than look empty).
     pub plans: Vec<Plan>,
     /// Entitlements, across every page.
     pub entitlements: Vec<Entitlement>,
@@ -246,6 +250,10 @@ impl std::str::FromStr for PortalPage {
 
 const MAX_PAGES: usize = 1000;
 
+/// Items asked for per page of an Account API list (`page_size`): ten times Kinde's
+/// default of 10, so a long list takes a tenth of the round trips.
+pub(crate) const PAGE_SIZE: u32 = 100;
+
 #[derive(Deserialize)]
 struct Page {
     #[serde(default)]
@@ -287,8 +295,12 @@ impl Kinde {
         let mut seen = HashSet::new();
         for _ in 0..MAX_PAGES {
             let mut url = self.inner.config.url(path);
-            if let Some(c) = &cursor {
-                url.query_pairs_mut().append_pair("starting_after", c);
+            {
+                let mut query = url.query_pairs_mut();
+                query.append_pair("page_size", &PAGE_SIZE.to_string());
+                if let Some(c) = &cursor {
+                    query.append_pair("starting_after", c);
+                }
             }
             let mut page: Page =
                 get_json(&self.inner.http, path, url, Some(access_token.secret())).await?;
@@ -339,6 +351,11 @@ impl Kinde {
     }
 
     /// Every entitlement (and plan) of the user's current organisation.
+    ///
+    /// # Errors
+    /// [`KindeError::Provider`], naming the field, when Kinde's `plans` or an
+    /// entitlement does not have the documented shape; transport and HTTP errors as
+    /// for every Account API call.
     pub async fn entitlements(&self, access_token: &AccessToken) -> Result<Entitlements> {
         let (data, items) = self
             .account_pages(access_token, "/account_api/v1/entitlements", "entitlements")
@@ -349,11 +366,12 @@ impl Kinde {
                 .get("org_code")
                 .and_then(Value::as_str)
                 .map(str::to_string),
-            plans: data
-                .get("plans")
-                .cloned()
-                .map(|p| serde_json::from_value(p).unwrap_or_default())
-                .unwrap_or_default(),
+            plans: match data.get("plans") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(plans) => serde_json::from_value(plans.clone()).map_err(|_| {
+                    KindeError::Provider("entitlements: `plans` has an unexpected shape".into())
+                })?,
+            },
             entitlements: parse_list(items, "entitlements")?,
         })
     }

@@ -14,7 +14,7 @@ use url::Url;
 use super::Endpoint;
 use super::html;
 use super::http::{Params, absolute_http_url, bearer, bearer_error, html_response, json_response};
-use super::state::Shared;
+use super::state::{Shared, lock};
 use super::users::TestUser;
 
 /// The portal pages `subnav` may name.
@@ -282,11 +282,14 @@ async fn entitlements(
         .iter()
         .map(|e| (e.id.clone(), e.to_json()))
         .collect();
-    let plans: Vec<Value> = user
-        .plans
-        .iter()
-        .map(|p| json!({"key": p.key, "subscribed_on": p.subscribed_on}))
-        .collect();
+    let plans = match lock(&s.knobs.entitlement_plans).clone() {
+        Some(plans) => plans,
+        None => user
+            .plans
+            .iter()
+            .map(|p| json!({"key": p.key, "subscribed_on": p.subscribed_on}))
+            .collect(),
+    };
     page_response(
         &s,
         items,

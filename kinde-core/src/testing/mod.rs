@@ -638,6 +638,13 @@ impl TestKinde {
             .store(stuck, Ordering::Relaxed);
     }
 
+    /// `Some(value)`: `/account_api/v1/entitlements` answers `plans` with exactly this
+    /// JSON instead of the user's plans (e.g. `json!("pro")`, a shape Kinde does not
+    /// send), to test what a client does with a malformed field. `None` restores them.
+    pub fn set_entitlement_plans_override(&self, plans: Option<Value>) {
+        *lock(&self.shared().knobs.entitlement_plans) = plans;
+    }
+
     /// Answer the next `n` Management API requests `429 Too Many Requests` with
     /// `Retry-After: 1`, to test a client's retries.
     pub fn throttle_management_api(&self, n: u32) {

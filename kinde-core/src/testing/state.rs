@@ -117,6 +117,8 @@ pub(crate) struct Knobs {
     pub jwks_available: AtomicBool,
     pub discovery_available: AtomicBool,
     pub stuck_cursor: AtomicBool,
+    /// Replaces the `plans` of every entitlements answer (e.g. with a malformed value).
+    pub entitlement_plans: Mutex<Option<Value>>,
     pub token_failure: Mutex<Option<u16>>,
     pub token_delay: Mutex<Duration>,
     pub authorize_error: Mutex<Option<String>>,
@@ -246,6 +248,7 @@ impl Shared {
                 jwks_available: AtomicBool::new(true),
                 discovery_available: AtomicBool::new(true),
                 stuck_cursor: AtomicBool::new(false),
+                entitlement_plans: Mutex::new(None),
                 token_failure: Mutex::new(None),
                 token_delay: Mutex::new(Duration::ZERO),
                 authorize_error: Mutex::new(None),

@@ -10,16 +10,16 @@ use crate::support::{ADMIN, ADMIN_EMAIL, admin, client, query, sign_in};
 #[tokio::test]
 async fn account_api_through_kinde_core() {
     let server = TestKinde::start();
-    // The demo admin with 25 entitlements: three pages of ten.
+    // The demo admin with 250 entitlements: three pages of a hundred.
     let mut ada = admin(&server);
-    for i in 0..24 {
+    for i in 0..249 {
         ada = ada.entitlement(
             TestEntitlement::new(format!("feature_{i:02}"), format!("Feature {i}"))
                 .limits(None, Some(i)),
         );
     }
     let total = ada.entitlements.len();
-    assert_eq!(total, 25);
+    assert_eq!(total, 250);
     server.add_user(ada);
     let kinde = client(&server);
     let (session, _) = sign_in(&kinde, LoginOptions::new()).await;

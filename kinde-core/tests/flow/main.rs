@@ -5,6 +5,7 @@
 //! One test binary; each module is one behaviour, the shared helpers are in `support`.
 
 mod account_api;
+mod account_lists;
 mod callback;
 mod debug_output;
 mod jwks_cache;
