@@ -1,6 +1,8 @@
 //! `cargo run -p kinde-examples --bin actix-app`: the server-rendered demo on actix-web.
-//! With no `KINDE_DOMAIN`, it runs against the embedded local Kinde server; with
-//! `REDIS_URL`, its sessions (and refreshes) are shared with other instances in Redis.
+//! `HOST`/`PORT` say where it listens (default `127.0.0.1:3000`). With no
+//! `KINDE_DOMAIN`, it runs against the embedded local Kinde TEST server (refused unless
+//! `HOST` is loopback); with `REDIS_URL`, its sessions (and refreshes) are shared with
+//! other instances in Redis.
 
 use kinde_actix::{KindeAuth, RedisSessionStore};
 use kinde_core::redis::{RedisRefreshStore, connect};
@@ -8,8 +10,8 @@ use kinde_examples::{actix_app, demo};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     demo::init_tracing();
-    let demo = demo::setup()?;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", demo.port))?;
+    let demo = demo::setup().unwrap_or_else(|e| demo::exit_with(e));
+    let listener = std::net::TcpListener::bind(demo.addr())?;
     actix_web::rt::System::new().block_on(async {
         let server = match demo::redis_url() {
             Some(url) => {

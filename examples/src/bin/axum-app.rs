@@ -1,6 +1,8 @@
 //! `cargo run -p kinde-examples --bin axum-app`: the server-rendered demo.
-//! With no `KINDE_DOMAIN`, it runs against the embedded local Kinde server; with
-//! `REDIS_URL`, its sessions (and refreshes) are shared with other instances in Redis.
+//! `HOST`/`PORT` say where it listens (default `127.0.0.1:3000`). With no
+//! `KINDE_DOMAIN`, it runs against the embedded local Kinde TEST server (refused unless
+//! `HOST` is loopback); with `REDIS_URL`, its sessions (and refreshes) are shared with
+//! other instances in Redis.
 
 use kinde_axum::{KindeAuth, RedisSessionStore};
 use kinde_core::redis::{RedisRefreshStore, connect};
@@ -9,7 +11,7 @@ use kinde_examples::{axum_app, demo};
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     demo::init_tracing();
-    let demo = demo::setup()?;
+    let demo = demo::setup().unwrap_or_else(|e| demo::exit_with(e));
     let (app, sessions) = match demo::redis_url() {
         Some(url) => {
             let redis = connect(&url).await?;
@@ -25,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             demo::MEMORY_SESSIONS.to_string(),
         ),
     };
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", demo.port)).await?;
+    let listener = tokio::net::TcpListener::bind(demo.addr()).await?;
     demo.announce("axum-app", &sessions, false);
     axum::serve(listener, app).await?;
     Ok(())

@@ -126,6 +126,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
     std::fs::create_dir_all(&args.out)?;
     let local = TestKinde::builder().start();
+    demo::warn_local_test_server(&local.issuer());
 
     let user = local.users()[0].clone();
     std::fs::write(

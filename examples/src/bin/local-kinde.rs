@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .port(port)
         .start();
     println!("local Kinde server at {}", local.issuer());
+    kinde_examples::demo::warn_local_test_server(&local.issuer());
     println!("start each app instance with:");
     println!("  KINDE_DOMAIN={}", local.issuer());
     println!("  KINDE_CLIENT_ID={}", local.client_id());
