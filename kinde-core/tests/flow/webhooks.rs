@@ -192,6 +192,22 @@ async fn forged_foreign_tampered_and_malformed_bodies_are_refused() {
         matches!(err, KindeError::InvalidToken(TokenRejection::Expired)),
         "{err}"
     );
+    // Signed by the business's real key, but requiring a header extension nobody
+    // implements (RFC 7515 §4.1.11).
+    let crit = server.sign_claims_with_header(
+        &event,
+        json!({"crit": ["exp-ext"], "exp-ext": 1})
+            .as_object()
+            .unwrap(),
+    );
+    let err = kinde.verify_webhook(crit.as_bytes()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            KindeError::InvalidToken(TokenRejection::UnsupportedCritical)
+        ),
+        "{err}"
+    );
     // `alg: none`, HMAC, JSON, nothing, garbage: never a panic, a 400 or a 401.
     let none = format!(
         "{}.{}.",
