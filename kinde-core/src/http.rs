@@ -13,6 +13,25 @@ pub(crate) async fn get_json_opt<T: DeserializeOwned>(
     url: Url,
     bearer: Option<&str>,
 ) -> Result<Option<T>> {
+    // The URL's host and path only: an Account API path names no secret, and the query
+    // (a page cursor) is left out.
+    let span = tracing::debug_span!(
+        "kinde.get",
+        what,
+        host = url.host_str().unwrap_or(""),
+        path = url.path(),
+        outcome = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+    );
+    crate::trace::traced(span, send_get(http, what, url, bearer)).await
+}
+
+async fn send_get<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    what: &str,
+    url: Url,
+    bearer: Option<&str>,
+) -> Result<Option<T>> {
     let mut req = http.get(url).header("accept", "application/json");
     if let Some(token) = bearer {
         req = req.bearer_auth(token);

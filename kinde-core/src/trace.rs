@@ -1,6 +1,8 @@
 //! Spans around kinde's operations, for operators: each says what ran (`kinde.login`,
 //! `kinde.callback`, `kinde.code_exchange`, `kinde.verify`, `kinde.jwks`,
-//! `kinde.refresh`, `kinde.client_credentials`, `kinde.account`, `kinde.logout`, …),
+//! `kinde.refresh` and its `kinde.refresh_grant`, `kinde.client_credentials`,
+//! `kinde.get` for the Account API and discovery, `kinde.logout`, `kinde.webhook`;
+//! kinde-management adds `kinde.management`),
 //! for which issuer, how it ended (`outcome`: `ok`, an HTTP status for a route, or the
 //! error's class) and how long it took (`duration_ms`). Fields are identifiers and
 //! outcomes only: never a token, code, verifier, secret or session id.

@@ -18,6 +18,7 @@ use crate::error::{KindeError, Result, TokenRejection};
 use crate::jwks::parse_jwks;
 use crate::jws_header;
 use crate::token_cache::{CacheKey, Entry as CacheEntry};
+use crate::trace::{span, traced};
 
 /// Which token is being verified: the checks differ.
 #[derive(Clone, Copy)]
@@ -138,12 +139,28 @@ impl Kinde {
         token: &str,
         kind: TokenKind<'_>,
     ) -> Result<(Claims, String)> {
+        let token_kind = match kind {
+            TokenKind::Access => "access",
+            TokenKind::Id { .. } => "id",
+        };
+        let span = span!(
+            DEBUG,
+            "kinde.verify",
+            self,
+            token = token_kind,
+            kid = tracing::field::Empty
+        );
+        traced(span, self.check_jwt(token, kind)).await
+    }
+
+    async fn check_jwt(&self, token: &str, kind: TokenKind<'_>) -> Result<(Claims, String)> {
         let header = jws_header::parse(token)?;
         // An access or ID token must say it is a JWT, if it says anything.
         if !header.is_jwt_typed() {
             return Err(TokenRejection::WrongType.into());
         }
         let kid = header.kid;
+        tracing::Span::current().record("kid", kid.as_str());
         let keys = self
             .inner
             .keys
@@ -186,6 +203,11 @@ impl Kinde {
     }
 
     pub(crate) async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
+        let span = span!(DEBUG, "kinde.jwks", self, keys = tracing::field::Empty);
+        traced(span, self.get_jwks()).await
+    }
+
+    async fn get_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
         let endpoints = self.resolved_endpoints().await;
         let resp = self
             .inner
@@ -205,7 +227,9 @@ impl Kinde {
             .json()
             .await
             .map_err(|e| KindeError::transport("JWKS", &e))?;
-        Ok(parse_jwks(&doc))
+        let keys = parse_jwks(&doc);
+        tracing::Span::current().record("keys", keys.len());
+        Ok(keys)
     }
 }
 
