@@ -66,7 +66,7 @@
 //! The login routes take every login option Kinde documents from their query, over
 //! defaults the app sets per route, and `audience`/`scope` only from the configuration
 //! unless allowed: see [`LoginPolicy`](kinde_core::LoginPolicy). After changing a
-//! user's roles or permissions, `auth.kinde().force_refresh(&user_id)` makes their
+//! user's roles or permissions, `auth.kinde().force_refresh(&user_id).await` makes their
 //! sessions refresh on their next request
 //! ([`Kinde::force_refresh`](kinde_core::Kinde::force_refresh)).
 //!

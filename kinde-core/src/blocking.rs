@@ -229,6 +229,8 @@ twins! {
     fn verify_access_token(&self, token: &str) -> Result<Claims>;
     /// Verify an ID token (and its nonce, when given).
     fn verify_id_token(&self, token: &str, nonce: Option<&str>) -> Result<Claims>;
+    /// Make a user's sessions refresh on their next request.
+    fn force_refresh(&self, user_id: &str) -> Result<()>;
     /// Verify a webhook body and return its event.
     fn verify_webhook(&self, body: &[u8]) -> Result<WebhookEvent>;
     /// Start a login.

@@ -32,6 +32,7 @@ use ::redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use ::redis::caching::CacheConfig;
 use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, Script};
 
+use crate::client::Kinde;
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshStore, StoreFuture};
 use crate::webhook::WebhookIds;
@@ -121,9 +122,6 @@ pub async fn connect(url: &str) -> Result<ConnectionManager> {
 
 /// [`connect`] with other timeouts, or with a [`ClientSideCache`].
 pub async fn connect_with(url: &str, options: RedisOptions) -> Result<ConnectionManager> {
-    let not_a_url = |e: ::redis::RedisError| {
-        KindeError::config("REDIS_URL", format!("not a Redis URL ({:?})", e.kind()))
-    };
     let mut info = url.into_connection_info().map_err(not_a_url)?;
     let mut config = ConnectionManagerConfig::new()
         .set_connection_timeout(options.connect_timeout)
@@ -143,6 +141,10 @@ pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Connection
     ConnectionManager::new_with_config(client, config)
         .await
         .map_err(|e| KindeError::session_store(&e))
+}
+
+fn not_a_url(e: ::redis::RedisError) -> KindeError {
+    KindeError::config("REDIS_URL", format!("not a Redis URL ({:?})", e.kind()))
 }
 
 /// A connection and a key prefix: the part the adapters' Redis session stores share
@@ -283,6 +285,77 @@ where
     fn published<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
         Box::pin(async move { self.query(::redis::cmd("GET").arg(key)).await })
     }
+
+    fn announce_stale<'a>(
+        &'a self,
+        channel: &'a str,
+        sub: &'a str,
+        at_ms: u64,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let message = format!("{at_ms} {sub}");
+            self.query::<i64>(::redis::cmd("PUBLISH").arg(channel).arg(message))
+                .await
+                .map(|_| ())
+        })
+    }
+}
+
+/// Listen, on a connection of its own to the Redis at `url`, for the forced refreshes
+/// the app's other instances announce ([`Kinde::force_refresh`] with a
+/// [`RedisRefreshStore`]), and mark them in `kinde` as if they were its own. Subscribed
+/// when this returns; the listener reconnects by itself after a failure (marks
+/// announced meanwhile are missed), and stops when the handle is aborted or the runtime
+/// ends.
+///
+/// ```no_run
+/// # async fn run(kinde: kinde_core::Kinde) -> kinde_core::Result<()> {
+/// use kinde_core::redis::{RedisRefreshStore, connect, listen_for_forced_refreshes};
+/// let url = "redis://127.0.0.1:6379";
+/// let kinde = kinde.with_refresh_store(RedisRefreshStore::new(connect(url).await?));
+/// let _listener = listen_for_forced_refreshes(&kinde, url).await?;
+/// # Ok(()) }
+/// ```
+pub async fn listen_for_forced_refreshes(
+    kinde: &Kinde,
+    url: &str,
+) -> Result<tokio::task::JoinHandle<()>> {
+    use futures_util::StreamExt;
+
+    let client = Client::open(url).map_err(not_a_url)?;
+    let channel = kinde.stale_channel();
+    let subscribe = |client: Client, channel: String| async move {
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(channel).await?;
+        Ok::<_, ::redis::RedisError>(pubsub)
+    };
+    let mut pubsub = subscribe(client.clone(), channel.clone())
+        .await
+        .map_err(|e| KindeError::session_store(&e))?;
+    let kinde = kinde.clone();
+    Ok(tokio::spawn(async move {
+        loop {
+            let mut messages = pubsub.into_on_message();
+            while let Some(message) = messages.next().await {
+                let Ok(payload) = message.get_payload::<String>() else {
+                    continue;
+                };
+                if let Some((at, sub)) = payload.split_once(' ')
+                    && let Ok(at) = at.parse::<u64>()
+                    && !sub.is_empty()
+                {
+                    kinde.mark_stale(sub, at);
+                }
+            }
+            tracing::warn!("lost the Redis subscription to forced refreshes; reconnecting");
+            pubsub = loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Ok(p) = subscribe(client.clone(), channel.clone()).await {
+                    break p;
+                }
+            };
+        }
+    }))
 }
 
 /// The `webhook-id`s received, in Redis, shared by the instances of an app: a receipt is

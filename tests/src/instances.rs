@@ -6,7 +6,10 @@
 use std::net::TcpListener;
 
 use kinde_core::KindeConfigBuilder;
-use kinde_core::redis::{RedisOptions, RedisRefreshStore, connect_with};
+use kinde_core::redis::redis;
+use kinde_core::redis::{
+    RedisOptions, RedisRefreshStore, RedisWebhookIds, connect_with, listen_for_forced_refreshes,
+};
 use kinde_core::testing::{TestKinde, TestRedis};
 use kinde_examples::{actix_app, axum_app};
 
@@ -64,7 +67,7 @@ fn serve(
     match adapter {
         Adapter::Axum => RunningApp::tokio_thread(listener, move |listener| async move {
             let redis = connect_with(&url, options).await.expect("Redis");
-            let kinde = kinde.with_refresh_store(RedisRefreshStore::new(redis.clone()));
+            let kinde = shared_in(kinde, &redis, &url).await;
             let router = axum_app::router_with_store(
                 kinde_axum::KindeAuth::new(kinde),
                 kinde_axum::RedisSessionStore::new(redis),
@@ -74,9 +77,26 @@ fn serve(
         }),
         Adapter::Actix => run_async(listener, move |listener| async move {
             let redis = connect_with(&url, options).await.expect("Redis");
-            let kinde = kinde.with_refresh_store(RedisRefreshStore::new(redis.clone()));
+            let kinde = shared_in(kinde, &redis, &url).await;
             let store = kinde_actix::RedisSessionStore::new(redis);
             actix_app::serve_with_store(kinde_actix::KindeAuth::new(kinde), store, listener)
         }),
     }
+}
+
+/// `kinde` sharing with the other instances, in the Redis at `url`: refreshes, forced
+/// refreshes (announced and listened for) and webhook ids, as the example apps do.
+async fn shared_in(
+    kinde: kinde_core::Kinde,
+    redis: &redis::aio::ConnectionManager,
+    url: &str,
+) -> kinde_core::Kinde {
+    let kinde = kinde
+        .with_refresh_store(RedisRefreshStore::new(redis.clone()))
+        .with_webhook_ids(RedisWebhookIds::new(redis.clone()));
+    // The listener lives as long as the instance's runtime.
+    listen_for_forced_refreshes(&kinde, url)
+        .await
+        .expect("listen for forced refreshes");
+    kinde
 }

@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use kinde_core::testing::TestKinde;
+use kinde_core::redis::{RedisRefreshStore, connect};
+use kinde_core::testing::{TestKinde, TestRedis};
+use kinde_e2e::instances::{Adapter, instance};
 use kinde_e2e::{App, AppKind, Browser, StartApp, app_config, starters, status_body};
 use kinde_management::{Client, types};
 
@@ -238,7 +240,7 @@ async fn forced_refresh_shows_management_changes_at_once(start: StartApp) {
         "the old claims until the refresh"
     );
     let refreshes = tk.token_requests("refresh_token");
-    kinde.force_refresh(&user_id).unwrap();
+    kinde.force_refresh(&user_id).await.unwrap();
     assert_eq!(todos(&browser).await, 403, "the change shows at once");
     assert_eq!(tk.token_requests("refresh_token"), refreshes + 1);
     assert_eq!(permissions(&browser).await, (200, Vec::<String>::new()));
@@ -248,7 +250,7 @@ async fn forced_refresh_shows_management_changes_at_once(start: StartApp) {
         refreshes + 1,
         "one refresh: the rotated tokens are newer than the mark, Ada's were not marked"
     );
-    assert!(kinde.force_refresh("").is_err());
+    assert!(kinde.force_refresh("").await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,4 +271,67 @@ async fn axum_app_sees_management_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn actix_app_sees_management_changes() {
     management_changes_what_the_signed_in_user_may_do(starters::actix::start).await;
+}
+
+/// A forced refresh across instances: two instances of the app share Redis, the user
+/// is signed in on both (one cookie), and a back-office job of the same app (another
+/// client, sharing the Redis) forces the refresh after taking the role away. Both
+/// instances hear the announcement and the very next request on either sees the change,
+/// with one refresh between them.
+async fn forced_refresh_reaches_every_instance(adapter: Adapter) {
+    let tk = TestKinde::start();
+    let redis = TestRedis::start();
+    let a = instance(adapter, &tk, &redis, |c| c);
+    let b = instance(adapter, &tk, &redis, |c| c);
+    let Reader {
+        api,
+        user_id,
+        org,
+        role_id,
+    } = reader(&tk).await;
+    let browser = a.browser();
+    browser.sign_in(None, "mary@example.com").await;
+    let todos_on = |app: &App| format!("{}/todos", app.base);
+    let status = |url: String| {
+        let browser = &browser;
+        async move { status_body(browser.get_json(&url).await).await.0 }
+    };
+    assert_eq!(status(todos_on(&a)).await, 200);
+    assert_eq!(status(todos_on(&b)).await, 200, "one session for both");
+
+    api.delete_organization_user_role()
+        .org_code(&org)
+        .user_id(&user_id)
+        .role_id(&role_id)
+        .send()
+        .await
+        .unwrap();
+    let refreshes = tk.token_requests("refresh_token");
+    let job = kinde_core::Kinde::new(app_config(&tk, a.port).build().unwrap())
+        .unwrap()
+        .with_refresh_store(RedisRefreshStore::new(connect(&redis.url()).await.unwrap()));
+    job.force_refresh(&user_id).await.unwrap();
+
+    // Pub/sub delivers the mark a moment later; wait for it, bounded.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while status(todos_on(&b)).await != 403 {
+        assert!(Instant::now() < deadline, "instance B never heard the mark");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status(todos_on(&a)).await, 403, "instance A heard it too");
+    assert_eq!(
+        tk.token_requests("refresh_token"),
+        refreshes + 1,
+        "one refresh across both instances"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_instances_forced_refresh() {
+    forced_refresh_reaches_every_instance(Adapter::Axum).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn actix_instances_forced_refresh() {
+    forced_refresh_reaches_every_instance(Adapter::Actix).await;
 }

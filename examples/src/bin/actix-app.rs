@@ -5,7 +5,7 @@
 //! other instances in Redis.
 
 use kinde_actix::{KindeAuth, RedisSessionStore};
-use kinde_core::redis::{RedisRefreshStore, connect};
+use kinde_core::redis::{RedisRefreshStore, RedisWebhookIds, connect, listen_for_forced_refreshes};
 use kinde_examples::{actix_app, demo};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -16,9 +16,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let server = match demo::redis_url() {
             Some(url) => {
                 let redis = connect(&url).await?;
+                // Refreshes, forced refreshes and webhook ids shared with the other
+                // instances.
                 let kinde = demo
                     .kinde
-                    .with_refresh_store(RedisRefreshStore::new(redis.clone()));
+                    .with_refresh_store(RedisRefreshStore::new(redis.clone()))
+                    .with_webhook_ids(RedisWebhookIds::new(redis.clone()));
+                listen_for_forced_refreshes(&kinde, &url).await?;
                 let store = RedisSessionStore::new(redis);
                 demo.announce("actix-app", &demo::redis_sessions(&url), false);
                 actix_app::serve_with_store(KindeAuth::new(kinde), store, listener)?

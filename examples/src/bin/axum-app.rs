@@ -5,7 +5,7 @@
 //! other instances in Redis.
 
 use kinde_axum::{KindeAuth, RedisSessionStore};
-use kinde_core::redis::{RedisRefreshStore, connect};
+use kinde_core::redis::{RedisRefreshStore, RedisWebhookIds, connect, listen_for_forced_refreshes};
 use kinde_examples::{axum_app, demo};
 
 #[tokio::main]
@@ -15,9 +15,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (app, sessions) = match demo::redis_url() {
         Some(url) => {
             let redis = connect(&url).await?;
+            // Refreshes, forced refreshes and webhook ids shared with the other instances.
             let kinde = demo
                 .kinde
-                .with_refresh_store(RedisRefreshStore::new(redis.clone()));
+                .with_refresh_store(RedisRefreshStore::new(redis.clone()))
+                .with_webhook_ids(RedisWebhookIds::new(redis.clone()));
+            listen_for_forced_refreshes(&kinde, &url).await?;
             let app =
                 axum_app::router_with_store(KindeAuth::new(kinde), RedisSessionStore::new(redis));
             (app, demo::redis_sessions(&url))

@@ -40,4 +40,18 @@ pub trait RefreshStore: Send + Sync + 'static {
 
     /// The result published for `key`, if any.
     fn published<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>>;
+
+    /// Tell the other instances, listening on `channel`, that the sessions of the user
+    /// `sub` obtained before `at_ms` (Unix milliseconds) must refresh
+    /// ([`Kinde::force_refresh`](crate::Kinde::force_refresh)). The default tells
+    /// nobody (a store without a way to broadcast); Redis publishes it.
+    fn announce_stale<'a>(
+        &'a self,
+        channel: &'a str,
+        sub: &'a str,
+        at_ms: u64,
+    ) -> StoreFuture<'a, ()> {
+        let _ = (channel, sub, at_ms);
+        Box::pin(async { Ok(()) })
+    }
 }

@@ -62,27 +62,48 @@ impl Kinde {
     /// Bearer tokens are the caller's: they carry their claims until they expire.
     ///
     /// The mark is kept in this client, so it reaches every request this process
-    /// serves with it (all its clones, every adapter handle built on it). An app with
-    /// several instances calls it on each (for example from a message every instance
-    /// subscribes to); sessions kept in a shared store are then refreshed once across
-    /// the instances by the [`RefreshStore`](crate::RefreshStore), as usual.
+    /// serves with it (all its clones, every adapter handle built on it). With a
+    /// [`RefreshStore`](crate::RefreshStore) it is also announced to the app's other
+    /// instances: with Redis, each instance that runs
+    /// `kinde_core::redis::listen_for_forced_refreshes` marks the user too, and the
+    /// sessions in the shared store refresh once across the instances, as usual. (An
+    /// instance that was not listening when the mark was announced does not see it.)
     ///
     /// ```no_run
     /// # async fn run(kinde: kinde_core::Kinde) -> kinde_core::Result<()> {
     /// // After giving the user a role through the Management API:
-    /// kinde.force_refresh("kp_0123456789abcdef")?;
+    /// kinde.force_refresh("kp_0123456789abcdef").await?;
     /// // Their next request refreshes, and sees the role's permissions.
     /// # Ok(()) }
     /// ```
     ///
-    /// An empty `user_id` is an error ([`KindeError::BadRequest`]).
-    pub fn force_refresh(&self, user_id: &str) -> Result<()> {
+    /// An empty `user_id` is an error ([`KindeError::BadRequest`]); so is a store that
+    /// cannot announce the mark (this instance's mark is set all the same).
+    pub async fn force_refresh(&self, user_id: &str) -> Result<()> {
         if user_id.is_empty() {
             return Err(KindeError::BadRequest("an empty user id".into()));
         }
-        self.inner.stale.mark(user_id, now_millis());
-        tracing::debug!("marked a user's sessions for a refresh");
+        let at = now_millis();
+        self.mark_stale(user_id, at);
+        if let Some(store) = &self.inner.refresh_store {
+            store
+                .announce_stale(&self.stale_channel(), user_id, at)
+                .await?;
+        }
         Ok(())
+    }
+
+    /// Mark the sessions of `sub` obtained before `at_ms` for a refresh (here, or as
+    /// another instance announced).
+    pub(crate) fn mark_stale(&self, sub: &str, at_ms: u64) {
+        self.inner.stale.mark(sub, at_ms);
+        tracing::debug!("marked a user's sessions for a refresh");
+    }
+
+    /// Where this client's instances announce forced refreshes to each other.
+    pub(crate) fn stale_channel(&self) -> String {
+        let config = &self.inner.config;
+        format!("kinde:stale:{}@{}", config.client_id, config.issuer)
     }
 
     /// Whether `session` must refresh because of [`force_refresh`](Self::force_refresh).
