@@ -3,7 +3,6 @@
 //! verifies it and records its `webhook-id`; its refusals are [`WebhookRejection`]s.
 
 use std::fmt;
-use std::ops::Deref;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
@@ -12,47 +11,33 @@ use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use kinde_core::web::Reply;
-use kinde_core::webhook::ReceivedWebhook;
 
 use crate::auth::KindeAuth;
 
-/// A webhook from Kinde, verified (signed by a key of your business's JWKS, carrying an
-/// event) and received for the first time. Dereferences to
-/// [`ReceivedWebhook`](kinde_core::webhook::ReceivedWebhook): `event` is the typed
-/// event, `release()` forgets it when handling failed so Kinde's retry is handled.
-///
-/// A body that is not a webhook is a `400`, a forged or foreign one `401`, a delivery
-/// already received a `200` without calling the handler, and an unreachable JWKS or
-/// id store a `503` (Kinde sends it again). Answer `200` once the event is handled.
-///
-/// ```no_run
-/// use actix_web::{HttpResponse, post};
-/// use kinde_actix::KindeWebhook;
-/// use kinde_core::webhook::Event;
-///
-/// #[post("/webhooks/kinde")]
-/// async fn webhook(hook: KindeWebhook) -> HttpResponse {
-///     if let Event::UserCreated(user) = &hook.event.event {
-///         println!("welcome {:?}", user.email);
-///     }
-///     HttpResponse::Ok().finish()
-/// }
-/// ```
-#[derive(Debug, Clone)]
-pub struct KindeWebhook(pub ReceivedWebhook);
-
-impl Deref for KindeWebhook {
-    type Target = ReceivedWebhook;
-
-    fn deref(&self) -> &ReceivedWebhook {
-        &self.0
-    }
+kinde_core::__declare_webhook! {
+    /// A webhook from Kinde, verified (signed by a key of your business's JWKS, carrying an
+    /// event) and received for the first time. Dereferences to
+    /// [`ReceivedWebhook`](kinde_core::webhook::ReceivedWebhook): `event` is the typed
+    /// event, `release()` forgets it when handling failed so Kinde's retry is handled.
+    ///
+    /// A body that is not a webhook is a `400`, a forged or foreign one `401`, a delivery
+    /// already received a `200` without calling the handler, and an unreachable JWKS or
+    /// id store a `503` (Kinde sends it again). Answer `200` once the event is handled.
+    ///
+    /// ```no_run
+    /// use actix_web::{HttpResponse, post};
+    /// use kinde_actix::KindeWebhook;
+    /// use kinde_core::webhook::Event;
+    ///
+    /// #[post("/webhooks/kinde")]
+    /// async fn webhook(hook: KindeWebhook) -> HttpResponse {
+    ///     if let Event::UserCreated(user) = &hook.event.event {
+    ///         println!("welcome {:?}", user.email);
+    ///     }
+    ///     HttpResponse::Ok().finish()
+    /// }
+    /// ```
 }
-
-/// Why [`KindeWebhook`] did not reach the handler, as kinde-core answers it (a `200`
-/// for a delivery already received).
-#[derive(Debug, Clone)]
-pub struct WebhookRejection(pub Reply);
 
 impl fmt::Display for WebhookRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,57 +2,40 @@
 //! is read up to the client's limit and handed to kinde-core's `receive_webhook`, which
 //! verifies it and records its `webhook-id`; its refusals are [`WebhookRejection`]s.
 
-use std::ops::Deref;
-
 use axum::extract::{FromRef, FromRequest, Request};
 use axum::response::{IntoResponse, Response};
-use kinde_core::web::Reply;
-use kinde_core::webhook::ReceivedWebhook;
 
 use crate::auth::KindeAuth;
 
-/// A webhook from Kinde, verified (signed by a key of your business's JWKS, carrying an
-/// event) and received for the first time. Dereferences to
-/// [`ReceivedWebhook`](kinde_core::webhook::ReceivedWebhook): `event` is the typed
-/// event, `release()` forgets it when handling failed so Kinde's retry is handled.
-///
-/// A body that is not a webhook is a `400`, a forged or foreign one `401`, a delivery
-/// already received a `200` without calling the handler, and an unreachable JWKS or
-/// id store a `503` (Kinde sends it again). Answer `200` once the event is handled.
-///
-/// ```no_run
-/// use axum::{Router, http::StatusCode, routing::post};
-/// use kinde_axum::{KindeAuth, KindeWebhook};
-/// use kinde_core::webhook::Event;
-///
-/// async fn webhook(hook: KindeWebhook) -> StatusCode {
-///     match &hook.event.event {
-///         Event::UserCreated(user) => println!("welcome {:?}", user.email),
-///         Event::Unknown { event_type, .. } => println!("not handled: {event_type}"),
-///         _ => {}
-///     }
-///     StatusCode::OK
-/// }
-///
-/// # fn app(auth: KindeAuth) -> Router {
-/// Router::new().route("/webhooks/kinde", post(webhook)).with_state(auth)
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct KindeWebhook(pub ReceivedWebhook);
-
-impl Deref for KindeWebhook {
-    type Target = ReceivedWebhook;
-
-    fn deref(&self) -> &ReceivedWebhook {
-        &self.0
-    }
+kinde_core::__declare_webhook! {
+    /// A webhook from Kinde, verified (signed by a key of your business's JWKS, carrying an
+    /// event) and received for the first time. Dereferences to
+    /// [`ReceivedWebhook`](kinde_core::webhook::ReceivedWebhook): `event` is the typed
+    /// event, `release()` forgets it when handling failed so Kinde's retry is handled.
+    ///
+    /// A body that is not a webhook is a `400`, a forged or foreign one `401`, a delivery
+    /// already received a `200` without calling the handler, and an unreachable JWKS or
+    /// id store a `503` (Kinde sends it again). Answer `200` once the event is handled.
+    ///
+    /// ```no_run
+    /// use axum::{Router, http::StatusCode, routing::post};
+    /// use kinde_axum::{KindeAuth, KindeWebhook};
+    /// use kinde_core::webhook::Event;
+    ///
+    /// async fn webhook(hook: KindeWebhook) -> StatusCode {
+    ///     match &hook.event.event {
+    ///         Event::UserCreated(user) => println!("welcome {:?}", user.email),
+    ///         Event::Unknown { event_type, .. } => println!("not handled: {event_type}"),
+    ///         _ => {}
+    ///     }
+    ///     StatusCode::OK
+    /// }
+    ///
+    /// # fn app(auth: KindeAuth) -> Router {
+    /// Router::new().route("/webhooks/kinde", post(webhook)).with_state(auth)
+    /// # }
+    /// ```
 }
-
-/// Why [`KindeWebhook`] did not reach the handler, as kinde-core answers it (a `200`
-/// for a delivery already received).
-#[derive(Debug, Clone)]
-pub struct WebhookRejection(pub Reply);
 
 impl IntoResponse for WebhookRejection {
     fn into_response(self) -> Response {

@@ -15,7 +15,7 @@ use crate::claims::Claims;
 use crate::client::Kinde;
 use crate::config::AudiencePolicy;
 use crate::error::{KindeError, Result, TokenRejection};
-use crate::jwks::parse_jwks;
+use crate::jwks::{KeySet, parse_jwks};
 use crate::jws_header;
 use crate::token_cache::{CacheKey, Entry as CacheEntry};
 use crate::trace::{span, traced};
@@ -161,11 +161,7 @@ impl Kinde {
         }
         let kid = header.kid;
         tracing::Span::current().record("kid", kid.as_str());
-        let keys = self
-            .inner
-            .keys
-            .with_kid(&kid, &self.inner.config, || self.fetch_jwks())
-            .await?;
+        let keys = self.keys_with(&kid).await?;
         let key = keys.key(&kid).ok_or(TokenRejection::UnknownKey)?;
         let config = &self.inner.config;
 
@@ -202,7 +198,16 @@ impl Kinde {
         Ok((claims, kid))
     }
 
-    pub(crate) async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
+    /// The issuer's published keys, fetched again (rate-limited) when `kid` is not
+    /// among them.
+    pub(crate) async fn keys_with(&self, kid: &str) -> Result<Arc<KeySet>> {
+        self.inner
+            .keys
+            .with_kid(kid, &self.inner.config, || self.fetch_jwks())
+            .await
+    }
+
+    async fn fetch_jwks(&self) -> Result<HashMap<String, DecodingKey>> {
         let span = span!(DEBUG, "kinde.jwks", self, keys = tracing::field::Empty);
         traced(span, self.get_jwks()).await
     }

@@ -360,3 +360,33 @@ macro_rules! __session_cookie_setters {
         }
     };
 }
+
+/// Declares, in an adapter, `KindeWebhook` (a webhook received for the first time,
+/// dereferencing to [`ReceivedWebhook`](crate::webhook::ReceivedWebhook)), documented by
+/// the adapter's own docs, and `WebhookRejection` (kinde-core's reply when the webhook
+/// does not reach the handler). The adapter implements its framework's extractor and
+/// response traits for them, reading the body up to
+/// [`WebhookOptions::max_body_bytes`](crate::webhook::WebhookOptions::max_body_bytes)
+/// and calling [`Kinde::receive_webhook`](crate::Kinde::receive_webhook).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __declare_webhook {
+    ($(#[$doc:meta])*) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct KindeWebhook(pub $crate::webhook::ReceivedWebhook);
+
+        impl ::std::ops::Deref for KindeWebhook {
+            type Target = $crate::webhook::ReceivedWebhook;
+
+            fn deref(&self) -> &$crate::webhook::ReceivedWebhook {
+                &self.0
+            }
+        }
+
+        /// Why [`KindeWebhook`] did not reach the handler, as kinde-core answers it (a
+        /// `200` for a delivery already received).
+        #[derive(Debug, Clone)]
+        pub struct WebhookRejection(pub $crate::web::Reply);
+    };
+}

@@ -111,11 +111,7 @@ impl Kinde {
             .ok_or_else(|| KindeError::BadRequest("the webhook body is not a JWT".into()))?;
         // The header rules of every token (RS256, a `kid`, no `crit`).
         let kid = header_kid(&token)?;
-        let keys = self
-            .inner
-            .keys
-            .with_kid(&kid, &self.inner.config, || self.fetch_jwks())
-            .await?;
+        let keys = self.keys_with(&kid).await?;
         let key = keys.key(&kid).ok_or(TokenRejection::UnknownKey)?;
 
         let mut validation = Validation::new(Algorithm::RS256);
