@@ -1,6 +1,6 @@
 //! [`KindeWebhook`]: a Kinde webhook received by a handler, verified and new. The body
 //! is read up to the client's limit and handed to kinde-core's `receive_webhook`, which
-//! verifies it and records its `webhook-id`; its refusals are [`WebhookRejection`]s.
+//! verifies it and records its event; its refusals are [`WebhookRejection`]s.
 
 use std::fmt;
 
@@ -20,9 +20,11 @@ kinde_core::__declare_webhook! {
     /// [`ReceivedWebhook`](kinde_core::webhook::ReceivedWebhook): `event` is the typed
     /// event, `release()` forgets it when handling failed so Kinde's retry is handled.
     ///
-    /// A body that is not a webhook is a `400`, a forged or foreign one `401`, a delivery
-    /// already received a `200` without calling the handler, and an unreachable JWKS or
-    /// id store a `503` (Kinde sends it again). Answer `200` once the event is handled.
+    /// A body that is not a webhook is a `400`, a forged or foreign one `401`, a
+    /// delivery of an event already handled a `200` without calling the handler, one
+    /// that arrives while the event is being handled a `409`, and an unreachable JWKS or
+    /// event store a `503` (Kinde sends it again). Answer `200` once the event is
+    /// handled; when handling fails, `release()` it and answer an error.
     ///
     /// ```no_run
     /// use actix_web::{HttpResponse, post};

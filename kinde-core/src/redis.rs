@@ -35,7 +35,7 @@ use ::redis::{Client, IntoConnectionInfo, ProtocolVersion, Script};
 use crate::client::Kinde;
 use crate::error::{KindeError, Result};
 use crate::session::{RefreshStore, StoreFuture};
-use crate::webhook::WebhookIds;
+use crate::webhook::{Receipt, WebhookIds};
 
 /// The timeouts and reconnection of a connection made by [`connect_with`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,8 +358,9 @@ pub async fn listen_for_forced_refreshes(
     }))
 }
 
-/// The `webhook-id`s received, in Redis, shared by the instances of an app: a receipt is
-/// `SET key 1 NX PX ttl` (of two deliveries at once, on any instances, one is first).
+/// The webhooks received, in Redis, shared by the instances of an app: a delivery is
+/// `SET key handling NX GET PX ttl` (of two deliveries at once, on any instances, one is
+/// first; Redis 7.0 or later), a handled event `SET key handled PX ttl`.
 /// Set it with [`Kinde::with_webhook_ids`](crate::Kinde::with_webhook_ids).
 #[derive(Clone)]
 pub struct RedisWebhookIds<C = ConnectionManager> {
@@ -386,18 +387,38 @@ impl<C> WebhookIds for RedisWebhookIds<C>
 where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
-    fn first_receipt<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, bool> {
+    fn begin<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Receipt> {
         Box::pin(async move {
-            let set: Option<String> = ::redis::cmd("SET")
+            // The value before, if the key was there (and then it is left alone):
+            // one round trip, atomic across instances (Redis 7.0 or later).
+            let before: Option<String> = ::redis::cmd("SET")
                 .arg(key)
-                .arg(1)
+                .arg("handling")
                 .arg("NX")
+                .arg("GET")
                 .arg("PX")
                 .arg(millis(ttl))
                 .query_async(&mut self.connection.clone())
                 .await
                 .map_err(|e| KindeError::session_store(&e))?;
-            Ok(set.is_some())
+            Ok(match before.as_deref() {
+                None => Receipt::First,
+                Some("handled") => Receipt::Handled,
+                Some(_) => Receipt::InProgress,
+            })
+        })
+    }
+
+    fn finish<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            ::redis::cmd("SET")
+                .arg(key)
+                .arg("handled")
+                .arg("PX")
+                .arg(millis(ttl))
+                .query_async::<()>(&mut self.connection.clone())
+                .await
+                .map_err(|e| KindeError::session_store(&e))
         })
     }
 

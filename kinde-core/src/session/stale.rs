@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::verified::VerifiedSession;
 use crate::client::Kinde;
@@ -26,13 +26,27 @@ pub(crate) struct StaleMarks {
     marks: RwLock<HashMap<String, u64>>,
     /// Whether any mark was ever set: the common case (none) costs one atomic load.
     any: AtomicBool,
+    /// How many marks were left by the last sweep of expired ones.
+    swept_at: AtomicUsize,
 }
 
 impl StaleMarks {
-    fn mark(&self, sub: &str, now: u64) {
+    /// Mark `sub` as of `at` (Unix ms). A mark from the future (another instance's
+    /// clock ahead of ours) counts as now, or sessions refreshed here would stay older
+    /// than it and refresh on every request; a mark older than one already there
+    /// (announcements can arrive out of order) changes nothing.
+    fn mark(&self, sub: &str, at: u64) {
+        let now = now_millis();
+        let at = at.min(now);
         let mut marks = self.marks.write().unwrap_or_else(|p| p.into_inner());
-        marks.retain(|_, at| now.saturating_sub(*at) < MARK_TTL_MS);
-        marks.insert(sub.to_string(), now);
+        // Expired marks go when the map has doubled since the last sweep, not on every
+        // mark: marking many users at once stays linear.
+        if marks.len() >= self.swept_at.load(Ordering::Relaxed).max(64) * 2 {
+            marks.retain(|_, at| now.saturating_sub(*at) < MARK_TTL_MS);
+            self.swept_at.store(marks.len(), Ordering::Relaxed);
+        }
+        let latest = marks.entry(sub.to_string()).or_insert(at);
+        *latest = (*latest).max(at);
         self.any.store(true, Ordering::Release);
     }
 
@@ -133,6 +147,12 @@ mod tests {
             "obtained at or after the mark"
         );
         assert!(!marks.is_stale("kp_2", 0), "another user");
+        // A mark from the future counts as now; an older one does not move it back.
+        let ahead = StaleMarks::default();
+        ahead.mark("kp_1", u64::MAX);
+        assert!(!ahead.is_stale("kp_1", now_millis() + 1));
+        ahead.mark("kp_1", 5);
+        assert!(ahead.is_stale("kp_1", now - 10), "still the newer mark");
         // An old mark is forgotten.
         let old = StaleMarks::default();
         old.mark("kp_1", now - MARK_TTL_MS - 1);

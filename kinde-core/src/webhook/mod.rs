@@ -1,6 +1,6 @@
 //! Kinde webhooks: verification of the signed body, the event typed by its `type`, and
-//! the ids already received (Kinde retries a webhook, with the same `webhook-id`, until
-//! it gets a 2xx, for up to 36 hours).
+//! the events received (Kinde retries a webhook until it gets a 2xx, for up to 36
+//! hours, so each event is handled once and none is lost).
 //!
 //! Kinde sends a webhook as a `POST` whose body is a JWT (`Content-Type:
 //! application/jwt`) signed RS256 by the business's signing keys, the same JWKS as its
@@ -20,6 +20,6 @@ pub use event::{
     AccessRequest, BillingEvent, Event, Organization, Permission, Role, Subscriber, User,
     UserOrganization, WebhookEvent,
 };
-pub use ids::{MemoryWebhookIds, WebhookIds};
+pub use ids::{MemoryWebhookIds, Receipt, WebhookIds};
 pub use received::ReceivedWebhook;
 pub use verify::WebhookOptions;

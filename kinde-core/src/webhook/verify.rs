@@ -85,10 +85,11 @@ fn unix_time(text: &str) -> Option<i64> {
 
 impl Kinde {
     /// Verify a webhook `body` (as received: the JWT, or the JWT as a JSON string) and
-    /// return its event. A forged, foreign or tampered body is
-    /// [`KindeError::InvalidToken`] (401); a body that is not a JWT, too large, or a
-    /// token of this issuer that is not a webhook event (an access token, say) is
-    /// [`KindeError::BadRequest`] (400); an unreachable JWKS is `503`.
+    /// return its event. A forged, foreign, tampered or malformed token is
+    /// [`KindeError::InvalidToken`] (401); a body that is not a JWT at all, too large,
+    /// or a token of this issuer that is not a webhook event (an access token, say) is
+    /// [`KindeError::BadRequest`] (400); an unreachable JWKS is `503` (a JWKS that
+    /// answers with an error, `502`).
     ///
     /// ```no_run
     /// # async fn run(kinde: kinde_core::Kinde, body: &[u8]) -> kinde_core::Result<()> {

@@ -253,8 +253,20 @@ async fn the_body_size_is_bounded_and_an_age_limit_is_opt_in() {
     strict.verify_webhook(fresh.as_bytes()).await.unwrap();
 }
 
+/// `receive_webhook` until it answers `status` (a handled record is written by a task
+/// when the handler's `ReceivedWebhook` is dropped), bounded.
+async fn receive_until(kinde: &kinde_core::Kinde, token: &str, status: u16) {
+    for _ in 0..200 {
+        match kinde.receive_webhook(None, Some(token.as_bytes())).await {
+            Err(reply) if reply.status == status => return,
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    panic!("never answered {status}");
+}
+
 #[tokio::test]
-async fn a_webhook_id_is_handled_once_until_released() {
+async fn an_event_is_handled_once_and_never_lost() {
     let server = TestKinde::start();
     let kinde = client(&server);
     let token = server.webhook_token("role.created", json!({"role": {"id": "r1"}}));
@@ -264,29 +276,69 @@ async fn a_webhook_id_is_handled_once_until_released() {
         .await
         .unwrap();
     assert!(matches!(first.event.event, Event::RoleCreated(_)));
-    let again = kinde
+    // Kinde retries while the first delivery is being handled: not yet.
+    let busy = kinde
         .receive_webhook(Some("msg_1"), Some(token.as_bytes()))
         .await
         .unwrap_err();
-    assert_eq!(again.status, 200, "a retry is acknowledged");
+    assert_eq!((busy.status, busy.header("retry-after")), (409, Some("30")));
+    // The same signed event replayed under another webhook-id, or none, is the same event.
+    let replay = kinde
+        .receive_webhook(Some("msg_forged"), Some(token.as_bytes()))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.status, 409);
+    // Its handling failed: the next delivery is handled.
     first.release().await.unwrap();
-    kinde
+    drop(first);
+    let second = kinde
         .receive_webhook(Some("msg_1"), Some(token.as_bytes()))
         .await
         .expect("handled again after its handling failed");
+    // Handled: from now on acknowledged without calling the handler.
+    drop(second);
+    receive_until(&kinde, &token, 200).await;
+    let done = kinde
+        .receive_webhook(Some("msg_2"), Some(token.as_bytes()))
+        .await
+        .unwrap_err();
+    assert_eq!(done.body, r#"{"status":"already received"}"#);
 
-    // Without a webhook-id nothing is recorded; unreadable bodies are 400, forged 401.
-    kinde
-        .receive_webhook(None, Some(token.as_bytes()))
-        .await
-        .unwrap();
-    kinde
-        .receive_webhook(None, Some(token.as_bytes()))
-        .await
-        .unwrap();
+    // A handler that panics does not lose the event.
+    let other = server.webhook_token("role.deleted", json!({"role": {"id": "r1"}}));
+    let handler = {
+        let kinde = kinde.clone();
+        let other = other.clone();
+        tokio::spawn(async move {
+            let _hook = kinde
+                .receive_webhook(None, Some(other.as_bytes()))
+                .await
+                .unwrap();
+            panic!("the handler failed");
+        })
+    };
+    assert!(handler.await.is_err());
+    let mut handled_again = false;
+    for _ in 0..200 {
+        if kinde
+            .receive_webhook(None, Some(other.as_bytes()))
+            .await
+            .is_ok()
+        {
+            handled_again = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        handled_again,
+        "the event of a panicked handler is handled again"
+    );
+
+    // Unreadable bodies are 400, forged ones 401.
     assert_eq!(
         kinde
-            .receive_webhook(Some("msg_2"), None)
+            .receive_webhook(Some("msg_3"), None)
             .await
             .unwrap_err()
             .status,
@@ -294,7 +346,7 @@ async fn a_webhook_id_is_handled_once_until_released() {
     );
     let forged = TestSigner::generate().sign(&json!({"type": "user.created", "event_id": "e"}));
     let refused = kinde
-        .receive_webhook(Some("msg_3"), Some(forged.as_bytes()))
+        .receive_webhook(Some("msg_4"), Some(forged.as_bytes()))
         .await
         .unwrap_err();
     assert_eq!(refused.status, 401);
@@ -302,7 +354,7 @@ async fn a_webhook_id_is_handled_once_until_released() {
 }
 
 #[tokio::test]
-async fn webhook_ids_in_redis_are_shared_by_instances_and_an_outage_is_a_503() {
+async fn events_in_redis_are_shared_by_instances_and_an_outage_is_a_503() {
     let redis = TestRedis::start();
     let server = TestKinde::start();
     let connection = kinde_core::redis::connect(&redis.url()).await.unwrap();
@@ -311,18 +363,25 @@ async fn webhook_ids_in_redis_are_shared_by_instances_and_an_outage_is_a_503() {
     let b = client(&server).with_webhook_ids(ids);
     let token = server.webhook_token("user.deleted", json!({"user": {"id": "kp_1"}}));
 
-    a.receive_webhook(Some("msg_r"), Some(token.as_bytes()))
+    let hook = a
+        .receive_webhook(Some("msg_r"), Some(token.as_bytes()))
         .await
         .unwrap();
-    let again = b
+    let busy = b
         .receive_webhook(Some("msg_r"), Some(token.as_bytes()))
         .await
         .unwrap_err();
-    assert_eq!(again.status, 200, "the other instance knows it");
+    assert_eq!(
+        busy.status, 409,
+        "the other instance knows it is being handled"
+    );
+    drop(hook);
+    receive_until(&b, &token, 200).await;
 
     redis.stop();
+    let other = server.webhook_token("user.created", json!({}));
     let down = b
-        .receive_webhook(Some("msg_s"), Some(token.as_bytes()))
+        .receive_webhook(Some("msg_s"), Some(other.as_bytes()))
         .await
         .unwrap_err();
     assert_eq!(down.status, 503, "Kinde sends it again later");
