@@ -305,7 +305,8 @@ where
 /// the app's other instances announce ([`Kinde::force_refresh`] with a
 /// [`RedisRefreshStore`]), and mark them in `kinde` as if they were its own. Subscribed
 /// when this returns; the listener reconnects by itself after a failure (marks
-/// announced meanwhile are missed), and stops when the handle is aborted or the runtime
+/// announced meanwhile are missed), finding a connection that died silently within a
+/// minute (a `PING` every 30 s), and stops when the handle is aborted or the runtime
 /// ends.
 ///
 /// ```no_run
@@ -335,16 +336,34 @@ pub async fn listen_for_forced_refreshes(
     let kinde = kinde.clone();
     Ok(tokio::spawn(async move {
         loop {
-            let mut messages = pubsub.into_on_message();
-            while let Some(message) = messages.next().await {
-                let Ok(payload) = message.get_payload::<String>() else {
-                    continue;
-                };
-                if let Some((at, sub)) = payload.split_once(' ')
-                    && let Ok(at) = at.parse::<u64>()
-                    && !sub.is_empty()
-                {
-                    kinde.mark_stale(sub, at);
+            let (mut sink, mut messages) = pubsub.split();
+            // A connection that died without closing (a failover behind NAT, say)
+            // delivers nothing and never ends: a PING on it every half minute finds out.
+            let mut health = tokio::time::interval(LISTENER_PING);
+            health.tick().await;
+            loop {
+                tokio::select! {
+                    message = messages.next() => {
+                        let Some(message) = message else { break };
+                        let Ok(payload) = message.get_payload::<String>() else {
+                            continue;
+                        };
+                        if let Some((at, sub)) = payload.split_once(' ')
+                            && let Ok(at) = at.parse::<u64>()
+                            && !sub.is_empty()
+                        {
+                            kinde.mark_stale(sub, at);
+                        }
+                    }
+                    _ = health.tick() => {
+                        let pong = tokio::time::timeout(
+                            LISTENER_PING / 2,
+                            sink.ping::<::redis::Value>(),
+                        );
+                        if !matches!(pong.await, Ok(Ok(_))) {
+                            break;
+                        }
+                    }
                 }
             }
             tracing::warn!("lost the Redis subscription to forced refreshes; reconnecting");
@@ -357,6 +376,9 @@ pub async fn listen_for_forced_refreshes(
         }
     }))
 }
+
+/// How often the forced-refresh listener checks that its connection is alive.
+const LISTENER_PING: Duration = Duration::from_secs(30);
 
 /// The webhooks received, in Redis, shared by the instances of an app: a delivery is
 /// `SET key handling NX GET PX ttl` (of two deliveries at once, on any instances, one is
