@@ -2,8 +2,8 @@
 //! timeouts (and, if asked, a [`ClientSideCache`]), and [`RedisRefreshStore`], which
 //! coordinates refreshes across instances, and [`RedisWebhookIds`], the webhook ids received.
 //! The session stores over Redis are the adapters' (`kinde_axum::RedisSessionStore`,
-//! actix-session's `RedisSessionStore` under kinde-actix); all of them take any
-//! connection of the [`redis`](::redis) crate, re-exported here.
+//! `kinde_actix::RedisSessionStore`); all of them take any connection of the [`redis`]
+//! crate, re-exported here.
 //!
 //! ```no_run
 //! # async fn run() -> kinde_core::Result<()> {
