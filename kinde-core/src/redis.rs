@@ -130,7 +130,10 @@ pub async fn connect_with(url: &str, options: RedisOptions) -> Result<Connection
         .set_max_delay(Duration::from_millis(200));
     if let Some(cache) = options.client_side_cache {
         // Invalidations arrive as RESP3 pushes on the same connection.
-        let settings = info.redis_settings().clone().set_protocol(ProtocolVersion::RESP3);
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
         info = info.set_redis_settings(settings);
         config = config.set_cache_config(
             CacheConfig::new()
