@@ -4,7 +4,7 @@
 //! - `axum-app`: a server-rendered site with browser sessions ([`axum_app`]).
 //! - `axum-api`: a JSON API protected by bearer tokens ([`axum_api`]).
 //! - `actix-app`: the same site as `axum-app` on actix-web ([`actix_app`]).
-//! - `bench-app`: what `scripts/bench-http.sh` load-tests ([`bench`]); not an example.
+//! - `bench-app`: what `scripts/bench-http.sh` load-tests ([`bench`](mod@bench)); not an example.
 //!
 //! With no `KINDE_DOMAIN` set, each binary starts the embedded local Kinde server
 //! ([`demo::setup`]) so it works end to end with no account and no configuration.

@@ -76,6 +76,8 @@
 //! the request's session as kinde reads and writes it). kinde-axum has the same files
 //! for the same roles.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod auth;
 mod extract;
 mod guard;
@@ -99,8 +101,14 @@ pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 pub use reject::AuthRejection;
 pub use resolve::{KindeRequestExt, resolve_caller};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use session::RedisSessionStore;
 pub use session::{
     MemorySessionStore, Session, SessionError, SessionFuture, SessionMiddleware, SessionService,
 };
 pub use webhook::{KindeWebhook, WebhookRejection};
+
+// The README's examples (what crates.io shows), compiled as doctests.
+#[cfg(all(doctest, feature = "redis"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

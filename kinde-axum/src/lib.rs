@@ -81,6 +81,8 @@
 //!
 //! [tower-sessions]: https://docs.rs/tower-sessions
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod auth;
 mod extract;
 mod guard;
@@ -102,6 +104,12 @@ pub use kinde_core::web::{RoutePaths, SameSite, TokenSource};
 pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 pub use reject::AuthRejection;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use session::RedisSessionStore;
 pub use session::{MemorySessionStore, ResponseFuture, SessionLayer, SessionService};
 pub use webhook::{KindeWebhook, WebhookRejection};
+
+// The README's examples (what crates.io shows), compiled as doctests.
+#[cfg(all(doctest, feature = "redis"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

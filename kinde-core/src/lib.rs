@@ -41,8 +41,11 @@
 //! - `redis`: `redis`, Redis for an app that runs several instances (refresh
 //!   coordination across instances; the session stores are the adapters').
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod account;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 #[cfg(feature = "blocking")]
 mod blocking_context;
@@ -59,6 +62,7 @@ mod jws_header;
 mod login;
 mod logout;
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
 mod return_to;
 mod session;
@@ -71,6 +75,7 @@ pub mod web;
 pub mod webhook;
 
 #[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
 pub mod testing;
 
 pub use account::{
@@ -95,3 +100,8 @@ pub use session::{
     VerifiedSession,
 };
 pub use tokens::{AccessToken, IdToken, M2mToken, TokenSet};
+
+// The README's examples (what crates.io shows), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -2,8 +2,8 @@
 //! timeouts (and, if asked, a [`ClientSideCache`]), and [`RedisRefreshStore`], which
 //! coordinates refreshes across instances, and [`RedisWebhookIds`], the webhook ids received.
 //! The session stores over Redis are the adapters' (`kinde_axum::RedisSessionStore`,
-//! actix-session's `RedisSessionStore` under kinde-actix); all of them take any
-//! connection of the [`redis`](::redis) crate, re-exported here.
+//! `kinde_actix::RedisSessionStore`); all of them take any connection of the [`redis`]
+//! crate, re-exported here.
 //!
 //! ```no_run
 //! # async fn run() -> kinde_core::Result<()> {
@@ -124,13 +124,17 @@ pub async fn connect(url: &str) -> Result<ConnectionManager> {
 pub async fn connect_with(url: &str, options: RedisOptions) -> Result<ConnectionManager> {
     let mut info = url.into_connection_info().map_err(not_a_url)?;
     let mut config = ConnectionManagerConfig::new()
-        .set_connection_timeout(options.connect_timeout)
-        .set_response_timeout(options.response_timeout)
+        .set_connection_timeout(Some(options.connect_timeout))
+        .set_response_timeout(Some(options.response_timeout))
         .set_number_of_retries(options.retries)
-        .set_max_delay(200);
+        .set_max_delay(Duration::from_millis(200));
     if let Some(cache) = options.client_side_cache {
         // Invalidations arrive as RESP3 pushes on the same connection.
-        info.redis.protocol = ProtocolVersion::RESP3;
+        let settings = info
+            .redis_settings()
+            .clone()
+            .set_protocol(ProtocolVersion::RESP3);
+        info = info.set_redis_settings(settings);
         config = config.set_cache_config(
             CacheConfig::new()
                 .set_size(cache.max_keys)

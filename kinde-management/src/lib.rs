@@ -53,9 +53,11 @@
 // one shape); it is large, and boxing it in the hand-written methods alone would make
 // them differ from the generated ones.
 #![allow(clippy::result_large_err)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 #[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod client;
 mod config;
@@ -80,3 +82,8 @@ pub use generated::api::{ByteStream, Client, ClientInfo, Error, ResponseValue, b
 pub use handwritten::logos::{Logo, LogoType};
 pub use handwritten::search_users::SearchUsers;
 pub use pages::Paginated;
+
+// The README's examples (what crates.io shows), compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

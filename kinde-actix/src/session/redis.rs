@@ -39,6 +39,7 @@ type State = HashMap<String, String>;
 /// # let _ = middleware; Ok(()) }
 /// ```
 #[derive(Clone)]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub struct RedisSessionStore<C = ConnectionManager>(RedisKeyspace<C>);
 
 impl<C> std::fmt::Debug for RedisSessionStore<C> {

@@ -4,7 +4,8 @@
 //! tokens (a browser keeps at most about 4 KB per cookie), so this is the out-of-the-box
 //! default of [`SessionMiddleware`](crate::SessionMiddleware): session state on the
 //! server, only a random key in the cookie.
-//! It lives in one process: use actix-session's Redis store for several instances.
+//! It lives in one process: use a Redis store (feature `redis`: `RedisSessionStore`) for
+//! several instances.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -31,6 +31,7 @@ use tower_sessions::{SessionStore, session_store};
 /// # let _ = layer; Ok(()) }
 /// ```
 #[derive(Clone)]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub struct RedisSessionStore<C = ConnectionManager>(RedisKeyspace<C>);
 
 impl<C> std::fmt::Debug for RedisSessionStore<C> {

@@ -51,7 +51,7 @@ async fn forged_and_invalid_tokens_are_rejected_with_the_right_reason() {
     let hs = jsonwebtoken::encode(
         &header,
         &server.access_claims(&user, &[]),
-        &EncodingKey::from_secret(&server.public_key_der()),
+        &EncodingKey::from_secret(&server.public_key_der()).expect("HMAC key"),
     )
     .expect("HS256 token");
     assert_rejected(

@@ -266,7 +266,7 @@ fn hs256_with_public_key(kinde: &TestKinde, claims: &Value) -> String {
     jsonwebtoken::encode(
         &header,
         claims,
-        &jsonwebtoken::EncodingKey::from_secret(&kinde.public_key_der()),
+        &jsonwebtoken::EncodingKey::from_secret(&kinde.public_key_der()).unwrap(),
     )
     .unwrap()
 }

@@ -132,7 +132,7 @@ pub fn blocking(api: &syn::File) -> Result<TokenStream, String> {
     })
 }
 
-/// The [`Paginated`] impls: every builder with a `next_token` setter whose answer has a
+/// The `Paginated` impls: every builder with a `next_token` setter whose answer has a
 /// `next_token` and one list.
 pub fn pages(api: &syn::File) -> Result<(TokenStream, usize), String> {
     let builders = module(&api.items, "builder")?;
