@@ -1,0 +1,237 @@
+//! The demo apps in a real browser: headless Chromium (Debian's `chromium` and
+//! `chromium-driver`) driven through WebDriver, clicking what a person clicks and
+//! asserting on what the browser shows: the page's text, the address bar, the cookies
+//! it holds. Each step is screenshotted; a failing test names the folder that keeps the
+//! pictures of its steps.
+//!
+//! Ignored in a plain `cargo test` (they need Chromium); `.ci/run` runs them, and so
+//! does, alone:
+//!
+//! ```sh
+//! bash scripts/browser.sh
+//! ```
+//!
+//! which installs the packages when missing and starts `oidc-provider` (with its own
+//! login pages) for the tests that sign in there.
+
+mod apps;
+mod chrome;
+
+use anyhow::{bail, ensure};
+use apps::{ACTIX_APP, AXUM_APP, DemoApp};
+use chrome::{
+    Chrome, click_labelled, cookie, page_text, script_cookies, wait_for_text, wait_for_url,
+};
+use fantoccini::Locator;
+
+const SESSION_COOKIE: &str = "kinde_session";
+
+/// Whether `url` is the local Kinde server's sign-in page (not the app's).
+fn on_kinde_sign_in(app: &DemoApp, url: &url::Url) -> bool {
+    !app.owns(url) && url.path() == "/oauth2/auth"
+}
+
+/// Sign in from the home page as a person does, pick a user with a permission but not
+/// the admin role, see a page the permission opens and the 403 page of the one it does
+/// not, sign out, go back, and find the protected page sending the browser to sign in.
+async fn sign_in_see_forbidden_sign_out(app: (&str, &str)) {
+    let demo = DemoApp::start(app, &[]);
+    let demo = &demo;
+    let mut b = Chrome::start(&format!("{}-sign-in-and-out", app.0)).await;
+
+    b.step("open the home page", |c| async move {
+        c.goto(&demo.url("/")).await?;
+        wait_for_text(&c, "You are not signed in.").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("click Sign in: the local Kinde page", |c| async move {
+        c.find(Locator::LinkText("Sign in")).await?.click().await?;
+        wait_for_url(&c, "the local Kinde sign-in page", |u| {
+            on_kinde_sign_in(demo, u)
+        })
+        .await?;
+        wait_for_text(&c, "Choose a test user").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("pick Grace Hopper: back on the dashboard", |c| async move {
+        click_labelled(&c, "button.user", "Grace Hopper").await?;
+        let url = wait_for_url(&c, "the app's dashboard", |u| {
+            demo.owns(u) && u.path() == "/dashboard"
+        })
+        .await?;
+        ensure!(url.query().is_none(), "no code or state left in {url}");
+        let text = wait_for_text(&c, "Welcome, Grace Hopper.").await?;
+        ensure!(text.contains("Permissions: read:todos"), "{text}");
+        ensure!(text.contains("Roles: member"), "{text}");
+        Ok(())
+    })
+    .await;
+
+    b.step("the session cookie as the browser holds it", |c| async move {
+        let Some(session) = cookie(&c, SESSION_COOKIE).await? else {
+            bail!("the browser holds no {SESSION_COOKIE} cookie");
+        };
+        ensure!(session.http_only() == Some(true), "not HttpOnly: {session:?}");
+        ensure!(
+            session.same_site().map(|s| s.to_string()).as_deref() == Some("Lax"),
+            "not SameSite=Lax: {session:?}"
+        );
+        ensure!(session.secure() != Some(true), "Secure on plain-HTTP loopback");
+        let seen_by_scripts = script_cookies(&c).await?;
+        ensure!(
+            !seen_by_scripts.contains(SESSION_COOKIE),
+            "the page's scripts see the session cookie: {seen_by_scripts}"
+        );
+        Ok(())
+    })
+    .await;
+
+    b.step("a page her permission opens", |c| async move {
+        c.goto(&demo.url("/todos")).await?;
+        let text = wait_for_text(&c, "\"todos\"").await?;
+        ensure!(!text.contains("403"), "{text}");
+        Ok(())
+    })
+    .await;
+
+    b.step("a page she lacks the role for: the 403 page", |c| async move {
+        c.goto(&demo.url("/admin")).await?;
+        let text = wait_for_text(&c, "You do not have access to this page.").await?;
+        ensure!(text.contains("403"), "{text}");
+        let url = c.current_url().await?;
+        ensure!(
+            demo.owns(&url) && url.path() == "/admin",
+            "a 403 is not a redirect: {url}"
+        );
+        Ok(())
+    })
+    .await;
+
+    b.step("sign out from the dashboard", |c| async move {
+        c.goto(&demo.url("/dashboard")).await?;
+        wait_for_text(&c, "Welcome, Grace Hopper.").await?;
+        c.find(Locator::LinkText("Sign out")).await?.click().await?;
+        wait_for_url(&c, "the app's home page", |u| {
+            demo.owns(u) && u.path() == "/"
+        })
+        .await?;
+        wait_for_text(&c, "You are not signed in.").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("the back button after signing out", |c| async move {
+        c.back().await?;
+        // Whatever the browser shows now (the page again, or where it redirects), it
+        // is not the signed-in dashboard out of a cache.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let text = page_text(&c).await?;
+        ensure!(
+            !text.contains("Grace Hopper"),
+            "the back button shows the signed-out user's page:\n{text}"
+        );
+        Ok(())
+    })
+    .await;
+
+    b.step("the protected page now sends the browser to sign in", |c| async move {
+        c.goto(&demo.url("/dashboard")).await?;
+        wait_for_url(&c, "the local Kinde sign-in page", |u| {
+            on_kinde_sign_in(demo, u)
+        })
+        .await?;
+        wait_for_text(&c, "Choose a test user").await?;
+        Ok(())
+    })
+    .await;
+
+    b.close().await;
+}
+
+/// Two tabs of one browser each start a sign-in before either finishes (the parallel
+/// login case); the later one finishes first, then the earlier one: both land where
+/// they were going, signed in, in the one session the tabs share.
+async fn two_tabs_sign_in_at_once(app: (&str, &str)) {
+    let demo = DemoApp::start(app, &[]);
+    let demo = &demo;
+    let mut b = Chrome::start(&format!("{}-two-tabs", app.0)).await;
+
+    let first = b
+        .step("tab 1 opens the sign-in page", |c| async move {
+            c.goto(&demo.url("/login?returnTo=/dashboard")).await?;
+            wait_for_text(&c, "Choose a test user").await?;
+            Ok(c.window().await?)
+        })
+        .await;
+
+    let second = b
+        .step("tab 2 opens the sign-in page too", |c| async move {
+            let tab = c.new_window(true).await?.handle;
+            c.switch_to_window(tab.clone()).await?;
+            c.goto(&demo.url("/login?returnTo=/admin")).await?;
+            wait_for_text(&c, "Choose a test user").await?;
+            Ok(tab)
+        })
+        .await;
+
+    b.step("tab 2 signs in as Ada: the admin page", |c| async move {
+        click_labelled(&c, "button.user", "Ada Lovelace").await?;
+        wait_for_url(&c, "the app's admin page", |u| {
+            demo.owns(u) && u.path() == "/admin"
+        })
+        .await?;
+        wait_for_text(&c, "Hello admin Ada Lovelace.").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("tab 1 signs in as Ada too: the dashboard", move |c| async move {
+        c.switch_to_window(first).await?;
+        click_labelled(&c, "button.user", "Ada Lovelace").await?;
+        wait_for_url(&c, "the app's dashboard", |u| {
+            demo.owns(u) && u.path() == "/dashboard"
+        })
+        .await?;
+        wait_for_text(&c, "Welcome, Ada Lovelace.").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("tab 2 is still signed in", move |c| async move {
+        c.switch_to_window(second).await?;
+        c.refresh().await?;
+        wait_for_text(&c, "Hello admin Ada Lovelace.").await?;
+        Ok(())
+    })
+    .await;
+
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
+async fn axum_app_sign_in_forbidden_sign_out() {
+    sign_in_see_forbidden_sign_out(AXUM_APP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
+async fn actix_app_sign_in_forbidden_sign_out() {
+    sign_in_see_forbidden_sign_out(ACTIX_APP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
+async fn axum_app_two_tabs_sign_in_at_once() {
+    two_tabs_sign_in_at_once(AXUM_APP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
+async fn actix_app_two_tabs_sign_in_at_once() {
+    two_tabs_sign_in_at_once(ACTIX_APP).await;
+}
