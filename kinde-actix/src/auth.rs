@@ -46,11 +46,13 @@ impl KindeAuth {
     ///
     /// ```no_run
     /// use actix_session::{SessionMiddleware, storage::CookieSessionStore};
-    /// use actix_web::{App, cookie::Key};
+    /// use actix_web::{App, cookie::Key, middleware::from_fn};
     /// # fn run(kinde: kinde_actix::KindeAuth, key: Key) {
     /// let kinde = kinde.with_actix_session();
     /// let app = App::new()
     ///     .configure(kinde.configure())
+    ///     // Signed-in pages get `Cache-Control: no-store`, as under kinde's middleware.
+    ///     .wrap(from_fn(kinde_actix::signed_in_pages_not_stored))
     ///     .wrap(SessionMiddleware::new(CookieSessionStore::default(), key));
     /// # }
     /// ```

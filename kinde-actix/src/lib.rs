@@ -99,7 +99,7 @@ pub use guard::{RequirePermission, RequireRole, require_permission, require_role
 pub use kinde_core::web::{RoutePaths, SameSite, TokenSource};
 pub use kinde_core::{PermissionKey, RoleKey, permission, role};
 pub use reject::AuthRejection;
-pub use resolve::{KindeRequestExt, resolve_caller};
+pub use resolve::{KindeRequestExt, resolve_caller, signed_in_pages_not_stored};
 #[cfg(feature = "redis")]
 #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use session::RedisSessionStore;

@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 use kinde_core::KindeError;
 use kinde_core::flow::Resolution;
-use kinde_core::web::Caller;
+use kinde_core::web::{Caller, signed_in_cache_control};
 
 use crate::auth::KindeAuth;
 use crate::reject::{AuthRejection, unregistered};
@@ -32,6 +32,43 @@ pub(crate) async fn caller(req: &HttpRequest) -> Result<Caller, KindeError> {
     let result = resolve(req).await;
     req.extensions_mut().insert(Resolved(result.clone()));
     result
+}
+
+/// Give `response` kinde-core's [`signed_in_cache_control`] when its request's caller
+/// was resolved as signed in through the session (a page of one user's data is not
+/// stored, so the back button after signing out cannot show it).
+pub(crate) fn keep_signed_in_page_private<B>(response: &mut ServiceResponse<B>) {
+    let signed_in = matches!(
+        response.request().extensions().get::<Resolved>(),
+        Some(Resolved(Ok(Caller::Session(_))))
+    );
+    if !signed_in {
+        return;
+    }
+    let headers = response.headers_mut();
+    if let Some((name, value)) =
+        signed_in_cache_control(headers.contains_key(header::CACHE_CONTROL))
+    {
+        headers.insert(
+            header::HeaderName::from_static(name),
+            header::HeaderValue::from_static(value),
+        );
+    }
+}
+
+/// Middleware function for apps that run kinde-actix under actix-session's own
+/// `SessionMiddleware` ([`KindeAuth::with_actix_session`]), which cannot do what
+/// kinde-actix's session middleware does after every handler: a response rendered for a
+/// caller signed in through the session gets `Cache-Control: no-store` unless the
+/// handler set its own. Register it inside the session middleware:
+/// `.wrap(from_fn(kinde_actix::signed_in_pages_not_stored)).wrap(session)`.
+pub async fn signed_in_pages_not_stored(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    keep_signed_in_page_private(&mut response);
+    Ok(response)
 }
 
 /// The signed-in caller, or the rejection for this request.

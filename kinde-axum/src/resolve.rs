@@ -22,6 +22,12 @@ pub(crate) async fn caller(parts: &mut Parts, auth: &KindeAuth) -> Result<Caller
         return result.clone();
     }
     let result = resolve(parts, auth).await;
+    if let (Ok(Caller::Session(_)), Some(mark)) = (
+        &result,
+        parts.extensions.get::<session::SignedInBySession>(),
+    ) {
+        mark.mark();
+    }
     parts.extensions.insert(Resolved(result.clone()));
     result
 }

@@ -19,9 +19,7 @@ mod chrome;
 
 use anyhow::{bail, ensure};
 use apps::{ACTIX_APP, AXUM_APP, DemoApp};
-use chrome::{
-    Chrome, click_labelled, cookie, page_text, script_cookies, wait_for_text, wait_for_url,
-};
+use chrome::{Chrome, click_labelled, cookie, script_cookies, wait_for_text, wait_for_url};
 use fantoccini::Locator;
 
 const SESSION_COOKIE: &str = "kinde_session";
@@ -71,23 +69,32 @@ async fn sign_in_see_forbidden_sign_out(app: (&str, &str)) {
     })
     .await;
 
-    b.step("the session cookie as the browser holds it", |c| async move {
-        let Some(session) = cookie(&c, SESSION_COOKIE).await? else {
-            bail!("the browser holds no {SESSION_COOKIE} cookie");
-        };
-        ensure!(session.http_only() == Some(true), "not HttpOnly: {session:?}");
-        ensure!(
-            session.same_site().map(|s| s.to_string()).as_deref() == Some("Lax"),
-            "not SameSite=Lax: {session:?}"
-        );
-        ensure!(session.secure() != Some(true), "Secure on plain-HTTP loopback");
-        let seen_by_scripts = script_cookies(&c).await?;
-        ensure!(
-            !seen_by_scripts.contains(SESSION_COOKIE),
-            "the page's scripts see the session cookie: {seen_by_scripts}"
-        );
-        Ok(())
-    })
+    b.step(
+        "the session cookie as the browser holds it",
+        |c| async move {
+            let Some(session) = cookie(&c, SESSION_COOKIE).await? else {
+                bail!("the browser holds no {SESSION_COOKIE} cookie");
+            };
+            ensure!(
+                session.http_only() == Some(true),
+                "not HttpOnly: {session:?}"
+            );
+            ensure!(
+                session.same_site().map(|s| s.to_string()).as_deref() == Some("Lax"),
+                "not SameSite=Lax: {session:?}"
+            );
+            ensure!(
+                session.secure() != Some(true),
+                "Secure on plain-HTTP loopback"
+            );
+            let seen_by_scripts = script_cookies(&c).await?;
+            ensure!(
+                !seen_by_scripts.contains(SESSION_COOKIE),
+                "the page's scripts see the session cookie: {seen_by_scripts}"
+            );
+            Ok(())
+        },
+    )
     .await;
 
     b.step("a page her permission opens", |c| async move {
@@ -98,17 +105,20 @@ async fn sign_in_see_forbidden_sign_out(app: (&str, &str)) {
     })
     .await;
 
-    b.step("a page she lacks the role for: the 403 page", |c| async move {
-        c.goto(&demo.url("/admin")).await?;
-        let text = wait_for_text(&c, "You do not have access to this page.").await?;
-        ensure!(text.contains("403"), "{text}");
-        let url = c.current_url().await?;
-        ensure!(
-            demo.owns(&url) && url.path() == "/admin",
-            "a 403 is not a redirect: {url}"
-        );
-        Ok(())
-    })
+    b.step(
+        "a page she lacks the role for: the 403 page",
+        |c| async move {
+            c.goto(&demo.url("/admin")).await?;
+            let text = wait_for_text(&c, "You do not have access to this page.").await?;
+            ensure!(text.contains("403"), "{text}");
+            let url = c.current_url().await?;
+            ensure!(
+                demo.owns(&url) && url.path() == "/admin",
+                "a 403 is not a redirect: {url}"
+            );
+            Ok(())
+        },
+    )
     .await;
 
     b.step("sign out from the dashboard", |c| async move {
@@ -125,28 +135,35 @@ async fn sign_in_see_forbidden_sign_out(app: (&str, &str)) {
     .await;
 
     b.step("the back button after signing out", |c| async move {
+        // Back to the dashboard's entry in the history: the browser asks the app
+        // again (the page was `no-store`), which sends it to sign in, rather than
+        // showing the signed-out user's dashboard out of a cache.
         c.back().await?;
-        // Whatever the browser shows now (the page again, or where it redirects), it
-        // is not the signed-in dashboard out of a cache.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let text = page_text(&c).await?;
+        wait_for_url(&c, "the local Kinde sign-in page", |u| {
+            on_kinde_sign_in(demo, u)
+        })
+        .await?;
+        let text = wait_for_text(&c, "Choose a test user").await?;
         ensure!(
-            !text.contains("Grace Hopper"),
+            !text.contains("Welcome,"),
             "the back button shows the signed-out user's page:\n{text}"
         );
         Ok(())
     })
     .await;
 
-    b.step("the protected page now sends the browser to sign in", |c| async move {
-        c.goto(&demo.url("/dashboard")).await?;
-        wait_for_url(&c, "the local Kinde sign-in page", |u| {
-            on_kinde_sign_in(demo, u)
-        })
-        .await?;
-        wait_for_text(&c, "Choose a test user").await?;
-        Ok(())
-    })
+    b.step(
+        "the protected page now sends the browser to sign in",
+        |c| async move {
+            c.goto(&demo.url("/dashboard")).await?;
+            wait_for_url(&c, "the local Kinde sign-in page", |u| {
+                on_kinde_sign_in(demo, u)
+            })
+            .await?;
+            wait_for_text(&c, "Choose a test user").await?;
+            Ok(())
+        },
+    )
     .await;
 
     b.close().await;
@@ -189,16 +206,19 @@ async fn two_tabs_sign_in_at_once(app: (&str, &str)) {
     })
     .await;
 
-    b.step("tab 1 signs in as Ada too: the dashboard", move |c| async move {
-        c.switch_to_window(first).await?;
-        click_labelled(&c, "button.user", "Ada Lovelace").await?;
-        wait_for_url(&c, "the app's dashboard", |u| {
-            demo.owns(u) && u.path() == "/dashboard"
-        })
-        .await?;
-        wait_for_text(&c, "Welcome, Ada Lovelace.").await?;
-        Ok(())
-    })
+    b.step(
+        "tab 1 signs in as Ada too: the dashboard",
+        move |c| async move {
+            c.switch_to_window(first).await?;
+            click_labelled(&c, "button.user", "Ada Lovelace").await?;
+            wait_for_url(&c, "the app's dashboard", |u| {
+                demo.owns(u) && u.path() == "/dashboard"
+            })
+            .await?;
+            wait_for_text(&c, "Welcome, Ada Lovelace.").await?;
+            Ok(())
+        },
+    )
     .await;
 
     b.step("tab 2 is still signed in", move |c| async move {

@@ -261,6 +261,7 @@ where
             match this.state.as_mut().project() {
                 PhaseProj::Handler { future, after } => {
                     let mut response = ready_poll!(future.poll(cx))?;
+                    crate::resolve::keep_signed_in_page_private(&mut response);
                     // The common request leaves its session unchanged: nothing to do.
                     let Some(after) = after.take().filter(|a| a.session.0.borrow().changed) else {
                         return Poll::Ready(Ok(response));

@@ -5,10 +5,11 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 
 use axum::http::{HeaderValue, Request, Response, StatusCode, header};
-use kinde_core::web::{RETRY_AFTER_SECS, SessionCookie};
+use kinde_core::web::{RETRY_AFTER_SECS, SessionCookie, signed_in_cache_control};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 use tower_sessions::cookie::time::{self, OffsetDateTime};
@@ -176,6 +177,8 @@ where
         });
         let session = Session::new(id, self.layer.store.clone(), Some(settings.expiry()));
         req.extensions_mut().insert(session.clone());
+        let signed_in = SignedInBySession::default();
+        req.extensions_mut().insert(signed_in.clone());
         // Call the service that was polled ready, leave its clone for the next call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -183,6 +186,7 @@ where
             state: State::Handler {
                 future: inner.call(req),
                 after: Some((session, had_cookie, settings)),
+                signed_in,
             },
         }
     }
@@ -204,6 +208,7 @@ pin_project! {
             #[pin]
             future: F,
             after: Option<(Session, bool, Arc<CookieSettings>)>,
+            signed_in: SignedInBySession,
         },
         Finishing {
             future: Pin<Box<dyn Future<Output = Response<B>> + Send>>,
@@ -222,8 +227,19 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
-                StateProj::Handler { future, after } => {
-                    let response = ready!(future.poll(cx))?;
+                StateProj::Handler {
+                    future,
+                    after,
+                    signed_in,
+                } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if signed_in.0.load(Ordering::Relaxed) {
+                        let headers = response.headers_mut();
+                        let set = headers.contains_key(header::CACHE_CONTROL);
+                        if let Some((name, value)) = signed_in_cache_control(set) {
+                            headers.insert(name, HeaderValue::from_static(value));
+                        }
+                    }
                     let Some((session, had_cookie, settings)) = after.take() else {
                         return Poll::Ready(Ok(response));
                     };
@@ -282,6 +298,20 @@ async fn finish<B: Default>(
             tracing::error!(error = %e, "the session cookie is not a valid header value");
             unavailable()
         }
+    }
+}
+
+/// Set by the request's resolution when its caller is signed in through this session,
+/// read by the layer once the handler answered: such a response gets kinde-core's
+/// [`signed_in_cache_control`] (shared, because the handler's request extensions are a
+/// copy the layer cannot see).
+#[derive(Clone, Default)]
+pub(crate) struct SignedInBySession(Arc<AtomicBool>);
+
+impl SignedInBySession {
+    /// Mark the response as rendered for a caller signed in through the session.
+    pub(crate) fn mark(&self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

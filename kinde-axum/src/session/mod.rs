@@ -12,5 +12,6 @@ mod store;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisSessionStore;
 pub(crate) use access::of;
+pub(crate) use layer::SignedInBySession;
 pub use layer::{ResponseFuture, SessionLayer, SessionService};
 pub use store::MemorySessionStore;

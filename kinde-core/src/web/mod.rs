@@ -21,7 +21,8 @@ pub use query::parse_query;
 pub(crate) use query::{LoginQuery, PortalQuery, SwitchOrgQuery};
 pub use rejection::{Rejection, RequestView, is_api_request, login_redirect};
 pub use reply::{
-    RETRY_AFTER_SECS, Reply, error_html, error_json, escape_html, public_message, www_authenticate,
+    RETRY_AFTER_SECS, Reply, error_html, error_json, escape_html, public_message,
+    signed_in_cache_control, www_authenticate,
 };
 pub use routes::{Route, RoutePaths};
 

@@ -74,6 +74,7 @@ macro_rules! __with_scenario_names {
         $crate::__with_scenario_names! {@go [$($mode)*]
             session_cookie_is_safe_and_cycled_at_login,
             sign_in_with_return_to,
+            signed_in_pages_are_not_stored,
             open_redirect_attempts_land_on_post_login_url,
             browser_page_without_session_redirects_to_login,
             api_request_without_session_gets_401,

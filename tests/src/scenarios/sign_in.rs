@@ -353,3 +353,34 @@ pub async fn register_and_create_org_parameters_reach_kinde(start: StartApp) {
     assert!(!url.as_str().contains("evil"), "{url}");
     assert_eq!(s.landed, "/");
 }
+
+/// A page rendered for a signed-in session is `Cache-Control: no-store` (so neither the
+/// browser's caches nor a shared one keep one user's page: the back button after
+/// signing out asks the app again); the same page signed out, and a route that never
+/// asks who is signed in, are left to the app.
+pub async fn signed_in_pages_are_not_stored(start: StartApp) {
+    let ctx = Ctx::start(start, AppKind::Browser);
+    let b = ctx.browser();
+    let cache_control = |r: &reqwest::Response| {
+        r.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap_or_default().to_string())
+    };
+    let r = b.get("/").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(cache_control(&r), None, "signed out: the app's to decide");
+
+    b.sign_in(Some("/dashboard"), GRACE).await;
+    for page in ["/", "/dashboard", "/me"] {
+        let r = b.get(page).await;
+        assert_eq!(r.status(), StatusCode::OK, "{page}");
+        assert_eq!(cache_control(&r).as_deref(), Some("no-store"), "{page}");
+    }
+    let r = b.get("/health").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        cache_control(&r),
+        None,
+        "a route that never resolves the caller"
+    );
+}

@@ -81,6 +81,7 @@ fn start_with(
                 );
                 App::new()
                     .configure(app.clone())
+                    .wrap(from_fn(kinde_actix::signed_in_pages_not_stored))
                     .wrap(kinde_mw)
                     .wrap(actix_mw)
             })
