@@ -8,6 +8,10 @@
 //   INTEROP_CLIENT_ID / INTEROP_CLIENT_SECRET / INTEROP_AUDIENCE  (defaults interop-client / interop-secret / interop-api)
 //   INTEROP_ACCESS_TTL / INTEROP_REFRESH_TTL  seconds (defaults 300 / 86400)
 //   INTEROP_STRICT_REDIRECTS=1   only accept the registered redirect URIs exactly
+//   INTEROP_INTERACTIVE=1        oidc-provider's own login and consent pages (devInteractions),
+//                                where a person (or the browser suite) types a login and
+//                                clicks; the login `user-1` is the interop account. Default:
+//                                every interaction finishes at once as user-1.
 //
 // Prints exactly one line "READY <issuer>" on stdout once listening. Everything else goes to stderr.
 
@@ -26,6 +30,7 @@ const SCOPE = 'openid profile email offline';
 const ACCESS_TTL = Number(process.env.INTEROP_ACCESS_TTL || 300);
 const REFRESH_TTL = Number(process.env.INTEROP_REFRESH_TTL || 86400);
 const STRICT_REDIRECTS = process.env.INTEROP_STRICT_REDIRECTS === '1';
+const INTERACTIVE = process.env.INTEROP_INTERACTIVE === '1';
 const ACCOUNT_ID = 'user-1';
 
 const splitList = (v, dflt) => (v || dflt).split(',').map((s) => s.trim()).filter(Boolean);
@@ -118,7 +123,7 @@ function buildProvider(issuer) {
     extraParams: ['audience'],
     pkce: { required: () => true },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: INTERACTIVE },
       revocation: { enabled: true },
       introspection: { enabled: true },
       userinfo: { enabled: true },
@@ -165,7 +170,9 @@ function buildProvider(issuer) {
       Interaction: 600,
       Session: REFRESH_TTL,
     },
-    interactions: {
+    // Interactive: oidc-provider's own pages at its own interaction URL, for the prompts
+    // they know (login, consent).
+    interactions: INTERACTIVE ? {} : {
       policy: kindePolicy(),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
@@ -336,7 +343,7 @@ server.listen(port, '127.0.0.1', () => {
 
   server.on('request', (req, res) => {
     const path = (req.url || '').split('?')[0];
-    if (path.startsWith('/interaction/')) {
+    if (path.startsWith('/interaction/') && !INTERACTIVE) {
       handleInteraction(provider, req, res).catch((err) => {
         log('interaction failed', err);
         if (!res.headersSent) {

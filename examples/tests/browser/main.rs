@@ -232,6 +232,104 @@ async fn two_tabs_sign_in_at_once(app: (&str, &str)) {
     b.close().await;
 }
 
+/// The provider's coordinates that `scripts/interop.sh` exports, as the demo apps'
+/// `KINDE_*` configuration.
+fn oidc_provider_env() -> Vec<(&'static str, String)> {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run this test through scripts/browser.sh")
+        })
+    };
+    vec![
+        ("KINDE_DOMAIN", var("KINDE_INTEROP_ISSUER")),
+        ("KINDE_CLIENT_ID", var("KINDE_INTEROP_CLIENT_ID")),
+        ("KINDE_CLIENT_SECRET", var("KINDE_INTEROP_CLIENT_SECRET")),
+        ("KINDE_AUDIENCE", var("KINDE_INTEROP_AUDIENCE")),
+    ]
+}
+
+/// Sign in through `oidc-provider`'s own pages (an independent OpenID provider, started
+/// by `scripts/browser.sh` with its interactive login): type a login and a password
+/// into its form, consent, land back on the app signed in, and sign out there.
+async fn sign_in_through_oidc_provider_pages(app: (&str, &str)) {
+    let env = oidc_provider_env();
+    let issuer = url::Url::parse(&env[0].1).expect("the issuer is a URL");
+    let issuer = &issuer;
+    let demo = DemoApp::start(app, &env);
+    let demo = &demo;
+    let mut b = Chrome::start(&format!("{}-oidc-provider", app.0)).await;
+
+    b.step("open the home page and click Sign in", |c| async move {
+        c.goto(&demo.url("/")).await?;
+        wait_for_text(&c, "You are not signed in.").await?;
+        c.find(Locator::LinkText("Sign in")).await?.click().await?;
+        wait_for_url(&c, "oidc-provider's login page", |u| {
+            u.origin() == issuer.origin() && u.path().starts_with("/interaction/")
+        })
+        .await?;
+        wait_for_text(&c, "Sign-in").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("type a login and a password, submit", |c| async move {
+        c.find(Locator::Css("input[name=login]"))
+            .await?
+            .send_keys("user-1")
+            .await?;
+        c.find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys("any password")
+            .await?;
+        click_labelled(&c, "button[type=submit]", "Sign-in").await?;
+        wait_for_text(&c, "Continue").await?;
+        Ok(())
+    })
+    .await;
+
+    b.step("consent: back on the dashboard, signed in", |c| async move {
+        click_labelled(&c, "button[type=submit]", "Continue").await?;
+        wait_for_url(&c, "the app's dashboard", |u| {
+            demo.owns(u) && u.path() == "/dashboard"
+        })
+        .await?;
+        let text = wait_for_text(&c, "Welcome, Inter Op.").await?;
+        ensure!(text.contains("interop@example.com"), "{text}");
+        ensure!(text.contains("read:interop"), "{text}");
+        let Some(session) = cookie(&c, SESSION_COOKIE).await? else {
+            bail!("the browser holds no {SESSION_COOKIE} cookie");
+        };
+        ensure!(session.http_only() == Some(true), "not HttpOnly: {session:?}");
+        Ok(())
+    })
+    .await;
+
+    b.step("sign out: signed out on the app", |c| async move {
+        c.find(Locator::LinkText("Sign out")).await?.click().await?;
+        wait_for_url(&c, "the app's home page", |u| {
+            demo.owns(u) && u.path() == "/"
+        })
+        .await?;
+        wait_for_text(&c, "You are not signed in.").await?;
+        Ok(())
+    })
+    .await;
+
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium, chromedriver and oidc-provider: run scripts/browser.sh"]
+async fn axum_app_signs_in_through_oidc_provider_pages() {
+    sign_in_through_oidc_provider_pages(AXUM_APP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium, chromedriver and oidc-provider: run scripts/browser.sh"]
+async fn actix_app_signs_in_through_oidc_provider_pages() {
+    sign_in_through_oidc_provider_pages(ACTIX_APP).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
 async fn axum_app_sign_in_forbidden_sign_out() {
