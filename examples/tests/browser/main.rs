@@ -287,21 +287,27 @@ async fn sign_in_through_oidc_provider_pages(app: (&str, &str)) {
     })
     .await;
 
-    b.step("consent: back on the dashboard, signed in", |c| async move {
-        click_labelled(&c, "button[type=submit]", "Continue").await?;
-        wait_for_url(&c, "the app's dashboard", |u| {
-            demo.owns(u) && u.path() == "/dashboard"
-        })
-        .await?;
-        let text = wait_for_text(&c, "Welcome, Inter Op.").await?;
-        ensure!(text.contains("interop@example.com"), "{text}");
-        ensure!(text.contains("read:interop"), "{text}");
-        let Some(session) = cookie(&c, SESSION_COOKIE).await? else {
-            bail!("the browser holds no {SESSION_COOKIE} cookie");
-        };
-        ensure!(session.http_only() == Some(true), "not HttpOnly: {session:?}");
-        Ok(())
-    })
+    b.step(
+        "consent: back on the dashboard, signed in",
+        |c| async move {
+            click_labelled(&c, "button[type=submit]", "Continue").await?;
+            wait_for_url(&c, "the app's dashboard", |u| {
+                demo.owns(u) && u.path() == "/dashboard"
+            })
+            .await?;
+            let text = wait_for_text(&c, "Welcome, Inter Op.").await?;
+            ensure!(text.contains("interop@example.com"), "{text}");
+            ensure!(text.contains("read:interop"), "{text}");
+            let Some(session) = cookie(&c, SESSION_COOKIE).await? else {
+                bail!("the browser holds no {SESSION_COOKIE} cookie");
+            };
+            ensure!(
+                session.http_only() == Some(true),
+                "not HttpOnly: {session:?}"
+            );
+            Ok(())
+        },
+    )
     .await;
 
     b.step("sign out: signed out on the app", |c| async move {

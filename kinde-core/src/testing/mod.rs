@@ -312,6 +312,7 @@ impl TestKindeBuilder {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), String>>();
         let app = server::router(shared.clone());
+        let router = app.clone();
         let thread = std::thread::Builder::new()
             .name(format!("kinde-test-{port}"))
             .spawn(move || serve(listener, app, stop_rx, ready_tx))
@@ -325,6 +326,7 @@ impl TestKindeBuilder {
         TestKinde {
             inner: Arc::new(Handle {
                 shared,
+                router,
                 stop: Mutex::new(Some(stop_tx)),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -374,6 +376,8 @@ fn serve(
 /// Owns the server thread; dropping it stops the server.
 struct Handle {
     shared: Arc<Shared>,
+    /// The server's routes, for answering in process (`__answer`).
+    router: axum::Router,
     stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -431,6 +435,44 @@ impl TestKinde {
 
     fn shared(&self) -> &Shared {
         &self.inner.shared
+    }
+
+    /// Answer one request to `path` in this process, without a socket, and return its
+    /// status: how the fuzz targets (`fuzz/`, a crate outside the workspace) feed the
+    /// server's form and query parsing at the speed a fuzzer needs. `method` is `GET`
+    /// (then `body` is the query string) or `POST` (a form body); `basic` adds the
+    /// default client's `Authorization: Basic` header. Not part of the API.
+    #[doc(hidden)]
+    pub async fn __answer(&self, method: &str, path: &str, body: &[u8], basic: bool) -> u16 {
+        use axum::body::Body;
+        use axum::http::{Method, Request, header};
+        use tower::ServiceExt;
+
+        let get = method.eq_ignore_ascii_case("GET");
+        let uri = if get {
+            format!("{path}?{}", String::from_utf8_lossy(body))
+        } else {
+            path.to_string()
+        };
+        let mut request = Request::builder()
+            .method(if get { Method::GET } else { Method::POST })
+            .uri(uri.as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if basic {
+            request = request.header(
+                header::AUTHORIZATION,
+                "Basic a2luZGUtdGVzdC1jbGllbnQ6a2luZGUtdGVzdC1zZWNyZXQ=",
+            );
+        }
+        let Ok(request) = request.body(Body::from(if get { Vec::new() } else { body.to_vec() }))
+        else {
+            // A query that is no URI never reaches a server either.
+            return 400;
+        };
+        match self.inner.router.clone().oneshot(request).await {
+            Ok(response) => response.status().as_u16(),
+            Err(never) => match never {},
+        }
     }
 
     /// Stops the server now (other clones then see connection errors).
