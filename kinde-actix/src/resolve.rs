@@ -46,11 +46,9 @@ pub(crate) fn keep_signed_in_page_private<B>(response: &mut ServiceResponse<B>) 
         return;
     }
     let headers = response.headers_mut();
-    if let Some((name, value)) =
-        signed_in_cache_control(headers.contains_key(header::CACHE_CONTROL))
-    {
+    if let Some(value) = signed_in_cache_control(headers.contains_key(header::CACHE_CONTROL)) {
         headers.insert(
-            header::HeaderName::from_static(name),
+            header::CACHE_CONTROL,
             header::HeaderValue::from_static(value),
         );
     }

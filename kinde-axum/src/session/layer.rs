@@ -236,8 +236,8 @@ where
                     if signed_in.0.load(Ordering::Relaxed) {
                         let headers = response.headers_mut();
                         let set = headers.contains_key(header::CACHE_CONTROL);
-                        if let Some((name, value)) = signed_in_cache_control(set) {
-                            headers.insert(name, HeaderValue::from_static(value));
+                        if let Some(value) = signed_in_cache_control(set) {
+                            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
                         }
                     }
                     let Some((session, had_cookie, settings)) = after.take() else {

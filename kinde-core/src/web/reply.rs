@@ -34,20 +34,20 @@ impl fmt::Debug for Reply {
 
 const NO_STORE: (&str, &str) = ("cache-control", "no-store");
 
-/// The `Cache-Control` a session layer gives a response rendered for a caller signed in
-/// through the session cookie, when the handler chose no caching policy itself
+/// The `Cache-Control` value a session layer gives a response rendered for a caller
+/// signed in through the session cookie, when the handler chose no caching policy itself
 /// (`handler_set_one`): `no-store`. Such a page shows one user's data under a URL that
-/// anyone's browser may visit; stored, the browser shows it again from its cache or its
-/// back/forward cache after the user signed out (the back button), and a shared cache
-/// could serve it to someone else. `None` when the handler set its own.
+/// anyone's browser may visit; stored, the browser shows it again from its cache after
+/// the user signed out (the back button: the browser suite saw Chromium do it), and a
+/// shared cache could serve it to someone else. `None` when the handler set its own.
 ///
 /// ```
 /// use kinde_core::web::signed_in_cache_control;
-/// assert_eq!(signed_in_cache_control(false), Some(("cache-control", "no-store")));
+/// assert_eq!(signed_in_cache_control(false), Some("no-store"));
 /// assert_eq!(signed_in_cache_control(true), None);
 /// ```
-pub fn signed_in_cache_control(handler_set_one: bool) -> Option<(&'static str, &'static str)> {
-    (!handler_set_one).then_some(NO_STORE)
+pub fn signed_in_cache_control(handler_set_one: bool) -> Option<&'static str> {
+    (!handler_set_one).then_some(NO_STORE.1)
 }
 
 /// How long a client should wait before retrying a 503 (Kinde or the session store
