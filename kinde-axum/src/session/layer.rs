@@ -177,8 +177,12 @@ where
         });
         let session = Session::new(id, self.layer.store.clone(), Some(settings.expiry()));
         req.extensions_mut().insert(session.clone());
-        let signed_in = SignedInBySession::default();
-        req.extensions_mut().insert(signed_in.clone());
+        // Only a request with a session id can be signed in through its session: the
+        // others (every anonymous visit) skip the flag's allocation.
+        let signed_in = id.is_some().then(SignedInBySession::default);
+        if let Some(flag) = &signed_in {
+            req.extensions_mut().insert(flag.clone());
+        }
         // Call the service that was polled ready, leave its clone for the next call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -208,7 +212,7 @@ pin_project! {
             #[pin]
             future: F,
             after: Option<(Session, bool, Arc<CookieSettings>)>,
-            signed_in: SignedInBySession,
+            signed_in: Option<SignedInBySession>,
         },
         Finishing {
             future: Pin<Box<dyn Future<Output = Response<B>> + Send>>,
@@ -233,7 +237,10 @@ where
                     signed_in,
                 } => {
                     let mut response = ready!(future.poll(cx))?;
-                    if signed_in.0.load(Ordering::Relaxed) {
+                    if signed_in
+                        .as_ref()
+                        .is_some_and(|flag| flag.0.load(Ordering::Relaxed))
+                    {
                         let headers = response.headers_mut();
                         let set = headers.contains_key(header::CACHE_CONTROL);
                         if let Some(value) = signed_in_cache_control(set) {
