@@ -85,6 +85,7 @@ pub use webhooks::{TestWebhooks, WebhookDelivery};
 
 use claims::TokenContext;
 use keys::KeyMaterial;
+pub use state::RECORD_LIMIT;
 use state::{Shared, Ttls, lock};
 
 /// Default client id of a [`TestKinde`].
@@ -564,7 +565,8 @@ impl TestKinde {
 
     // ----- recorded requests and counters -----
 
-    /// Every `/oauth2/auth` request so far, as full URLs as received, oldest first.
+    /// Every `/oauth2/auth` request so far, as full URLs as received, oldest first (the
+    /// latest [`RECORD_LIMIT`] at most, as for every record of the server).
     pub fn authorize_requests(&self) -> Vec<Url> {
         lock(&self.shared().authorize_requests).clone()
     }
@@ -587,7 +589,8 @@ impl TestKinde {
 
     /// Every secret the token endpoint received or issued so far: authorization codes,
     /// PKCE verifiers, client secrets, access, ID and refresh tokens. A test can check
-    /// that none of them shows up in logs, pages or error bodies.
+    /// that none of them shows up in logs, pages or error bodies. The latest
+    /// [`RECORD_LIMIT`] at most.
     pub fn secrets_exchanged(&self) -> Vec<String> {
         lock(&self.shared().secrets).clone()
     }

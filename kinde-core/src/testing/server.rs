@@ -21,7 +21,7 @@ use super::Endpoint;
 use super::LoginMode;
 use super::html;
 use super::http::{Params, absolute_http_url, bearer, bearer_error, html_response, json_response};
-use super::state::{AuthorizeRequest, OAuthError, Shared, lock, valid_pkce_token};
+use super::state::{AuthorizeRequest, OAuthError, Shared, lock, record, valid_pkce_token};
 use super::users::TestClient;
 
 fn oauth_error(e: &OAuthError) -> Response {
@@ -148,7 +148,7 @@ async fn authorize(
 ) -> Response {
     s.counters.hit(Endpoint::Authorize);
     if let Ok(url) = Url::parse(&format!("{}{}", s.issuer, uri)) {
-        lock(&s.authorize_requests).push(url);
+        record(&s.authorize_requests, [url]);
     }
     let params = Params::query(query.as_deref());
 
@@ -431,7 +431,7 @@ fn record_secrets(s: &Shared, params: &Params, answer: Option<&Value>) {
     let issued = ["access_token", "id_token", "refresh_token"]
         .into_iter()
         .filter_map(|name| answer.and_then(|a| a.get(name)).and_then(Value::as_str));
-    lock(&s.secrets).extend(sent.chain(issued).map(str::to_string));
+    record(&s.secrets, sent.chain(issued).map(str::to_string));
 }
 
 fn handle_token(
@@ -500,7 +500,7 @@ async fn logout(
 ) -> Response {
     s.counters.hit(Endpoint::Logout);
     if let Ok(url) = Url::parse(&format!("{}{}", s.issuer, uri)) {
-        lock(&s.logouts).push(url);
+        record(&s.logouts, [url]);
     }
     let params = Params::query(query.as_deref());
     match params.get("redirect") {

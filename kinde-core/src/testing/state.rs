@@ -19,6 +19,23 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// How many recorded requests and secrets the server keeps at most (the most recent):
+/// a demo left running, or a fuzzer's millions of requests, must not grow its memory
+/// without bound (the `server_form` fuzz target ran out of memory at 4 million).
+pub const RECORD_LIMIT: usize = 10_000;
+
+/// Append `items` to a record, dropping its oldest half whenever it is full, so it keeps
+/// between `RECORD_LIMIT / 2` and `RECORD_LIMIT` of the latest items.
+pub(crate) fn record<T>(log: &Mutex<Vec<T>>, items: impl IntoIterator<Item = T>) {
+    let mut log = lock(log);
+    for item in items {
+        if log.len() >= RECORD_LIMIT {
+            log.drain(..RECORD_LIMIT / 2);
+        }
+        log.push(item);
+    }
+}
+
 /// Lifetimes configured on the builder.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ttls {

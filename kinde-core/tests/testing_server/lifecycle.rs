@@ -88,3 +88,48 @@ fn handle_is_send_sync_and_config_glue_works() {
         .expect("a config for the test server builds");
     assert_eq!(config.client_id(), kinde.client_id());
 }
+
+/// The server's records (authorize requests, secrets) keep the latest `RECORD_LIMIT`
+/// items at most: a demo left running, or a fuzzer's millions of requests (the
+/// `server_form` target ran out of memory before this), do not grow it without bound.
+#[tokio::test]
+async fn records_are_bounded() {
+    use kinde_core::testing::RECORD_LIMIT;
+    let k = TestKinde::start();
+    let n = RECORD_LIMIT + RECORD_LIMIT / 5;
+    for i in 0..n {
+        let query = format!("client_id=nobody&state=s{i}");
+        assert!(
+            k.__answer("GET", "/oauth2/auth", query.as_bytes(), false)
+                .await
+                >= 400
+        );
+        let form = format!("grant_type=refresh_token&refresh_token=r{i}");
+        assert!(
+            k.__answer("POST", "/oauth2/token", form.as_bytes(), true)
+                .await
+                >= 400
+        );
+    }
+    let recorded = k.authorize_requests();
+    assert!(
+        (RECORD_LIMIT / 2..=RECORD_LIMIT).contains(&recorded.len()),
+        "{} authorize requests kept",
+        recorded.len()
+    );
+    let last = k.last_authorize_request().expect("the latest is kept");
+    assert!(
+        last.as_str().ends_with(&format!("state=s{}", n - 1)),
+        "{last}"
+    );
+    assert!(!recorded.iter().any(|u| u.as_str().ends_with("state=s0")));
+
+    let secrets = k.secrets_exchanged();
+    assert!(
+        secrets.len() <= RECORD_LIMIT,
+        "{} secrets kept",
+        secrets.len()
+    );
+    assert!(secrets.contains(&format!("r{}", n - 1)));
+    assert!(!secrets.contains(&"r0".to_string()));
+}
