@@ -17,7 +17,8 @@ struct Server {
 fn server() -> &'static Server {
     static S: OnceLock<Server> = OnceLock::new();
     S.get_or_init(|| Server {
-        // The person-facing page, so /oauth2/auth/select has pending logins to meet.
+        // The person-facing page: a valid authorize query stores a sign-in in progress
+        // (its id is random, so `/oauth2/auth/select` meets only ids it does not know).
         kinde: TestKinde::builder().login_mode(LoginMode::Page).start(),
         rt: tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -22,9 +22,23 @@ use crate::session;
 #[derive(Clone)]
 struct Resolved(Result<Caller, KindeError>);
 
-/// The request's caller, resolved on first use: an identity that needs a refresh is
-/// refreshed once per request, however many extractors ask.
+/// Set when a handler's extractor or guard (or [`KindeRequestExt`] on its
+/// `HttpRequest`) took a caller signed in through the session: the response shows that
+/// user's data, so it gets kinde-core's [`signed_in_cache_control`]. Resolving alone
+/// ([`resolve_caller`], for every request of an app, static files included) sets nothing.
+#[derive(Clone, Copy)]
+struct RenderedForSession;
+
+/// The request's caller for a handler's extractor or guard, resolved on first use: an
+/// identity that needs a refresh is refreshed once per request, however many ask.
 pub(crate) async fn caller(req: &HttpRequest) -> Result<Caller, KindeError> {
+    let result = resolved_caller(req).await;
+    mark_if_session(req, &result);
+    result
+}
+
+/// The request's caller, resolved on first use, without marking the response.
+async fn resolved_caller(req: &HttpRequest) -> Result<Caller, KindeError> {
     let cached = req.extensions().get::<Resolved>().cloned();
     if let Some(Resolved(result)) = cached {
         return result;
@@ -34,14 +48,20 @@ pub(crate) async fn caller(req: &HttpRequest) -> Result<Caller, KindeError> {
     result
 }
 
+fn mark_if_session(req: &HttpRequest, caller: &Result<Caller, KindeError>) {
+    if let Ok(Caller::Session(_)) = caller {
+        req.extensions_mut().insert(RenderedForSession);
+    }
+}
+
 /// Give `response` kinde-core's [`signed_in_cache_control`] when its request's caller
 /// was resolved as signed in through the session (a page of one user's data is not
 /// stored, so the back button after signing out cannot show it).
 pub(crate) fn keep_signed_in_page_private<B>(response: &mut ServiceResponse<B>) {
-    let signed_in = matches!(
-        response.request().extensions().get::<Resolved>(),
-        Some(Resolved(Ok(Caller::Session(_))))
-    );
+    let signed_in = response
+        .request()
+        .extensions()
+        .contains::<RenderedForSession>();
     if !signed_in {
         return;
     }
@@ -115,7 +135,7 @@ pub async fn resolve_caller(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let _ = caller(req.request()).await;
+    let _ = resolved_caller(req.request()).await;
     next.call(req).await
 }
 
@@ -166,8 +186,14 @@ fn resolved(ext: &actix_web::dev::Extensions) -> Option<Caller> {
 }
 
 impl KindeRequestExt for HttpRequest {
+    /// A handler reading the caller renders for it: a session caller marks the
+    /// response as a signed-in page (`Cache-Control: no-store`).
     fn kinde_caller(&self) -> Option<Caller> {
-        resolved(&self.extensions())
+        let caller = resolved(&self.extensions());
+        if matches!(caller, Some(Caller::Session(_))) {
+            self.extensions_mut().insert(RenderedForSession);
+        }
+        caller
     }
 }
 

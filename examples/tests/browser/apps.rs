@@ -60,6 +60,7 @@ impl DemoApp {
                 Ok(_) => {}
                 Err(_) => {
                     let _ = child.kill();
+                    let _ = child.wait();
                     panic!("{name} did not say it was listening on {origin}");
                 }
             }

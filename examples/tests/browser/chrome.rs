@@ -33,7 +33,7 @@ pub fn free_port() -> u16 {
 pub struct Chrome {
     /// The WebDriver session.
     pub client: Client,
-    driver: Child,
+    driver: Driver,
     profile: PathBuf,
     test: String,
     shots: Vec<(String, Vec<u8>)>,
@@ -53,16 +53,22 @@ impl Chrome {
             );
         }
         let port = free_port();
-        let mut driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{chromedriver} does not start: {e}"));
+        // Killed on drop from here on, also when the start below fails.
+        let mut driver = Driver(
+            Command::new(&chromedriver)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{chromedriver} does not start: {e}")),
+        );
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Ok(Some(status)) = driver.try_wait() {
-                panic!("{chromedriver} exited at start: {status}");
+        loop {
+            if let Ok(Some(status)) = driver.0.try_wait() {
+                panic!("{chromedriver} exited at start (port {port} taken?): {status}");
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
             }
             assert!(
                 started.elapsed() < PATIENCE,
@@ -91,6 +97,9 @@ impl Chrome {
             "--disable-component-update".into(),
             "--disable-sync".into(),
             "--window-size=1024,768".into(),
+            // Only loopback resolves: a page that links a font or script elsewhere (as
+            // oidc-provider's pages do) fails at once instead of waiting on the network.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1".into(),
             format!("--user-data-dir={}", profile.display()),
         ];
         let caps = json!({
@@ -153,6 +162,9 @@ impl Chrome {
                         .collect();
                     let _ = std::fs::write(dir.join(format!("{:02}-{file}.png", i + 1)), png);
                 }
+                // End the browser properly before failing (the drop then only stops
+                // chromedriver).
+                let _ = self.client.clone().close().await;
                 panic!(
                     "browser step `{name}` failed: {err:#}\n  at {url}\n  screenshots of every step: {}",
                     dir.display()
@@ -169,9 +181,24 @@ impl Chrome {
 
 impl Drop for Chrome {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        self.driver.stop();
         let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+/// The chromedriver process, stopped when dropped.
+struct Driver(Child);
+
+impl Driver {
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -310,8 +310,8 @@ async fn finish<B: Default>(
 
 /// Set by the request's resolution when its caller is signed in through this session,
 /// read by the layer once the handler answered: such a response gets kinde-core's
-/// [`signed_in_cache_control`] (shared, because the handler's request extensions are a
-/// copy the layer cannot see).
+/// [`signed_in_cache_control`]. Shared, because the layer moves the request, extensions
+/// included, into the inner service and cannot see them afterwards.
 #[derive(Clone, Default)]
 pub(crate) struct SignedInBySession(Arc<AtomicBool>);
 

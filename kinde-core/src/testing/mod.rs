@@ -440,9 +440,10 @@ impl TestKinde {
 
     /// Answer one request to `path` in this process, without a socket, and return its
     /// status: how the fuzz targets (`fuzz/`, a crate outside the workspace) feed the
-    /// server's form and query parsing at the speed a fuzzer needs. `method` is `GET`
-    /// (then `body` is the query string) or `POST` (a form body); `basic` adds the
-    /// default client's `Authorization: Basic` header. Not part of the API.
+    /// server's form and query parsing at the speed a fuzzer needs. `method` `GET`
+    /// sends `body` as the query string; any other sends it as a `POST` form body.
+    /// `basic` adds the `Authorization: Basic` header of [`Self::client_id`] and
+    /// [`Self::client_secret`]. Not part of the API.
     #[doc(hidden)]
     pub async fn __answer(&self, method: &str, path: &str, body: &[u8], basic: bool) -> u16 {
         use axum::body::Body;
@@ -460,10 +461,14 @@ impl TestKinde {
             .uri(uri.as_str())
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         if basic {
-            request = request.header(
-                header::AUTHORIZATION,
-                "Basic a2luZGUtdGVzdC1jbGllbnQ6a2luZGUtdGVzdC1zZWNyZXQ=",
+            use base64::Engine;
+            let pair = format!(
+                "{}:{}",
+                self.client_id(),
+                self.client_secret().unwrap_or_default()
             );
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            request = request.header(header::AUTHORIZATION, format!("Basic {encoded}"));
         }
         let Ok(request) = request.body(Body::from(if get { Vec::new() } else { body.to_vec() }))
         else {

@@ -19,7 +19,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// How many recorded requests and secrets the server keeps at most (the most recent):
+/// How many recorded requests and secrets, and sign-ins in progress, the server keeps at
+/// most (the most recent):
 /// a demo left running, or a fuzzer's millions of requests, must not grow its memory
 /// without bound (the `server_form` fuzz target ran out of memory at 4 million).
 pub const RECORD_LIMIT: usize = 10_000;
@@ -355,6 +356,18 @@ impl Shared {
         let mut g = lock(&self.grants);
         let now = Instant::now();
         g.pending.retain(|_, p| p.expires_at > now);
+        // Bounded like the records: past RECORD_LIMIT sign-ins in progress, the one
+        // closest to expiring makes room.
+        if g.pending.len() >= RECORD_LIMIT {
+            let oldest = g
+                .pending
+                .iter()
+                .min_by_key(|(_, p)| p.expires_at)
+                .map(|(id, _)| id.clone());
+            if let Some(oldest) = oldest {
+                g.pending.remove(&oldest);
+            }
+        }
         g.pending.insert(
             id.clone(),
             Pending {

@@ -376,6 +376,10 @@ pub async fn signed_in_pages_are_not_stored(start: StartApp) {
         assert_eq!(r.status(), StatusCode::OK, "{page}");
         assert_eq!(cache_control(&r).as_deref(), Some("no-store"), "{page}");
     }
+    // Grace may not open the admin page: its 403 is her page too.
+    let r = b.get("/admin").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(cache_control(&r).as_deref(), Some("no-store"), "/admin");
     let r = b.get("/health").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
