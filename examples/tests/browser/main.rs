@@ -169,6 +169,47 @@ async fn sign_in_see_forbidden_sign_out(app: (&str, &str)) {
     b.close().await;
 }
 
+/// A user without the permission a page needs (Alan has none) sees the 403 page a
+/// person sees, at the page's own address (no redirect, no sign-in loop).
+async fn missing_permission_shows_the_403_page(app: (&str, &str)) {
+    let demo = DemoApp::start(app, &[]);
+    let demo = &demo;
+    let mut b = Chrome::start(&format!("{}-missing-permission", app.0)).await;
+
+    b.step("sign in as Alan Turing", |c| async move {
+        c.goto(&demo.url("/")).await?;
+        c.find(Locator::LinkText("Sign in")).await?.click().await?;
+        wait_for_text(&c, "Choose a test user").await?;
+        click_labelled(&c, "button.user", "Alan Turing").await?;
+        let text = wait_for_text(&c, "Welcome, Alan Turing.").await?;
+        ensure!(
+            !text.contains("read:todos"),
+            "Alan holds no permission: {text}"
+        );
+        Ok(())
+    })
+    .await;
+
+    b.step(
+        "the to-do list needs read:todos: the 403 page",
+        |c| async move {
+            c.goto(&demo.url("/todos")).await?;
+            let text = wait_for_text(&c, "You do not have access to this page.").await?;
+            ensure!(text.contains("403"), "{text}");
+            ensure!(!text.contains("\"todos\""), "{text}");
+            let url = c.current_url().await?;
+            ensure!(
+                demo.owns(&url) && url.path() == "/todos",
+                "a 403 is not a redirect: {url}"
+            );
+            Ok(())
+        },
+    )
+    .await;
+
+    b.close().await;
+}
+
 /// Two tabs of one browser each start a sign-in before either finishes (the parallel
 /// login case); the later one finishes first, as Ada, then the earlier one, as Grace:
 /// each lands where it was going as the user it picked, and the tabs share one session,
@@ -352,6 +393,18 @@ async fn axum_app_sign_in_forbidden_sign_out() {
 #[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
 async fn actix_app_sign_in_forbidden_sign_out() {
     sign_in_see_forbidden_sign_out(ACTIX_APP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
+async fn axum_app_missing_permission_shows_the_403_page() {
+    missing_permission_shows_the_403_page(AXUM_APP).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver: run scripts/browser.sh"]
+async fn actix_app_missing_permission_shows_the_403_page() {
+    missing_permission_shows_the_403_page(ACTIX_APP).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
