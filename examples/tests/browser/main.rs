@@ -20,13 +20,27 @@ mod chrome;
 use anyhow::{bail, ensure};
 use apps::{ACTIX_APP, AXUM_APP, DemoApp};
 use chrome::{Chrome, click_labelled, cookie, script_cookies, wait_for_text, wait_for_url};
-use fantoccini::Locator;
+use fantoccini::{Client, Locator};
 
 const SESSION_COOKIE: &str = "kinde_session";
 
 /// Whether `url` is the local Kinde server's sign-in page (not the app's).
 fn on_kinde_sign_in(app: &DemoApp, url: &url::Url) -> bool {
     !app.owns(url) && url.path() == "/oauth2/auth"
+}
+
+/// Open `path` and see the 403 page a person sees, at the page's own address (a 403 is
+/// not a redirect, so no sign-in loop); the page's text.
+async fn forbidden_page(c: &Client, demo: &DemoApp, path: &str) -> anyhow::Result<String> {
+    c.goto(&demo.url(path)).await?;
+    let text = wait_for_text(c, "You do not have access to this page.").await?;
+    ensure!(text.contains("403"), "{text}");
+    let url = c.current_url().await?;
+    ensure!(
+        demo.owns(&url) && url.path() == path,
+        "a 403 is not a redirect: {url}"
+    );
+    Ok(text)
 }
 
 /// Sign in from the home page as a person does, pick a user with a permission but not
@@ -108,14 +122,7 @@ async fn sign_in_see_forbidden_sign_out(app: (&str, &str)) {
     b.step(
         "a page she lacks the role for: the 403 page",
         |c| async move {
-            c.goto(&demo.url("/admin")).await?;
-            let text = wait_for_text(&c, "You do not have access to this page.").await?;
-            ensure!(text.contains("403"), "{text}");
-            let url = c.current_url().await?;
-            ensure!(
-                demo.owns(&url) && url.path() == "/admin",
-                "a 403 is not a redirect: {url}"
-            );
+            forbidden_page(&c, demo, "/admin").await?;
             Ok(())
         },
     )
@@ -193,15 +200,8 @@ async fn missing_permission_shows_the_403_page(app: (&str, &str)) {
     b.step(
         "the to-do list needs read:todos: the 403 page",
         |c| async move {
-            c.goto(&demo.url("/todos")).await?;
-            let text = wait_for_text(&c, "You do not have access to this page.").await?;
-            ensure!(text.contains("403"), "{text}");
+            let text = forbidden_page(&c, demo, "/todos").await?;
             ensure!(!text.contains("\"todos\""), "{text}");
-            let url = c.current_url().await?;
-            ensure!(
-                demo.owns(&url) && url.path() == "/todos",
-                "a 403 is not a redirect: {url}"
-            );
             Ok(())
         },
     )
